@@ -1,0 +1,2 @@
+// The public surface of the core: the host, the worker and the CLI import from here.
+export {};

@@ -1,0 +1,30 @@
+// Plain SAE parameters as they are stored: the contract between checkpoint/format readers and the
+// architectures. Layout follows SAELens: W_enc [d_in, d_sae], W_dec [d_sae, d_in], row-major.
+
+export type SaeArchitecture = 'jumprelu' | 'gated' | 'topk' | 'batchtopk' | 'relu';
+
+export interface SaeConfig {
+  readonly architecture: SaeArchitecture;
+  readonly dIn: number;
+  readonly dSae: number;
+  /** TopK / BatchTopK: active latents per token (BatchTopK: on average). */
+  readonly k?: number;
+  /** Subtract b_dec from the input before encoding (SAELens apply_b_dec_to_input). */
+  readonly applyBDecToInput: boolean;
+  /**
+   * Fixed input scale folded into the weights? If set, inputs are divided by it before encoding and
+   * outputs multiplied after decoding (SAELens normalize_activations "expected_average_only_in").
+   */
+  readonly inputScale?: number;
+  /** Site the SAE reads, in TransformerLens naming (e.g. blocks.2.hook_resid_post). */
+  readonly hookName?: string;
+  readonly modelName?: string;
+  /** Anything else a format carried that we keep for round trips. */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** Named float32 tensors: W_enc, W_dec, b_enc, b_dec, threshold (jumprelu), b_gate/b_mag/r_mag (gated). */
+export interface SaeWeights {
+  readonly config: SaeConfig;
+  readonly tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+}

@@ -1,0 +1,85 @@
+// Layering is enforced here, not by convention: see DEVELOPERS.md "Architecture".
+import tseslint from 'typescript-eslint';
+
+const noVscode = { name: 'vscode', message: 'Only src/extension may import vscode.', allowTypeImports: true };
+const noOrt = { name: 'onnxruntime-node', message: 'Only src/core/runtime may import onnxruntime-node.' };
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.vscode-test/**', 'tools/build-model/out/**', 'models/**', 'test-artifacts/**', '**/*.mjs', '**/*.js'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/runtime/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode, noOrt],
+          patterns: [{ group: ['**/protocol/**', '**/extension/**', '**/worker/**'], message: 'The core does not know about messaging or the host.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/core/runtime/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noVscode], patterns: [{ group: ['**/protocol/**', '**/extension/**', '**/worker/**'], message: 'The core does not know about messaging or the host.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode, noOrt],
+          patterns: [
+            { group: ['node:*'], message: 'The protocol is shared with the browser: no Node built-ins.' },
+            { group: ['**/extension/**', '**/worker/**', '**/webview-ui/**'], message: 'The protocol depends on nothing else.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/worker/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noVscode, noOrt], patterns: [{ group: ['**/extension/**'], message: 'Worker and CLI run without VS Code.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/extension/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noOrt], patterns: [{ group: ['**/webview-ui/**', '**/worker/**'], message: 'The host talks to the worker and webview through src/protocol.' }] },
+      ],
+    },
+  },
+  {
+    files: ['webview-ui/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode, noOrt],
+          patterns: [
+            { group: ['node:*'], message: 'The webview runs in a browser.' },
+            { group: ['**/src/core/**', '**/src/extension/**', '**/src/worker/**'], message: 'The webview imports only src/protocol.' },
+          ],
+        },
+      ],
+    },
+  },
+);

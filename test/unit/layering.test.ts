@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ESLint } from 'eslint';
+
+// The layering rules are only worth having if they fire: lint snippets as if they lived in each folder.
+const eslint = new ESLint({ overrideConfigFile: 'test/eslint.config.mjs' });
+
+async function problems(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result.messages.map((m) => m.message);
+}
+
+const vscodeImport = "import * as vscode from 'vscode';\nexport const v = vscode;\n";
+const ortImport = "import * as ort from 'onnxruntime-node';\nexport const o = ort;\n";
+
+test('src/core, src/protocol, src/worker and webview-ui may not import vscode', async () => {
+  for (const file of ['src/core/x.ts', 'src/protocol/x.ts', 'src/worker/x.ts', 'webview-ui/src/x.ts']) {
+    const found = await problems(file, vscodeImport);
+    assert.ok(found.some((m) => m.includes("'vscode'")), `${file}: ${found.join('; ')}`);
+  }
+});
+
+test('src/extension may import vscode', async () => {
+  assert.deepEqual(await problems('src/extension/x.ts', vscodeImport), []);
+});
+
+test('only src/core/runtime may import onnxruntime-node', async () => {
+  assert.deepEqual(await problems('src/core/runtime/x.ts', ortImport), []);
+  for (const file of ['src/core/sae/x.ts', 'src/extension/x.ts', 'webview-ui/src/x.ts']) {
+    assert.ok((await problems(file, ortImport)).length > 0, file);
+  }
+});
+
+test('the webview may not reach into the core', async () => {
+  const found = await problems('webview-ui/src/x.ts', "import { x } from '../../src/core/index';\nexport const y = x;\n");
+  assert.ok(found.length > 0);
+});

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseHostMessage, parseWebviewMessage, PROTOCOL_VERSION } from '../../../src/protocol/webview';
+
+test('accepts the messages a webview may send', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+  const log = parseWebviewMessage({ type: 'log', level: 'error', message: 'x' });
+  assert.equal(log.ok, true);
+});
+
+test('refuses unknown, malformed and non-object messages with a reason', () => {
+  for (const bad of [null, 3, 'ready', [], {}, { type: 'nope' }, { type: 'log', level: 'warn', message: 'x' }]) {
+    const r = parseWebviewMessage(bad);
+    assert.equal(r.ok, false, `should refuse ${JSON.stringify(bad)}`);
+    if (!r.ok) assert.ok(r.error.length > 0);
+  }
+});
+
+test('a webview cannot ask the host to run arbitrary commands', () => {
+  const r = parseWebviewMessage({ type: 'runCommand', command: 'workbench.action.terminal.new' });
+  assert.equal(r.ok, false);
+});
+
+test('host messages with another protocol version are refused', () => {
+  assert.equal(parseHostMessage({ type: 'init', protocol: PROTOCOL_VERSION + 1, view: 'welcome', version: '1' }).ok, false);
+  assert.equal(parseHostMessage({ type: 'init', protocol: PROTOCOL_VERSION, view: 'welcome', version: '1' }).ok, true);
+});
