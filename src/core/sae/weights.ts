@@ -16,6 +16,14 @@ export interface SaeConfig {
    * outputs multiplied after decoding (SAELens normalize_activations "expected_average_only_in").
    */
   readonly inputScale?: number;
+  /**
+   * Per-token input normalisation applied at run time (SAELens normalize_activations). Absent or 'none':
+   * nothing. 'constant_norm_rescale': x ← x·√d_in/‖x‖ before encoding, x̂ ← x̂·‖x‖/√d_in after decoding.
+   * 'layer_norm': x ← (x − mean(x))/(std(x) + 1e-5) (std unbiased), x̂ ← x̂·std + mean. SAELens applies
+   * nothing at run time for 'expected_average_only_in' (the factor is folded in or lives outside the file);
+   * it is kept only as information. See src/core/formats/activationNormalization.ts.
+   */
+  readonly normalizeActivations?: ActivationNormalization;
   /** Site the SAE reads, in TransformerLens naming (e.g. blocks.2.hook_resid_post). */
   readonly hookName?: string;
   readonly modelName?: string;
@@ -23,7 +31,13 @@ export interface SaeConfig {
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
-/** Named float32 tensors: W_enc, W_dec, b_enc, b_dec, threshold (jumprelu), b_gate/b_mag/r_mag (gated). */
+export type ActivationNormalization = 'none' | 'expected_average_only_in' | 'constant_norm_rescale' | 'layer_norm';
+
+/**
+ * Named float32 tensors: W_enc, W_dec, b_enc, b_dec, threshold (jumprelu), b_gate/b_mag/r_mag (gated).
+ * Optional W_skip [d_in, d_in] (EleutherAI sparsify skip connection): x̂ += W_skip·x, with x the raw
+ * input (before b_dec subtraction), i.e. x̂_j += Σ_k W_skip[j, k]·x_k.
+ */
 export interface SaeWeights {
   readonly config: SaeConfig;
   readonly tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
