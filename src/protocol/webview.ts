@@ -1,4 +1,5 @@
 // Messages between the extension host and the webview. Both sides import this file.
+import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysis';
 import { describeUnknown, hasFiniteNumber, hasString, isRecord } from './validate';
 
 export const PROTOCOL_VERSION = 1;
@@ -19,17 +20,46 @@ export interface SaeInfo {
   readonly dSae: number;
 }
 
+export type WebviewKind = 'welcome' | 'tokens' | 'feature';
+
 export type HostToWebview =
-  | { type: 'init'; protocol: number; view: 'welcome'; model?: ModelInfo; sae?: SaeInfo; version: string }
-  | { type: 'error'; message: string };
+  | { type: 'init'; protocol: number; view: WebviewKind; model?: ModelInfo; sae?: SaeInfo; version: string }
+  | { type: 'error'; message: string }
+  | { type: 'status'; model?: ModelInfo; sae?: SaeInfo; site?: string }
+  | { type: 'analyzing'; text: string }
+  | { type: 'analysis'; result: AnalysisResult }
+  | { type: 'featureSelected'; feature: number | null }
+  | { type: 'dashboard'; dashboard: FeatureDashboard }
+  | { type: 'steering'; result: SteeringResult }
+  | { type: 'labelSaved'; feature: number; label: string };
 
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'runCommand'; command: string }
-  | { type: 'log'; level: 'info' | 'error'; message: string };
+  | { type: 'log'; level: 'info' | 'error'; message: string }
+  /** Highlight the token's source range in the editor. */
+  | { type: 'focusToken'; index: number }
+  /** Highlight every token where the feature fires (null clears). */
+  | { type: 'selectFeature'; feature: number | null }
+  | { type: 'openFeature'; feature: number }
+  | { type: 'steer'; feature: number; value: number }
+  | { type: 'setLabel'; feature: number; label: string };
 
 /** Commands the webview may ask the host to run; anything else is refused. */
-export const WEBVIEW_RUNNABLE_COMMANDS: readonly string[] = ['featureLens.showWelcome'];
+export const WEBVIEW_RUNNABLE_COMMANDS: readonly string[] = [
+  'featureLens.showWelcome',
+  'featureLens.analyzeSelection',
+  'featureLens.loadSae',
+  'featureLens.selectModel',
+  'featureLens.selectHookSite',
+  'featureLens.clearHighlights',
+];
+
+const MAX_LABEL_LENGTH = 200;
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -49,6 +79,26 @@ export function parseWebviewMessage(value: unknown): ParseResult<WebviewToHost> 
         return { ok: true, message: { type: 'log', level: value.level, message: value.message as string } };
       }
       return { ok: false, error: 'log message without level or text' };
+    case 'focusToken':
+      return isIndex(value.index)
+        ? { ok: true, message: { type: 'focusToken', index: value.index } }
+        : { ok: false, error: 'focusToken without a token index' };
+    case 'selectFeature':
+      return value.feature === null || isIndex(value.feature)
+        ? { ok: true, message: { type: 'selectFeature', feature: value.feature } }
+        : { ok: false, error: 'selectFeature without a feature id' };
+    case 'openFeature':
+      return isIndex(value.feature)
+        ? { ok: true, message: { type: 'openFeature', feature: value.feature } }
+        : { ok: false, error: 'openFeature without a feature id' };
+    case 'steer':
+      return isIndex(value.feature) && hasFiniteNumber(value, 'value')
+        ? { ok: true, message: { type: 'steer', feature: value.feature, value: value.value as number } }
+        : { ok: false, error: 'steer needs a feature id and a finite value' };
+    case 'setLabel':
+      return isIndex(value.feature) && hasString(value, 'label') && (value.label as string).length <= MAX_LABEL_LENGTH
+        ? { ok: true, message: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
+        : { ok: false, error: `setLabel needs a feature id and a label of at most ${MAX_LABEL_LENGTH} characters` };
     default:
       return { ok: false, error: describeUnknown(value) };
   }
@@ -67,6 +117,30 @@ export function parseHostMessage(value: unknown): ParseResult<HostToWebview> {
       return hasString(value, 'message')
         ? { ok: true, message: { type: 'error', message: value.message as string } }
         : { ok: false, error: 'error message without text' };
+    case 'status':
+      return { ok: true, message: value as unknown as HostToWebview };
+    case 'analyzing':
+      return hasString(value, 'text') ? { ok: true, message: { type: 'analyzing', text: value.text as string } } : { ok: false, error: 'analyzing without text' };
+    case 'analysis':
+      return isRecord(value.result) && Array.isArray(value.result.tokens)
+        ? { ok: true, message: value as unknown as HostToWebview }
+        : { ok: false, error: 'analysis without tokens' };
+    case 'featureSelected':
+      return value.feature === null || isIndex(value.feature)
+        ? { ok: true, message: { type: 'featureSelected', feature: value.feature } }
+        : { ok: false, error: 'featureSelected without a feature' };
+    case 'dashboard':
+      return isRecord(value.dashboard) && isIndex(value.dashboard.feature)
+        ? { ok: true, message: value as unknown as HostToWebview }
+        : { ok: false, error: 'dashboard without a feature' };
+    case 'steering':
+      return isRecord(value.result) && Array.isArray(value.result.before)
+        ? { ok: true, message: value as unknown as HostToWebview }
+        : { ok: false, error: 'steering without a result' };
+    case 'labelSaved':
+      return isIndex(value.feature) && hasString(value, 'label')
+        ? { ok: true, message: { type: 'labelSaved', feature: value.feature, label: value.label as string } }
+        : { ok: false, error: 'labelSaved without feature and label' };
     default:
       return { ok: false, error: describeUnknown(value) };
   }

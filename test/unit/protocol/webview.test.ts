@@ -25,3 +25,25 @@ test('host messages with another protocol version are refused', () => {
   assert.equal(parseHostMessage({ type: 'init', protocol: PROTOCOL_VERSION + 1, view: 'welcome', version: '1' }).ok, false);
   assert.equal(parseHostMessage({ type: 'init', protocol: PROTOCOL_VERSION, view: 'welcome', version: '1' }).ok, true);
 });
+
+test('token-view messages from the webview are validated', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'focusToken', index: 3 }), { ok: true, message: { type: 'focusToken', index: 3 } });
+  assert.deepEqual(parseWebviewMessage({ type: 'selectFeature', feature: null }), { ok: true, message: { type: 'selectFeature', feature: null } });
+  assert.equal(parseWebviewMessage({ type: 'steer', feature: 2, value: 0 }).ok, true);
+  assert.equal(parseWebviewMessage({ type: 'runCommand', command: 'featureLens.analyzeSelection' }).ok, true);
+  for (const bad of [
+    { type: 'focusToken', index: -1 },
+    { type: 'focusToken', index: 1.5 },
+    { type: 'selectFeature', feature: 'x' },
+    { type: 'steer', feature: 1, value: Number.NaN },
+    { type: 'setLabel', feature: 1, label: 'x'.repeat(500) },
+  ]) {
+    assert.equal(parseWebviewMessage(bad).ok, false, JSON.stringify(bad));
+  }
+});
+
+test('analysis messages from the host need their payload', () => {
+  assert.equal(parseHostMessage({ type: 'analysis', result: {} }).ok, false);
+  assert.equal(parseHostMessage({ type: 'analysis', result: { tokens: [] } }).ok, true);
+  assert.equal(parseHostMessage({ type: 'featureSelected', feature: 4 }).ok, true);
+});

@@ -1,0 +1,33 @@
+// Where one feature fires in a text: the source ranges to decorate, with their activations.
+import { encodeText } from './analyzeText';
+import type { AnalysisModel, AnalysisSae } from './ports';
+import { featureValue } from './steer';
+
+export interface Occurrences {
+  readonly feature: number;
+  readonly ranges: { start: number; end: number; activation: number }[];
+  readonly maxActivation: number;
+}
+
+export async function featureOccurrences(
+  model: AnalysisModel,
+  sae: AnalysisSae,
+  site: string,
+  text: string,
+  feature: number,
+  maxTokens: number,
+  signal?: AbortSignal,
+): Promise<Occurrences> {
+  if (feature >= sae.weights.config.dSae) throw new Error(`feature ${feature} is outside 0..${sae.weights.config.dSae - 1}`);
+  const enc = await encodeText(model, sae, site, text, maxTokens, signal);
+  const ranges: Occurrences['ranges'] = [];
+  let max = 0;
+  for (let t = 0; t < enc.features.rows; t++) {
+    const a = featureValue(enc.features, t, feature);
+    if (a > 0) {
+      ranges.push({ start: enc.offsets[2 * t], end: enc.offsets[2 * t + 1], activation: a });
+      max = Math.max(max, a);
+    }
+  }
+  return { feature, ranges, maxActivation: max };
+}

@@ -1,0 +1,54 @@
+// What the analysis needs from a loaded language model and SAE. The worker and the CLI adapt the
+// runtime and the SAE models to these; tests can hand in small exact ones.
+import type { HookSite, TokenizedText } from '../runtime/types';
+import type { SaeWeights } from '../sae/weights';
+import type { Matrix } from '../tensor';
+import type { SparseFeatures } from './decompose';
+import type { Unembedding } from './logitEffects';
+
+export interface AnalysisModel {
+  readonly name: string;
+  readonly sites: readonly HookSite[];
+  tokenize(text: string): TokenizedText;
+  /** The text of one token as the tokenizer decodes it alone. */
+  tokenText(id: number): string;
+  /** Site activations for every token, [n, dim]; the runtime owns the windowing of long inputs. */
+  activations(ids: Int32Array, site: string, signal?: AbortSignal): Promise<Matrix>;
+  /** Logits after the last token, with the site activations optionally replaced by `edit` (a splice). */
+  lastLogits(ids: Int32Array, signal?: AbortSignal, splice?: { site: string; edit: (acts: Matrix) => Matrix }): Promise<Float32Array>;
+  /** Undefined when the runtime cannot expose the output head. */
+  unembedding(): Unembedding | undefined;
+}
+
+export interface AnalysisSae {
+  readonly name: string;
+  readonly weights: SaeWeights;
+  /** Encodes rows already divided by the input scale. */
+  encode(x: Matrix): SparseFeatures;
+  readonly labels: ReadonlyMap<number, string>;
+}
+
+export class AnalysisError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'AnalysisError';
+  }
+}
+
+/** The SAE must read the site it is applied to: a width mismatch is named precisely. */
+export function resolveSite(model: AnalysisModel, sae: AnalysisSae, site: string): HookSite {
+  const found = model.sites.find((s) => s.name === site);
+  if (!found) {
+    throw new AnalysisError(`model ${model.name} has no hook site "${site}" (it has ${model.sites.map((s) => s.name).join(', ')})`, 'unknownSite');
+  }
+  if (found.dim !== sae.weights.config.dIn) {
+    throw new AnalysisError(
+      `SAE ${sae.name} has d_in ${sae.weights.config.dIn}, but site ${site} of model ${model.name} has width ${found.dim}`,
+      'saeMismatch',
+    );
+  }
+  return found;
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decompose, type SparseFeatures } from '../../../../src/core/analysis/decompose';
+import type { SaeWeights } from '../../../../src/core/sae/weights';
+
+// d_in 2, d_sae 3: decoder rows e0, e1 and (e0+e1)/√2.
+function weights(inputScale?: number): SaeWeights {
+  const s = Math.SQRT1_2;
+  return {
+    config: { architecture: 'relu', dIn: 2, dSae: 3, applyBDecToInput: false, ...(inputScale ? { inputScale } : {}) },
+    tensors: new Map([
+      ['W_dec', { shape: [3, 2], data: Float32Array.of(1, 0, 0, 1, s, s) }],
+      ['b_dec', { shape: [2], data: Float32Array.of(0, 0) }],
+    ]),
+  };
+}
+
+function sparse(rows: [number, number][][], cols = 3): SparseFeatures {
+  const rowPtr = new Int32Array(rows.length + 1);
+  const colIdx: number[] = [];
+  const values: number[] = [];
+  rows.forEach((r, i) => {
+    for (const [c, v] of r) {
+      colIdx.push(c);
+      values.push(v);
+    }
+    rowPtr[i + 1] = colIdx.length;
+  });
+  return { rows: rows.length, cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) };
+}
+
+test('shares sum to one, features are ordered by activation, L0 counts active features', () => {
+  const x = { data: Float32Array.of(3, 1), rows: 1, cols: 2 };
+  const f = sparse([[[0, 1], [2, Math.SQRT2]]]); // reconstruction e0 + (e0+e1) = (2, 1)
+  const d = decompose(x, f, weights(), { topK: 5 });
+  const t = d.tokens[0];
+  assert.equal(t.l0, 2);
+  assert.deepEqual(t.top.map((h) => h.id), [2, 0]);
+  assert.ok(Math.abs(t.top.reduce((s, h) => s + h.share, 0) - 1) < 1e-6);
+  // c0 = (1,0), r = (2,1): share0 = 2/5.
+  assert.ok(Math.abs(t.top.find((h) => h.id === 0)!.share - 0.4) < 1e-6);
+  // ‖x − x̂‖² / ‖x‖² = ‖(1,0)‖² / 10.
+  assert.ok(Math.abs(t.reconError - 0.1) < 1e-6);
+  assert.ok(Math.abs(t.maxActivation - Math.SQRT2) < 1e-6);
+});
+
+test('topK limits the listed features, not L0; the sparse list keeps every active one up to its cap', () => {
+  const x = { data: Float32Array.of(1, 1, 0, 0), rows: 2, cols: 2 };
+  const f = sparse([[[0, 0.5], [1, 0.7], [2, 0.1]], []]);
+  const d = decompose(x, f, weights(), { topK: 1, maxActivePerToken: 2 });
+  assert.equal(d.tokens[0].top.length, 1);
+  assert.equal(d.tokens[0].top[0].id, 1);
+  assert.equal(d.tokens[0].l0, 3);
+  assert.deepEqual(Array.from(d.rowStart), [0, 2, 2]);
+  assert.deepEqual(Array.from(d.featureIds), [1, 0]);
+  assert.equal(d.tokens[1].l0, 0);
+  assert.equal(d.tokens[1].reconError, 0);
+});
+
+test('an input scale multiplies the reconstruction back into model units', () => {
+  const x = { data: Float32Array.of(4, 0), rows: 1, cols: 2 };
+  const f = sparse([[[0, 2]]]); // x̂ = 2 · (2·e0) = (4, 0)
+  const d = decompose(x, f, weights(2), { topK: 3 });
+  assert.ok(d.tokens[0].reconError < 1e-9);
+});
+
+test('a width mismatch is refused with both widths', () => {
+  const x = { data: new Float32Array(3), rows: 1, cols: 3 };
+  assert.throws(() => decompose(x, sparse([[]]), weights(), { topK: 1 }), /width 3.*expects 2/);
+});
