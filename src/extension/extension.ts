@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import { log } from './log';
 import { WelcomePanel } from './panel/welcomePanel';
+import { registerTestHooks } from './testHooks';
 
 /** A table of contents: each feature registers itself and hands back its disposables. */
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(log(), WelcomePanel.register(context));
+  context.subscriptions.push(log(), WelcomePanel.register(context), registerTestHooks(context));
   log().info('Feature Lens activated');
 }
 

@@ -24,6 +24,12 @@ export class WelcomePanel {
     return WelcomePanel.current;
   }
 
+  /** Test hook: hands `raw` to the open panel as if its webview had posted it. */
+  static receiveForTest(raw: unknown): { delivered: boolean; refused?: string } {
+    if (!WelcomePanel.current) return { delivered: false };
+    return { delivered: true, refused: WelcomePanel.current.onMessage(raw) };
+  }
+
   private readonly disposables: vscode.Disposable[] = [];
 
   private constructor(
@@ -39,11 +45,12 @@ export class WelcomePanel {
     void this.panel.webview.postMessage(message);
   }
 
-  private onMessage(raw: unknown): void {
+  /** Returns why a message was refused (also logged), or undefined when it was handled. */
+  private onMessage(raw: unknown): string | undefined {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
       log().error(`Welcome panel: refused a message from the webview: ${parsed.error}`);
-      return;
+      return parsed.error;
     }
     const message = parsed.message;
     switch (message.type) {
@@ -63,6 +70,7 @@ export class WelcomePanel {
         else log().info(`webview: ${message.message}`);
         break;
     }
+    return undefined;
   }
 
   private dispose(): void {
