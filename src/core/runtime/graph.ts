@@ -1,0 +1,320 @@
+// Graph analysis: find the residual stream of a decoder-only transformer in an ONNX graph and name its
+// hook sites the way TransformerLens / SAELens do. Nothing here depends on one model's node names.
+//
+// The residual stream is a chain of Add nodes. A *residual Add* is an Add(a, b) where b depends on a
+// through data edges (b is a branch computed from a: norm → attention or MLP → projection) and a is not a
+// constant. Starting next to the logits output we walk back along residual Adds, always continuing with the
+// residual input; the walk ends at the embedding (token Gather, or the Add of token and position Gathers,
+// neither of which depends on the other). Each block is a pair of residual Adds: first the attention branch
+// (its sub-graph contains a Softmax or an attention operator), then the MLP branch.
+//   resid_pre(L)  = residual input of block L's first Add     attn_out(L) = branch input of the first Add
+//   resid_mid(L)  = output of the first Add                    mlp_out(L)  = branch input of the second Add
+//   resid_post(L) = output of the second Add (= resid_pre(L+1))
+import { dimsOf, type GraphProto, type NodeProto, type TensorProto } from './onnxProto';
+import type { HookSite, SiteKind } from './types';
+
+/** Operators whose presence in a branch marks it as attention. */
+const ATTENTION_OPS = new Set([
+  'Softmax',
+  'Attention',
+  'MultiHeadAttention',
+  'GroupQueryAttention',
+  'PackedAttention',
+  'PackedMultiHeadAttention',
+  'SparseAttention',
+  'DecoderMaskedMultiHeadAttention',
+]);
+
+/** Operators that read only the shape of an input: no data flows through them. */
+const SHAPE_ONLY_OPS = new Set(['Shape', 'Size']);
+
+/** Index of a graph: who produces and who consumes each tensor. */
+export class GraphIndex {
+  readonly nodes: NodeProto[];
+  readonly producer = new Map<string, number>();
+  readonly consumers = new Map<string, number[]>();
+  readonly initializers = new Map<string, TensorProto>();
+  readonly graphInputs = new Set<string>();
+  private readonly inputsCache: string[][];
+
+  constructor(readonly graph: GraphProto) {
+    this.nodes = graph.node ?? [];
+    for (const t of graph.initializer ?? []) if (t.name) this.initializers.set(t.name, t);
+    for (const v of graph.input ?? []) if (v.name && !this.initializers.has(v.name)) this.graphInputs.add(v.name);
+    this.inputsCache = this.nodes.map((n) => allInputs(n));
+    this.nodes.forEach((n, i) => {
+      for (const o of n.output ?? []) if (o) this.producer.set(o, i);
+      for (const t of this.inputsCache[i]) {
+        const list = this.consumers.get(t);
+        if (list) list.push(i);
+        else this.consumers.set(t, [i]);
+      }
+    });
+  }
+
+  /** Every tensor a node reads, including outer-scope names used inside its sub-graphs (If/Loop/Scan). */
+  inputsOf(i: number): string[] {
+    return this.inputsCache[i];
+  }
+
+  /** Inputs carrying data into the node (Shape/Size only read a shape, so they carry none). */
+  dataInputsOf(i: number): string[] {
+    return SHAPE_ONLY_OPS.has(this.nodes[i].opType ?? '') ? [] : this.inputsCache[i];
+  }
+
+  /** Initializer or Constant-node output. */
+  isConstant(t: string): boolean {
+    if (this.initializers.has(t)) return true;
+    const p = this.producer.get(t);
+    return p !== undefined && this.nodes[p].opType === 'Constant';
+  }
+
+  /** Indices of all nodes needed to compute `targets`, not walking past `stopAt` tensors. */
+  ancestors(targets: Iterable<string>, opts: { stopAt?: ReadonlySet<string>; dataOnly?: boolean } = {}): Set<number> {
+    const seen = new Set<number>();
+    const stack: string[] = [...targets];
+    const visitedTensors = new Set<string>();
+    while (stack.length) {
+      const t = stack.pop() as string;
+      if (visitedTensors.has(t)) continue;
+      visitedTensors.add(t);
+      if (opts.stopAt?.has(t)) continue;
+      const p = this.producer.get(t);
+      if (p === undefined || seen.has(p)) continue;
+      seen.add(p);
+      for (const i of opts.dataOnly ? this.dataInputsOf(p) : this.inputsOf(p)) stack.push(i);
+    }
+    return seen;
+  }
+
+  /** Does tensor `b` depend on tensor `a` through data edges? */
+  dependsOn(b: string, a: string): boolean {
+    if (a === b) return false;
+    const stack = [b];
+    const visited = new Set<string>();
+    while (stack.length) {
+      const t = stack.pop() as string;
+      if (t === a) return true;
+      if (visited.has(t)) continue;
+      visited.add(t);
+      const p = this.producer.get(t);
+      if (p === undefined) continue;
+      for (const i of this.dataInputsOf(p)) stack.push(i);
+    }
+    return false;
+  }
+}
+
+function allInputs(node: NodeProto): string[] {
+  const names = (node.input ?? []).filter((x) => x);
+  for (const a of node.attribute ?? []) {
+    for (const g of [a.g, ...(a.graphs ?? [])]) if (g) names.push(...outerScopeNames(g));
+  }
+  return [...new Set(names)];
+}
+
+/** Names a sub-graph reads but does not define itself. */
+function outerScopeNames(g: GraphProto): string[] {
+  const defined = new Set<string>();
+  for (const v of g.input ?? []) if (v.name) defined.add(v.name);
+  for (const t of g.initializer ?? []) if (t.name) defined.add(t.name);
+  for (const n of g.node ?? []) for (const o of n.output ?? []) defined.add(o);
+  const used = new Set<string>();
+  for (const n of g.node ?? []) {
+    for (const i of allInputs(n)) if (!defined.has(i)) used.add(i);
+  }
+  for (const o of g.output ?? []) if (o.name && !defined.has(o.name)) used.add(o.name);
+  return [...used];
+}
+
+export interface ResidualAdd {
+  readonly node: number;
+  /** Tensor carrying the residual stream into the Add. */
+  readonly residual: string;
+  /** Tensor carrying the branch (attention or MLP output) into the Add. */
+  readonly branch: string;
+  readonly output: string;
+  readonly kind: 'attn' | 'mlp';
+}
+
+export interface BlockTensors {
+  readonly residPre: string;
+  readonly attnOut: string;
+  readonly residMid: string;
+  readonly mlpOut: string;
+  readonly residPost: string;
+}
+
+export interface GraphAnalysis {
+  readonly logits: string;
+  /** resid_pre of block 0 (output of the embedding). */
+  readonly embedding: string;
+  readonly blocks: readonly BlockTensors[];
+  /** Width of the residual stream, when the embedding table says so. */
+  readonly dModel?: number;
+  /** Rows of the token embedding table. */
+  readonly vocabSize?: number;
+  /** Rows of a learned position-embedding table, if the model has one. */
+  readonly positionRows?: number;
+  /** Tensor name for each site name. Several names may share one tensor (resid_post(L) = resid_pre(L+1)). */
+  readonly siteTensors: ReadonlyMap<string, string>;
+}
+
+/** A graph whose hook sites cannot be identified; `found` describes what the analysis did see. */
+export class SiteAnalysisError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+    readonly found: string,
+  ) {
+    super(`${file}: cannot identify hook sites: ${problem}. Found: ${found}`);
+    this.name = 'SiteAnalysisError';
+  }
+}
+
+/** The graph output holding next-token logits: named "logits" (or containing it). */
+export function findLogitsOutput(graph: GraphProto): string | undefined {
+  const names = (graph.output ?? []).map((o) => o.name ?? '');
+  return names.find((n) => n === 'logits') ?? names.find((n) => n.toLowerCase().includes('logits'));
+}
+
+export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
+  const index = new GraphIndex(graph);
+  const logits = findLogitsOutput(graph);
+  if (!logits) {
+    throw new SiteAnalysisError(
+      file,
+      'the model has no "logits" output',
+      `outputs ${(graph.output ?? []).map((o) => `"${o.name}"`).join(', ')}`,
+    );
+  }
+
+  const isResidualAdd = (i: number): { residual: string; branch: string } | undefined => {
+    const n = index.nodes[i];
+    if (n.opType !== 'Add' || (n.input ?? []).length !== 2) return undefined;
+    const [a, b] = n.input as string[];
+    if (index.isConstant(a) || index.isConstant(b)) return undefined;
+    if (index.dependsOn(b, a)) return { residual: a, branch: b };
+    if (index.dependsOn(a, b)) return { residual: b, branch: a };
+    return undefined;
+  };
+
+  // 1. The final residual Add: the residual Add nearest to the logits (breadth-first, backwards).
+  let finalAdd: number | undefined;
+  {
+    const queue = [logits];
+    const seen = new Set<string>();
+    let visitedNodes = 0;
+    while (queue.length && finalAdd === undefined && visitedNodes < 10_000) {
+      const t = queue.shift() as string;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      const p = index.producer.get(t);
+      if (p === undefined) continue;
+      visitedNodes++;
+      if (isResidualAdd(p)) {
+        finalAdd = p;
+        break;
+      }
+      queue.push(...index.dataInputsOf(p).filter((x) => !index.isConstant(x)));
+    }
+  }
+  if (finalAdd === undefined) {
+    throw new SiteAnalysisError(
+      file,
+      'no residual Add (Add whose one input is computed from the other) leads to the logits',
+      `${index.nodes.length} nodes, op types ${opSummary(index)}`,
+    );
+  }
+
+  // 2. Walk the residual chain back to the embedding.
+  const chain: { node: number; residual: string; branch: string; output: string }[] = [];
+  let cursor: number | undefined = finalAdd;
+  while (cursor !== undefined) {
+    const r = isResidualAdd(cursor);
+    if (!r) break;
+    chain.unshift({ node: cursor, ...r, output: (index.nodes[cursor].output as string[])[0] });
+    cursor = index.producer.get(r.residual);
+  }
+  const embedding = chain[0].residual;
+
+  // 3. Classify each branch as attention or MLP.
+  const chainTensors = new Set<string>([embedding, ...chain.map((c) => c.output)]);
+  const adds: ResidualAdd[] = chain.map((c) => {
+    const branchNodes = index.ancestors([c.branch], { stopAt: chainTensors, dataOnly: true });
+    const attn = [...branchNodes].some((i) => ATTENTION_OPS.has(index.nodes[i].opType ?? ''));
+    return { ...c, kind: attn ? 'attn' : 'mlp' };
+  });
+  const pattern = adds.map((a) => a.kind).join(', ');
+  if (adds.length % 2 !== 0 || adds.some((a, i) => a.kind !== (i % 2 === 0 ? 'attn' : 'mlp'))) {
+    throw new SiteAnalysisError(
+      file,
+      'the residual stream is not a sequence of (attention, MLP) blocks — parallel attention/MLP blocks and fused ' +
+        'residual operators (e.g. SkipLayerNormalization) are not supported',
+      `${adds.length} residual Adds with branches [${pattern}] starting from embedding "${embedding}"`,
+    );
+  }
+
+  const blocks: BlockTensors[] = [];
+  for (let i = 0; i < adds.length; i += 2) {
+    blocks.push({
+      residPre: adds[i].residual,
+      attnOut: adds[i].branch,
+      residMid: adds[i].output,
+      mlpOut: adds[i + 1].branch,
+      residPost: adds[i + 1].output,
+    });
+  }
+
+  // 4. Embedding tables: Gathers on rank-2 initializers feeding the embedding output.
+  let dModel: number | undefined;
+  let vocabSize: number | undefined;
+  let positionRows: number | undefined;
+  const inputIds = [...index.graphInputs].find((n) => n === 'input_ids') ?? [...index.graphInputs][0];
+  for (const i of index.ancestors([embedding], { dataOnly: true })) {
+    const n = index.nodes[i];
+    if (n.opType !== 'Gather') continue;
+    const table = index.initializers.get((n.input ?? [])[0] ?? '');
+    if (!table || dimsOf(table).length !== 2) continue;
+    const [rows, cols] = dimsOf(table);
+    const indices = (n.input ?? [])[1] ?? '';
+    const fromIds = indices === inputIds || index.dependsOn(indices, inputIds);
+    if (fromIds && vocabSize === undefined) {
+      vocabSize = rows;
+      dModel = cols;
+    } else if (!fromIds) {
+      positionRows = rows;
+    }
+  }
+
+  const siteTensors = new Map<string, string>();
+  blocks.forEach((b, L) => {
+    siteTensors.set(siteName(L, 'hook_resid_pre'), b.residPre);
+    siteTensors.set(siteName(L, 'hook_attn_out'), b.attnOut);
+    siteTensors.set(siteName(L, 'hook_resid_mid'), b.residMid);
+    siteTensors.set(siteName(L, 'hook_mlp_out'), b.mlpOut);
+    siteTensors.set(siteName(L, 'hook_resid_post'), b.residPost);
+  });
+  return { logits, embedding, blocks, dModel, vocabSize, positionRows, siteTensors };
+}
+
+export const SITE_KINDS: readonly SiteKind[] = ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'];
+
+export function siteName(layer: number, kind: SiteKind): string {
+  return `blocks.${layer}.${kind}`;
+}
+
+/** The hook sites of an analysed graph, block by block in forward order. */
+export function hookSites(analysis: GraphAnalysis, dim: number): HookSite[] {
+  const out: HookSite[] = [];
+  analysis.blocks.forEach((_, layer) => {
+    for (const kind of SITE_KINDS) out.push({ name: siteName(layer, kind), layer, kind, dim });
+  });
+  return out;
+}
+
+function opSummary(index: GraphIndex): string {
+  const counts = new Map<string, number>();
+  for (const n of index.nodes) counts.set(n.opType ?? '?', (counts.get(n.opType ?? '?') ?? 0) + 1);
+  return [...counts].map(([k, v]) => `${k}×${v}`).join(' ');
+}

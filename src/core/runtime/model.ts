@@ -1,0 +1,395 @@
+// loadModel: an ONNX decoder-only LM with hook sites, splicing, windowed activations and a tokenizer.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { matrix, type Matrix } from '../tensor';
+import { loadTokenizer } from '../tokenizer/tokenizer';
+import { defaultCacheDir, ModelCache, sha256 } from './cache';
+import { addOutputs, cutAt, type GraphCut } from './edit';
+import { analyseGraph, findLogitsOutput, hookSites, SiteAnalysisError, type GraphAnalysis } from './graph';
+import { argmaxRow } from './loss';
+import { decodeModel, encodeModel, ModelFileError, onnx, type ModelProto } from './onnxProto';
+import { batchTensor, buildFeeds, onnxElemType, OrtSession, sequenceRows, type OrtTensor, type SessionConfig } from './session';
+import type {
+  HookSite,
+  LanguageModel,
+  LoadOptions,
+  LongActivations,
+  ModelInfo,
+  SiteEdit,
+  SpliceResult,
+  TextTokenizer,
+  WindowOptions,
+} from './types';
+import { DEFAULT_MAX_TOKENS, planWindows, truncationMessage } from './windowing';
+
+export interface ModelFiles {
+  readonly dir: string;
+  readonly onnxFile: string;
+  readonly tokenizerFile?: string;
+  readonly configFile?: string;
+}
+
+/** Preferred .onnx names in a model folder (Optimum names its decoder exports decoder_model*.onnx). */
+const ONNX_PREFERENCE = ['model.onnx', 'decoder_model.onnx', 'decoder_with_past_model.onnx'];
+
+/** The files of a model given its folder or its .onnx file. */
+export function resolveModelFiles(path: string): ModelFiles {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new ModelFileError(path, 'no such file or folder');
+  }
+  let onnxFile: string;
+  let dir: string;
+  if (stat.isDirectory()) {
+    dir = path;
+    const onnxFiles = readdirSync(path).filter((f) => f.endsWith('.onnx')).sort();
+    const preferred = ONNX_PREFERENCE.find((f) => onnxFiles.includes(f)) ?? (onnxFiles.length === 1 ? onnxFiles[0] : undefined);
+    if (!preferred) {
+      throw new ModelFileError(
+        path,
+        onnxFiles.length === 0
+          ? 'the folder holds no .onnx file'
+          : `several .onnx files and none named ${ONNX_PREFERENCE.join(' / ')}: ${onnxFiles.join(', ')} (pass the file itself)`,
+      );
+    }
+    onnxFile = join(path, preferred);
+  } else {
+    onnxFile = path;
+    dir = dirname(path);
+  }
+  const tokenizerFile = join(dir, 'tokenizer.json');
+  const configFile = join(dir, 'config.json');
+  return {
+    dir,
+    onnxFile,
+    tokenizerFile: existsSync(tokenizerFile) ? tokenizerFile : undefined,
+    configFile: existsSync(configFile) ? configFile : undefined,
+  };
+}
+
+interface ConfigJson {
+  _name_or_path?: string;
+  name_or_path?: string;
+  name?: string;
+  model_type?: string;
+  n_layer?: number;
+  num_hidden_layers?: number;
+  n_embd?: number;
+  hidden_size?: number;
+  d_model?: number;
+  vocab_size?: number;
+  n_positions?: number;
+  n_ctx?: number;
+  max_position_embeddings?: number;
+  context_length?: number;
+}
+
+function readConfig(file: string | undefined): ConfigJson {
+  if (!file) return {};
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error('not a JSON object');
+    return j as ConfigJson;
+  } catch (err) {
+    throw new ModelFileError(file, `not a valid config.json (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+const DEFAULT_CONTEXT = 2048;
+
+/** Load a model folder (model.onnx + tokenizer.json + optional config.json) or a bare .onnx file. */
+export async function loadModel(path: string, opts: LoadOptions = {}): Promise<OnnxLanguageModel> {
+  const files = resolveModelFiles(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(files.onnxFile);
+  } catch (err) {
+    throw new ModelFileError(files.onnxFile, `cannot read the model (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const proto = decodeModel(bytes, files.onnxFile);
+  const graph = proto.graph as onnx.IGraphProto;
+  if ((graph.node ?? []).length === 1 && graph.node?.[0].opType === 'If') {
+    throw new ModelFileError(files.onnxFile, 'a merged decoder (one If node switching on use_cache_branch) is not supported; load decoder_model.onnx instead');
+  }
+  const logitsName = findLogitsOutput(graph);
+  if (!logitsName) {
+    throw new ModelFileError(
+      files.onnxFile,
+      `the model has no "logits" output (outputs: ${(graph.output ?? []).map((o) => `"${o.name}"`).join(', ')}); a decoder-only language model with a logits output is needed`,
+    );
+  }
+  const config = readConfig(files.configFile);
+  const tokenizer = files.tokenizerFile ? loadTokenizer(files.tokenizerFile) : undefined;
+
+  let analysis: GraphAnalysis | undefined;
+  let analysisError: Error | undefined;
+  try {
+    analysis = analyseGraph(graph, files.onnxFile);
+  } catch (err) {
+    if (!(err instanceof SiteAnalysisError)) throw err;
+    analysisError = err;
+  }
+
+  const sessionConfig: SessionConfig = {
+    intraOpThreads: opts.intraOpThreads ?? 2,
+    graphOptimization: opts.graphOptimization ?? 'all',
+  };
+  const cache = new ModelCache(opts.cacheDir ?? defaultCacheDir(), sha256(bytes));
+  const logitsInfo = (graph.output ?? []).find((o) => o.name === logitsName);
+  const floatType = logitsInfo?.type?.tensorType?.elemType ?? onnx.TensorProto.DataType.FLOAT;
+
+  // The main session: the model with every distinct site tensor as an extra output.
+  const siteTensorNames = analysis ? [...new Set(analysis.siteTensors.values())] : [];
+  const dimGuess = analysis?.dModel ?? config.n_embd ?? config.hidden_size ?? config.d_model;
+  const hookedKey = `hooked:${siteTensorNames.join(',')}`;
+  const buildHooked = () =>
+    encodeModel(
+      addOutputs(
+        proto,
+        siteTensorNames.map((name) => ({ name, elemType: floatType, shape: ['batch', 'sequence', dimGuess ?? 'hidden'] })),
+      ),
+    );
+  const label = files.onnxFile;
+  let main: OrtSession;
+  const cached = siteTensorNames.length ? cache.read(hookedKey) : undefined;
+  try {
+    main = await OrtSession.create(cached ?? (siteTensorNames.length ? cache.get(hookedKey, buildHooked) : bytes), label, sessionConfig);
+  } catch (err) {
+    if (!cached) throw err;
+    cache.forget(hookedKey);
+    main = await OrtSession.create(cache.get(hookedKey, buildHooked), label, sessionConfig);
+  }
+
+  const vocabSize = analysis?.vocabSize ?? config.vocab_size ?? numericLastDim(logitsInfo) ?? tokenizer?.vocabSize;
+  if (vocabSize === undefined) throw new ModelFileError(label, 'cannot tell the vocabulary size (no embedding table, config.json or logits shape)');
+  if (tokenizer && tokenizer.vocabSize > vocabSize) {
+    throw new ModelFileError(
+      files.tokenizerFile as string,
+      `the tokenizer has ${tokenizer.vocabSize} tokens but the model ${label} only ${vocabSize}: they do not belong together`,
+    );
+  }
+  const info: ModelInfo = {
+    name: config._name_or_path || config.name_or_path || config.name || basename(files.dir),
+    onnxFile: files.onnxFile,
+    layers: analysis?.blocks.length ?? config.n_layer ?? config.num_hidden_layers ?? 0,
+    dModel: dimGuess ?? 0,
+    vocabSize,
+    contextLength: config.n_positions ?? config.max_position_embeddings ?? config.n_ctx ?? config.context_length ?? analysis?.positionRows ?? DEFAULT_CONTEXT,
+    eosId: tokenizer?.eosId,
+  };
+  const model = new OnnxLanguageModel(info, tokenizer, proto, analysis, analysisError, main, cache, sessionConfig, logitsName);
+  if (analysis && dimGuess === undefined) {
+    // No embedding table or config says how wide the residual stream is: measure it.
+    const acts = await model.activations([Int32Array.of(0)], [hookSites(analysis, 0)[0].name]);
+    (info as { dModel: number }).dModel = [...acts.values()][0][0].cols;
+  }
+  return model;
+}
+
+function numericLastDim(v: onnx.IValueInfoProto | undefined): number | undefined {
+  const dims = v?.type?.tensorType?.shape?.dim;
+  const last = dims?.[dims.length - 1];
+  const n = last?.dimValue === undefined || last?.dimValue === null ? undefined : Number(last.dimValue);
+  return n && n > 0 ? n : undefined;
+}
+
+interface SpliceSessions {
+  readonly cut: GraphCut;
+  readonly prefix: OrtSession;
+  suffix?: OrtSession;
+}
+
+export class OnnxLanguageModel implements LanguageModel {
+  private readonly spliceSessions = new Map<string, SpliceSessions>();
+  private disposed = false;
+
+  constructor(
+    readonly info: ModelInfo,
+    readonly tokenizer: TextTokenizer | undefined,
+    private readonly proto: ModelProto,
+    private readonly analysis: GraphAnalysis | undefined,
+    private readonly analysisError: Error | undefined,
+    private readonly main: OrtSession,
+    private readonly cache: ModelCache,
+    private readonly sessionConfig: SessionConfig,
+    private readonly logitsName: string,
+  ) {}
+
+  sites(): HookSite[] {
+    return hookSites(this.requireAnalysis(), this.info.dModel);
+  }
+
+  /** The ONNX tensor behind a site name (for diagnostics). */
+  siteTensor(site: string): string {
+    const a = this.requireAnalysis();
+    const t = a.siteTensors.get(site);
+    if (t === undefined) {
+      throw new Error(`${this.info.onnxFile}: hook site "${site}" not found. Sites found: ${[...a.siteTensors.keys()].join(', ')}`);
+    }
+    return t;
+  }
+
+  private requireAnalysis(): GraphAnalysis {
+    if (this.analysisError) throw this.analysisError;
+    return this.analysis as GraphAnalysis;
+  }
+
+  private get padId(): number {
+    return this.info.eosId ?? 0;
+  }
+
+  private checkBatch(batch: readonly Int32Array[]): void {
+    if (this.disposed) throw new Error(`${this.info.onnxFile}: the model was disposed`);
+    if (batch.length === 0) throw new Error('empty batch: pass at least one sequence');
+    batch.forEach((ids, b) => {
+      if (ids.length === 0) throw new Error(`sequence ${b} is empty: a forward pass needs at least one token`);
+      if (ids.length > this.info.contextLength) {
+        throw new Error(
+          `sequence ${b} has ${ids.length} tokens but ${this.info.onnxFile} takes at most ${this.info.contextLength}; use activationsLong for windowed processing`,
+        );
+      }
+      for (let t = 0; t < ids.length; t++) {
+        const id = ids[t];
+        if (!Number.isInteger(id) || id < 0 || id >= this.info.vocabSize) {
+          throw new RangeError(
+            `${this.info.onnxFile}: token id ${id} at position ${t}${batch.length > 1 ? ` of sequence ${b}` : ''} is outside the model's vocabulary (0..${this.info.vocabSize - 1})`,
+          );
+        }
+      }
+    });
+  }
+
+  async activations(batch: readonly Int32Array[], sites: readonly string[]): Promise<Map<string, Matrix[]>> {
+    this.checkBatch(batch);
+    const tensors = sites.map((s) => this.siteTensor(s));
+    const { feeds, padded } = buildFeeds(this.main, batch, this.padId);
+    const out = await this.main.run(feeds, [...new Set(tensors)]);
+    const result = new Map<string, Matrix[]>();
+    sites.forEach((s, i) => {
+      const t = out[tensors[i]];
+      result.set(
+        s,
+        padded.lengths.map((len, b) => sequenceRows(t, b, len)),
+      );
+    });
+    return result;
+  }
+
+  async activationsLong(ids: Int32Array, sites: readonly string[], opts: WindowOptions & { signal?: AbortSignal } = {}): Promise<LongActivations> {
+    const window = Math.min(opts.window ?? this.info.contextLength, this.info.contextLength);
+    const stride = opts.stride ?? Math.max(1, Math.floor(window / 2));
+    const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const batchSize = Math.max(1, opts.batchSize ?? 8);
+    const used = Math.min(ids.length, maxTokens);
+    const truncated = used < ids.length;
+    for (const s of sites) this.siteTensor(s);
+    const windows = planWindows(used, window, stride);
+    const acts = new Map<string, Matrix>();
+    for (const s of sites) acts.set(s, matrix(used, this.info.dModel));
+    for (let w0 = 0; w0 < windows.length; w0 += batchSize) {
+      opts.signal?.throwIfAborted();
+      const group = windows.slice(w0, w0 + batchSize);
+      const got = await this.activations(
+        group.map((w) => ids.subarray(w.start, w.end)),
+        sites,
+      );
+      for (const s of sites) {
+        const dst = acts.get(s) as Matrix;
+        const per = got.get(s) as Matrix[];
+        group.forEach((w, k) => {
+          const from = (w.takeFrom - w.start) * dst.cols;
+          dst.data.set(per[k].data.subarray(from), w.takeFrom * dst.cols);
+        });
+      }
+    }
+    let message: string | undefined;
+    if (truncated) message = truncationMessage(ids.length, used);
+    else if (windows.length > 1) {
+      message = `${used} tokens processed in ${windows.length} windows of ${window} (each token sees at least ${window - stride} tokens of left context).`;
+    }
+    return { acts, tokensUsed: used, tokensTotal: ids.length, truncated, message };
+  }
+
+  async logits(batch: readonly Int32Array[]): Promise<Matrix[]> {
+    this.checkBatch(batch);
+    const { feeds, padded } = buildFeeds(this.main, batch, this.padId);
+    const out = await this.main.run(feeds, [this.logitsName]);
+    return padded.lengths.map((len, b) => sequenceRows(out[this.logitsName], b, len));
+  }
+
+  async runWithSplice(ids: Int32Array, site: string, replacement: Matrix): Promise<Matrix> {
+    const r = await this.spliced([ids], site, () => replacement);
+    return r.logits[0];
+  }
+
+  async spliced(batch: readonly Int32Array[], site: string, edit: SiteEdit): Promise<SpliceResult> {
+    this.checkBatch(batch);
+    const tensor = this.siteTensor(site);
+    const sessions = await this.spliceSessionsFor(tensor);
+    const { feeds, padded } = buildFeeds(this.main, batch, this.padId);
+    const prefixOut = await sessions.prefix.run(feeds, [tensor, ...sessions.cut.boundary]);
+    const siteValue = prefixOut[tensor];
+    const original = padded.lengths.map((len, b) => sequenceRows(siteValue, b, len));
+    const replaced = original.map((acts, b) => {
+      const r = edit(acts, b);
+      if (r.rows !== acts.rows || r.cols !== acts.cols) {
+        throw new Error(`splice at ${site}: sequence ${b} needs a ${acts.rows}×${acts.cols} replacement, got ${r.rows}×${r.cols}`);
+      }
+      return r;
+    });
+    if (!sessions.suffix) {
+      const types = new Map<string, number>();
+      const ranks = new Map<string, number>();
+      for (const [name, t] of Object.entries(prefixOut)) {
+        types.set(name, onnxElemType(t));
+        ranks.set(name, t.dims.length);
+      }
+      const key = `suffix:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
+      sessions.suffix = await OrtSession.create(
+        this.cache.get(key, () => encodeModel(sessions.cut.suffix(types, ranks))),
+        `${this.info.onnxFile} (after ${site})`,
+        this.sessionConfig,
+      );
+    }
+    const siteDims = siteValue.dims;
+    const suffixFeeds: Record<string, OrtTensor> = { ...feeds };
+    for (const name of sessions.cut.boundary) suffixFeeds[name] = prefixOut[name];
+    suffixFeeds[tensor] = batchTensor(replaced, siteDims[1], siteDims[2], siteValue);
+    const out = await sessions.suffix.run(suffixFeeds, [this.logitsName]);
+    return { original, logits: padded.lengths.map((len, b) => sequenceRows(out[this.logitsName], b, len)) };
+  }
+
+  private async spliceSessionsFor(tensor: string): Promise<SpliceSessions> {
+    const existing = this.spliceSessions.get(tensor);
+    if (existing) return existing;
+    const cut = cutAt(this.proto, tensor, [this.logitsName]);
+    const prefix = await OrtSession.create(
+      this.cache.get(`prefix:${tensor}`, () => encodeModel(cut.prefix)),
+      `${this.info.onnxFile} (up to ${tensor})`,
+      this.sessionConfig,
+    );
+    const s: SpliceSessions = { cut, prefix };
+    this.spliceSessions.set(tensor, s);
+    return s;
+  }
+
+  async generate(ids: Int32Array, tokens: number): Promise<Int32Array> {
+    const out = Array.from(ids);
+    for (let k = 0; k < tokens; k++) {
+      const ctx = Int32Array.from(out.slice(-this.info.contextLength));
+      const [logits] = await this.logits([ctx]);
+      out.push(argmaxRow(logits, logits.rows - 1));
+    }
+    return Int32Array.from(out.slice(ids.length));
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const all = [this.main, ...[...this.spliceSessions.values()].flatMap((s) => (s.suffix ? [s.prefix, s.suffix] : [s.prefix]))];
+    this.spliceSessions.clear();
+    await Promise.all(all.map((s) => s.release()));
+  }
+}

@@ -1,0 +1,2 @@
+export { loadTokenizer, tokenizerFromJson, HfTokenizer, TokenizerFileError } from './tokenizer';
+export { alignOffsets, byteLevelAlphabet, byteToUtf16 } from './offsets';
