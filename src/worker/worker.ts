@@ -1,21 +1,34 @@
-import { parentPort } from 'node:worker_threads';
-import type { HostToWorker, WorkerToHost } from '../protocol/worker';
+import { parentPort, workerData } from 'node:worker_threads';
+import { defaultLoaders, writeFeatureLabel } from '../core/analysis/defaultLoaders';
+import { isCancellation } from '../core/util/abort';
+import { RpcPeer } from '../protocol/rpc';
+import { parseWorkerRequest, type WorkerRequest, type WorkerResults } from '../protocol/worker';
+import { AnalysisEngine } from './engine';
 
 // The worker answers each request once; a failure becomes an error message, never a crash of the host.
 const port = parentPort;
 if (!port) throw new Error('worker.js must run inside a worker thread');
 
-function send(message: WorkerToHost): void {
-  port!.postMessage(message);
-}
+const data = (workerData ?? {}) as { root?: string; cacheDir?: string; intraOpThreads?: number };
+const engine = new AnalysisEngine({
+  root: data.root ?? process.cwd(),
+  loaders: defaultLoaders({ cacheDir: data.cacheDir, intraOpThreads: data.intraOpThreads }),
+  writeLabel: writeFeatureLabel,
+});
 
-port.on('message', (message: HostToWorker) => {
-  if (message.type !== 'request') return;
-  switch (message.request.kind) {
-    case 'ping':
-      send({ type: 'result', id: message.id, result: 'pong' });
-      break;
-    default:
-      send({ type: 'error', id: message.id, message: `unknown request ${JSON.stringify(message.request)}` });
+const peer = new RpcPeer<never, Record<never, unknown>, WorkerRequest, WorkerResults>((message) => port.postMessage(message));
+peer.serve(async (raw, context) => {
+  const request = parseWorkerRequest(raw);
+  if (typeof request === 'string') throw new Error(request);
+  try {
+    return await engine.handle(request, context.signal);
+  } catch (err) {
+    if (isCancellation(err)) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+    throw err;
   }
+});
+port.on('message', (message: unknown) => peer.receive(message));
+process.on('unhandledRejection', (reason) => {
+  // Keep serving: one failed job must not take the worker down.
+  console.error('feature-lens worker: unhandled rejection', reason);
 });

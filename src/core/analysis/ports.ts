@@ -9,12 +9,14 @@ import type { Unembedding } from './logitEffects';
 export interface AnalysisModel {
   readonly name: string;
   readonly sites: readonly HookSite[];
+  /** Longest input of one forward pass; next-token questions use the last this many tokens. */
+  readonly contextLength: number;
   tokenize(text: string): TokenizedText;
   /** The text of one token as the tokenizer decodes it alone. */
   tokenText(id: number): string;
   /** Site activations for every token, [n, dim]; the runtime owns the windowing of long inputs. */
   activations(ids: Int32Array, site: string, signal?: AbortSignal): Promise<Matrix>;
-  /** Logits after the last token, with the site activations optionally replaced by `edit` (a splice). */
+  /** Logits after the last token (of the last context window), with the site activations optionally edited (a splice). */
   lastLogits(ids: Int32Array, signal?: AbortSignal, splice?: { site: string; edit: (acts: Matrix) => Matrix }): Promise<Float32Array>;
   /** Undefined when the runtime cannot expose the output head. */
   unembedding(): Unembedding | undefined;

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { analyzeText } from '../../core/analysis/analyzeText';
+import { defaultLoaders } from '../../core/analysis/defaultLoaders';
+import { AnalysisSession } from '../../core/analysis/session';
+import type { TextAnalysis } from '../../core/analysis/types';
+import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
+import type { CliCommand } from '../command';
+
+const USAGE = `feature-lens analyze "some text" [--model <dir>] [--sae <dir>] [--site <hook>] [--top 5] [--max-tokens 1024] [--json]
+
+Runs the text through the model to the SAE's hook site, encodes it with the SAE and prints, per token,
+its strongest features (activation and share of the reconstruction), its reconstruction error and L0.
+Defaults: the bundled model and SAE. Text "-" reads stdin.`;
+
+/** The folder holding models/: the package root, found from this file whether bundled or run from source. */
+export function packageRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"feature-lens"/.test(readFileSync(pkg, 'utf8'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..');
+  }
+}
+
+function formatTable(r: TextAnalysis): string {
+  const lines = [`model ${r.model} · site ${r.site} · SAE ${r.sae} (d_sae ${r.dSae})`];
+  if (r.truncatedFrom !== undefined) lines.push(`(input cut to ${r.tokens.length} of ${r.truncatedFrom} tokens)`);
+  lines.push('');
+  r.tokens.forEach((t, i) => {
+    const feats = t.features.map((f) => `#${f.id}${f.label ? ` "${f.label}"` : ''} ${f.activation.toFixed(2)} (${(f.share * 100).toFixed(0)}%)`).join(', ');
+    lines.push(`${String(i).padStart(4)} ${JSON.stringify(t.text).padEnd(16)} L0 ${String(t.l0).padStart(3)}  err ${t.reconError.toFixed(3)}  ${feats || '—'}`);
+  });
+  lines.push('', `mean L0 ${r.meanL0.toFixed(1)} · mean reconstruction error ${r.meanReconError.toFixed(3)} · ${r.elapsedMs.toFixed(0)} ms`);
+  return lines.join('\n');
+}
+
+export const analyzeCommand: CliCommand = {
+  name: 'analyze',
+  summary: 'per-token SAE features of a text',
+  usage: USAGE,
+  async run(argv) {
+    const args = parseArgs(argv, ['model', 'sae', 'site', 'top', 'max-tokens'], ['json']);
+    if (args.positionals.length !== 1) throw new UsageError('give exactly one text argument (quote it)');
+    const text = args.positionals[0] === '-' ? readFileSync(0, 'utf8') : args.positionals[0];
+    const topK = numberFlag(args, 'top', 5)!;
+    const maxTokens = numberFlag(args, 'max-tokens', 1024)!;
+    if (!Number.isInteger(topK) || topK < 1) throw new UsageError('--top must be a positive integer');
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError('--max-tokens must be a positive integer');
+    const root = packageRoot();
+    process.stderr.write('loading model and SAE…\n');
+    const session = await AnalysisSession.open(
+      { modelPath: stringFlag(args, 'model'), saePath: stringFlag(args, 'sae'), site: stringFlag(args, 'site') },
+      root,
+      defaultLoaders(),
+    );
+    try {
+      for (const w of session.info.warnings) process.stderr.write(`warning: ${w}\n`);
+      const result = await analyzeText(session.model, session.requireSae(), session.site, text, { topK, maxTokens });
+      if (args.flags.has('json')) {
+        const { active: _active, ...rest } = result;
+        process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
+      } else {
+        process.stdout.write(formatTable(result) + '\n');
+      }
+      return 0;
+    } finally {
+      await session.dispose();
+    }
+  },
+};

@@ -1,0 +1,100 @@
+// The worker's state: one analysis session (model + SAE + site) and the corpus index its dashboards use.
+// Requests run one at a time, in arrival order: the ONNX session and the caches are not shared safely.
+import { join } from 'node:path';
+import { analyzeText } from '../core/analysis/analyzeText';
+import { CorpusIndex, featureDashboard, readCorpus } from '../core/analysis/dashboard';
+import { featureOccurrences } from '../core/analysis/occurrences';
+import { AnalysisSession, type Loaders } from '../core/analysis/session';
+import { steerText } from '../core/analysis/steerText';
+import { throwIfAborted } from '../core/util/abort';
+import type { WorkerRequest, WorkerResults } from '../protocol/worker';
+
+export interface EngineOptions {
+  readonly root: string;
+  readonly loaders: Loaders;
+  readonly writeLabel: (saePath: string, feature: number, label: string) => Promise<string>;
+}
+
+const DASHBOARD_CORPUS_TOKENS = 4096;
+const DASHBOARD_WINDOW_TOKENS = 64;
+
+export class AnalysisEngine {
+  private session?: AnalysisSession;
+  private corpus?: { key: string; index: CorpusIndex };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: EngineOptions) {}
+
+  handle<K extends WorkerRequest['kind']>(request: Extract<WorkerRequest, { kind: K }>, signal: AbortSignal): Promise<WorkerResults[K]> {
+    const run = this.queue.then(() => {
+      throwIfAborted(signal);
+      return this.dispatch(request, signal);
+    });
+    this.queue = run.catch(() => undefined);
+    return run as Promise<WorkerResults[K]>;
+  }
+
+  private async dispatch(request: WorkerRequest, signal: AbortSignal): Promise<unknown> {
+    switch (request.kind) {
+      case 'ping':
+        return 'pong';
+      case 'load': {
+        const next = await AnalysisSession.open(request, this.options.root, this.options.loaders, this.session);
+        this.session = next;
+        this.corpus = undefined;
+        return next.info;
+      }
+      case 'analyze': {
+        const s = await this.current();
+        return analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
+      }
+      case 'highlight': {
+        const s = await this.current();
+        return featureOccurrences(s.model, s.requireSae(), s.site, request.text, request.feature, request.maxTokens, signal);
+      }
+      case 'steer': {
+        const s = await this.current();
+        return steerText(s.model, s.requireSae(), s.site, request.text, request.feature, request.value, {
+          topK: request.topK,
+          maxTokens: s.model.contextLength,
+          signal,
+        });
+      }
+      case 'showFeature': {
+        const s = await this.current();
+        const sae = s.requireSae();
+        const corpusPath = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
+        const key = `${s.site}|${s.saePath}|${corpusPath}`;
+        if (this.corpus?.key !== key) {
+          const index = await CorpusIndex.build(s.model, sae, s.site, corpusPath, readCorpus(corpusPath), {
+            maxTokens: DASHBOARD_CORPUS_TOKENS,
+            windowTokens: DASHBOARD_WINDOW_TOKENS,
+            signal,
+          });
+          this.corpus = { key, index };
+        }
+        return featureDashboard(s.model, sae, s.site, this.corpus.index, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
+      }
+      case 'setLabel': {
+        const s = await this.current();
+        const sae = s.requireSae();
+        if (!s.saePath) throw new Error('the SAE has no folder to save labels beside');
+        const saved = await this.options.writeLabel(s.saePath, request.feature, request.label);
+        const labels = sae.labels as Map<number, string>;
+        if (request.label) labels.set(request.feature, request.label);
+        else labels.delete(request.feature);
+        return { saved };
+      }
+    }
+  }
+
+  /** Loads the defaults when nothing was loaded yet (e.g. the CLI, or a request racing the first load). */
+  private async current(): Promise<AnalysisSession> {
+    this.session ??= await AnalysisSession.open({}, this.options.root, this.options.loaders);
+    return this.session;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session?.dispose();
+  }
+}
