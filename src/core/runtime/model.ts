@@ -152,15 +152,9 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
       ),
     );
   const label = files.onnxFile;
-  let main: OrtSession;
-  const cached = siteTensorNames.length ? cache.read(hookedKey) : undefined;
-  try {
-    main = await OrtSession.create(cached ?? (siteTensorNames.length ? cache.get(hookedKey, buildHooked) : bytes), label, sessionConfig);
-  } catch (err) {
-    if (!cached) throw err;
-    cache.forget(hookedKey);
-    main = await OrtSession.create(cache.get(hookedKey, buildHooked), label, sessionConfig);
-  }
+  const main = siteTensorNames.length
+    ? await cachedSession(cache, hookedKey, buildHooked, label, sessionConfig)
+    : await OrtSession.create(bytes, label, sessionConfig);
 
   const vocabSize = analysis?.vocabSize ?? config.vocab_size ?? numericLastDim(logitsInfo) ?? tokenizer?.vocabSize;
   if (vocabSize === undefined) throw new ModelFileError(label, 'cannot tell the vocabulary size (no embedding table, config.json or logits shape)');
@@ -186,6 +180,19 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
     (info as { dModel: number }).dModel = [...acts.values()][0][0].cols;
   }
   return model;
+}
+
+/** A session on a cached edited model; an unusable cache entry is rebuilt once. */
+async function cachedSession(cache: ModelCache, key: string, build: () => Uint8Array, label: string, config: SessionConfig): Promise<OrtSession> {
+  const cached = cache.read(key);
+  if (cached) {
+    try {
+      return await OrtSession.create(cached, label, config);
+    } catch {
+      cache.forget(key);
+    }
+  }
+  return OrtSession.create(cache.get(key, build), label, config);
 }
 
 function numericLastDim(v: onnx.IValueInfoProto | undefined): number | undefined {
@@ -347,8 +354,10 @@ export class OnnxLanguageModel implements LanguageModel {
         ranks.set(name, t.dims.length);
       }
       const key = `suffix:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
-      sessions.suffix = await OrtSession.create(
-        this.cache.get(key, () => encodeModel(sessions.cut.suffix(types, ranks))),
+      sessions.suffix = await cachedSession(
+        this.cache,
+        key,
+        () => encodeModel(sessions.cut.suffix(types, ranks)),
         `${this.info.onnxFile} (after ${site})`,
         this.sessionConfig,
       );
@@ -365,8 +374,10 @@ export class OnnxLanguageModel implements LanguageModel {
     const existing = this.spliceSessions.get(tensor);
     if (existing) return existing;
     const cut = cutAt(this.proto, tensor, [this.logitsName]);
-    const prefix = await OrtSession.create(
-      this.cache.get(`prefix:${tensor}`, () => encodeModel(cut.prefix)),
+    const prefix = await cachedSession(
+      this.cache,
+      `prefix:${tensor}`,
+      () => encodeModel(cut.prefix),
       `${this.info.onnxFile} (up to ${tensor})`,
       this.sessionConfig,
     );

@@ -99,6 +99,7 @@ export class HfTokenizer implements TextTokenizer {
   }
 
   encode(text: string): TokenizedText {
+    if (text.length === 0) return { ids: new Int32Array(0), offsets: new Int32Array(0) };
     const enc = this.tok.encode(text, { add_special_tokens: false });
     const ids = Int32Array.from(enc.ids);
     const bytes = enc.ids.map((id, i) => this.bytesOf(id, enc.tokens[i]));
@@ -106,11 +107,16 @@ export class HfTokenizer implements TextTokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
+    if (ids.length === 0) return '';
+    for (let i = 0; i < ids.length; i++) {
+      if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= this.vocabSize) {
+        throw new RangeError(`${this.file}: token id ${ids[i]} at position ${i} is outside the vocabulary (0..${this.vocabSize - 1})`);
+      }
+    }
     return this.tok.decode(Array.from(ids), { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   }
 
   tokenText(id: number): string {
-    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`);
     return this.decode([id]);
   }
 
