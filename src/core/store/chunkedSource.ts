@@ -54,6 +54,11 @@ export class ChunkedSource implements ActivationSource {
     this.shuffle = options.shuffle ?? true;
   }
 
+  /** The trainer's DataSource name for the row width. */
+  get dIn(): number {
+    return this.dim;
+  }
+
   get groups(): number {
     return Math.ceil(this.chunks.length / this.groupChunks);
   }
@@ -80,9 +85,13 @@ export class ChunkedSource implements ActivationSource {
     return { epoch: this.epoch, group: this.group, offset: this.offset };
   }
 
-  setState(state: SourceState): void {
-    const { epoch, group, offset } = state;
-    if (![epoch, group, offset].every((v) => Number.isInteger(v) && v >= 0) || group >= this.groups) {
+  setState(state: unknown): void {
+    const { epoch, group, offset } = (state ?? {}) as Partial<SourceState>;
+    if (
+      !(typeof epoch === 'number' && typeof group === 'number' && typeof offset === 'number') ||
+      ![epoch, group, offset].every((v) => Number.isInteger(v) && v >= 0) ||
+      group >= this.groups
+    ) {
       throw new Error(`invalid activation source state ${JSON.stringify(state)}`);
     }
     this.epoch = epoch;

@@ -1,6 +1,7 @@
 // What the activation store needs from a language model, and what it hands to the trainer.
 // The runtime adapter (modelAdapter.ts) fills the first; tests use a small fake.
 import type { Matrix } from '../tensor';
+import type { DataSource } from '../train/dataSource';
 
 export interface ActivationModel {
   /** Identity of the weights (e.g. a content hash): part of the cache key. */
@@ -29,12 +30,12 @@ export interface SourceState {
  * A stream of activation rows for training, looping over its data in epochs. Deterministic for a
  * seed, and resumable: setState(getState()) continues with exactly the rows that would have followed.
  */
-export interface ActivationSource {
+export interface ActivationSource extends DataSource {
   readonly dim: number;
   /** Rows in one epoch. */
   readonly rows: number;
   nextBatch(batchSize: number): Matrix;
   getState(): SourceState;
-  setState(state: SourceState): void;
+  setState(state: unknown): void;
   close(): void;
 }

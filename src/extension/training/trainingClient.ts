@@ -1,0 +1,95 @@
+// Host side of one training run: starts dist/trainWorker.js, forwards validated events, and turns an
+// unexpected worker exit into a clear "stopped" outcome. Nothing is restarted automatically; the last
+// checkpoint on disk is what the user resumes from.
+import { Worker } from 'node:worker_threads';
+import {
+  type HostToTrainer,
+  parseTrainerToHost,
+  type TrainerToHost,
+  type TrainJob,
+  TRAINING_PROTOCOL_VERSION,
+  type TrainProgressEvent,
+  type TrainSummary,
+} from '../../protocol/training';
+
+export type TrainingOutcome =
+  | { readonly kind: 'done'; readonly summary: TrainSummary }
+  | { readonly kind: 'error'; readonly message: string }
+  /** The worker died without answering (killed, out of memory, native crash). */
+  | { readonly kind: 'crashed'; readonly message: string };
+
+export interface TrainingListener {
+  progress(event: TrainProgressEvent): void;
+  checkpoint(dir: string, step: number, tokens: number): void;
+  log(message: string): void;
+}
+
+export type TrainingStart = { readonly kind: 'start'; readonly job: TrainJob } | { readonly kind: 'resume'; readonly checkpointDir: string };
+
+export class TrainingRun {
+  readonly outcome: Promise<TrainingOutcome>;
+  private readonly worker: Worker;
+  private lastCheckpoint?: { dir: string; step: number };
+  private settled = false;
+
+  constructor(workerFile: string, start: TrainingStart, listener: TrainingListener) {
+    this.worker = new Worker(workerFile);
+    this.outcome = new Promise<TrainingOutcome>((resolve) => {
+      const finish = (o: TrainingOutcome) => {
+        if (this.settled) return;
+        this.settled = true;
+        resolve(o);
+        // The worker exits by itself after answering; terminate covers a stuck one.
+        void this.worker.terminate();
+      };
+      this.worker.on('message', (raw: unknown) => {
+        const parsed = parseTrainerToHost(raw);
+        if (!parsed.ok) {
+          listener.log(`ignored a malformed message from the training worker: ${parsed.reason}`);
+          return;
+        }
+        const m: TrainerToHost = parsed.value;
+        switch (m.type) {
+          case 'progress':
+            listener.progress(m);
+            break;
+          case 'log':
+            listener.log(m.message);
+            break;
+          case 'checkpoint-saved':
+            this.lastCheckpoint = { dir: m.dir, step: m.step };
+            listener.checkpoint(m.dir, m.step, m.tokens);
+            break;
+          case 'done':
+            finish({ kind: 'done', summary: m.summary });
+            break;
+          case 'error':
+            finish({ kind: 'error', message: m.message });
+            break;
+        }
+      });
+      this.worker.on('error', (err) => finish({ kind: 'crashed', message: this.crashMessage(`failed: ${err.message}`) }));
+      this.worker.on('exit', (code) => finish({ kind: 'crashed', message: this.crashMessage(`exited with code ${code}`) }));
+    });
+    const message: HostToTrainer =
+      start.kind === 'start'
+        ? { type: 'start', protocol: TRAINING_PROTOCOL_VERSION, job: start.job }
+        : { type: 'resume', protocol: TRAINING_PROTOCOL_VERSION, checkpointDir: start.checkpointDir };
+    this.worker.postMessage(message);
+  }
+
+  cancel(): void {
+    if (!this.settled) this.worker.postMessage({ type: 'cancel' } satisfies HostToTrainer);
+  }
+
+  /** Stops the worker at once (extension shutdown): the last checkpoint stays as it is. */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private crashMessage(what: string): string {
+    const cp = this.lastCheckpoint;
+    const tail = cp ? ` The last checkpoint (step ${cp.step}) is in ${cp.dir}; "Feature Lens: Resume Training…" continues from it.` : ' No checkpoint had been written yet.';
+    return `The training worker stopped unexpectedly (${what}).${tail}`;
+  }
+}

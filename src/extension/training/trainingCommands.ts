@@ -1,0 +1,107 @@
+// "Feature Lens: Train SAE…", "Cancel Training" and "Resume Training…": one run at a time, shown as a
+// cancellable notification plus a log of every progress line in the "Feature Lens Training" channel.
+import * as vscode from 'vscode';
+import type { TrainProgressEvent } from '../../protocol/training';
+import { TrainingRun, type TrainingStart } from './trainingClient';
+import { askTrainJob } from './trainingOptions';
+
+export const TrainingCommands = {
+  train: 'featureLens.trainSae',
+  cancel: 'featureLens.cancelTraining',
+  resume: 'featureLens.resumeTraining',
+} as const;
+
+export function formatProgress(p: TrainProgressEvent): string {
+  if (p.phase === 'harvest') return `harvest: ${p.tokens.toLocaleString('en-US')} / ${p.totalTokens.toLocaleString('en-US')} tokens`;
+  const f = (v: number, digits = 4) => (Number.isFinite(v) ? v.toPrecision(digits) : '–');
+  return (
+    `step ${p.step}  tokens ${p.tokens.toLocaleString('en-US')}/${p.totalTokens.toLocaleString('en-US')}  loss ${f(p.loss)}  ` +
+    `MSE ${f(p.mse)}  FVU ${f(p.fvu, 3)}  L0 ${f(p.l0, 3)}  dead ${(p.deadFraction * 100).toFixed(1)}%  ` +
+    `${Math.round(p.tokensPerSecond).toLocaleString('en-US')} tokens/s` +
+    (p.skippedRows > 0 ? `  skipped ${p.skippedRows} NaN/Inf rows` : '')
+  );
+}
+
+export function registerTraining(context: vscode.ExtensionContext): vscode.Disposable {
+  const channel = vscode.window.createOutputChannel('Feature Lens Training');
+  const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainWorker.js').fsPath;
+  const cacheDir = vscode.Uri.joinPath(context.globalStorageUri, 'activations').fsPath;
+  let current: TrainingRun | undefined;
+
+  const run = async (start: TrainingStart, title: string): Promise<void> => {
+    if (current) {
+      void vscode.window.showWarningMessage('A training run is already going. Cancel it first ("Feature Lens: Cancel Training").');
+      return;
+    }
+    channel.show(true);
+    channel.appendLine(`— ${new Date().toLocaleString()}: ${title}`);
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (progress, token) => {
+        let reported = 0;
+        const training = new TrainingRun(workerFile, start, {
+          progress(p) {
+            channel.appendLine(formatProgress(p));
+            const fraction = p.totalTokens > 0 ? Math.min(1, p.tokens / p.totalTokens) : 0;
+            // withProgress takes increments; harvest and training each fill the bar once.
+            const target = p.phase === 'harvest' ? 0 : fraction * 100;
+            progress.report({ increment: Math.max(0, target - reported), message: p.phase === 'harvest' ? 'harvesting activations…' : `L0 ${p.l0.toFixed(1)}, FVU ${p.fvu.toFixed(3)}` });
+            reported = Math.max(reported, target);
+          },
+          checkpoint(dir, step) {
+            channel.appendLine(`checkpoint saved at step ${step}: ${dir}`);
+          },
+          log(message) {
+            channel.appendLine(message);
+          },
+        });
+        current = training;
+        const onCancel = token.onCancellationRequested(() => {
+          channel.appendLine('cancelling… (the worker saves a checkpoint first)');
+          training.cancel();
+        });
+        try {
+          const outcome = await training.outcome;
+          if (outcome.kind === 'done') {
+            const s = outcome.summary;
+            channel.appendLine(`${s.cancelled ? 'cancelled' : 'done'} after ${s.steps} steps, ${s.tokens.toLocaleString('en-US')} tokens, ${s.seconds.toFixed(0)} s → ${s.outDir}`);
+            const verb = s.cancelled ? 'Training cancelled; checkpoint kept in' : 'SAE trained:';
+            void vscode.window.showInformationMessage(`${verb} ${s.outDir} (L0 ${s.final.l0.toFixed(1)}, FVU ${s.final.fvu.toFixed(3)})`);
+          } else {
+            channel.appendLine(`error: ${outcome.message}`);
+            void vscode.window.showErrorMessage(outcome.message);
+          }
+        } finally {
+          onCancel.dispose();
+          current = undefined;
+        }
+      },
+    );
+  };
+
+  return vscode.Disposable.from(
+    channel,
+    vscode.commands.registerCommand(TrainingCommands.train, async () => {
+      const job = await askTrainJob(context.extensionUri, cacheDir);
+      if (job) await run({ kind: 'start', job }, `Training ${job.arch} SAE on ${job.site}`);
+    }),
+    vscode.commands.registerCommand(TrainingCommands.cancel, () => {
+      if (!current) {
+        void vscode.window.showInformationMessage('No training run is going.');
+        return;
+      }
+      current.cancel();
+    }),
+    vscode.commands.registerCommand(TrainingCommands.resume, async () => {
+      const uris = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        title: 'SAE output folder (or its checkpoint folder) to resume',
+        openLabel: 'Resume',
+      });
+      const dir = uris?.[0]?.fsPath;
+      if (dir) await run({ kind: 'resume', checkpointDir: dir }, 'Resuming SAE training');
+    }),
+    { dispose: () => void current?.kill() },
+  );
+}

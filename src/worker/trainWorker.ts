@@ -1,0 +1,52 @@
+// worker_threads entry for SAE training (dist/trainWorker.js), separate from the analysis worker so a
+// long run never blocks analysis. One job per worker: start or resume, optional cancel, then exactly
+// one done or error message. Failures become messages; the worker never takes the host down.
+import { parentPort } from 'node:worker_threads';
+import { isCancellation } from '../core/util/abort';
+import { parseHostToTrainer, type TrainerToHost } from '../protocol/training';
+import { runTrainJob } from './training/trainJob';
+
+const port = parentPort;
+if (!port) throw new Error('trainWorker.js must run inside a worker thread');
+
+const controller = new AbortController();
+let started = false;
+
+function send(message: TrainerToHost): void {
+  port!.postMessage(message);
+}
+
+function finish(message: TrainerToHost): void {
+  send(message);
+  port!.close();
+}
+
+process.on('uncaughtException', (err) => finish({ type: 'error', message: `training worker: ${err.message}` }));
+process.on('unhandledRejection', (err) => finish({ type: 'error', message: `training worker: ${err instanceof Error ? err.message : String(err)}` }));
+
+port.on('message', (raw: unknown) => {
+  const parsed = parseHostToTrainer(raw);
+  if (!parsed.ok) {
+    send({ type: 'log', message: `ignored a malformed message: ${parsed.reason}` });
+    return;
+  }
+  const message = parsed.value;
+  if (message.type === 'cancel') {
+    controller.abort();
+    return;
+  }
+  if (started) {
+    send({ type: 'log', message: 'this worker already runs a job; start another worker for another job' });
+    return;
+  }
+  started = true;
+  const start = message.type === 'start' ? ({ kind: 'start', job: message.job } as const) : ({ kind: 'resume', checkpointDir: message.checkpointDir } as const);
+  runTrainJob(start, controller.signal, {
+    progress: (event) => send(event),
+    checkpoint: (dir, step, tokens) => send({ type: 'checkpoint-saved', dir, step, tokens }),
+    log: (text) => send({ type: 'log', message: text }),
+  }).then(
+    (summary) => finish({ type: 'done', summary }),
+    (err: unknown) => finish({ type: 'error', message: isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err) }),
+  );
+});
