@@ -36,6 +36,15 @@ const targets = [
     external: nodeExternals,
   },
   {
+    // Training runs in its own worker so a long run never blocks analysis.
+    ...common,
+    entryPoints: { trainWorker: 'src/worker/trainWorker.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    external: nodeExternals,
+  },
+  {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
