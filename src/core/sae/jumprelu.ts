@@ -1,0 +1,220 @@
+// JumpReLU SAE (Rajamanoharan et al. 2024b): f = pre ⊙ H(pre − θ), θ learned per latent with
+// rectangle-kernel straight-through pseudo-derivatives (bandwidth ε) in both the JumpReLU and the L0 step.
+import type { Matrix } from '../tensor';
+import { SparseBuilder, withValues, sparseColumnSums, type SparseRows } from '../train/backend';
+import {
+  encoderInput,
+  mseGradient,
+  columnSums,
+  transposeInto,
+  subtractEncoderPath,
+  mustGet,
+  tensor,
+  type LossOptions,
+  type LossResult,
+  type ModelContext,
+  type SaeModel,
+} from './model';
+import type { SaeConfig, SaeWeights } from './weights';
+
+export type ThresholdParametrisation = 'log' | 'raw';
+/** 'l0': λ·L0 (the paper). 'targetL0': coeff·(L0/L0_target − 1)² (dictionary_learning's remedy). */
+export type JumpReluSparsity = { kind: 'l0' } | { kind: 'targetL0'; targetL0: number };
+
+export interface JumpReluOptions {
+  /** The paper trains log θ (its pseudo-code and the anchor both do); 'raw' lets θ move at lr per step. */
+  readonly thresholdParam: ThresholdParametrisation;
+  readonly sparsity: JumpReluSparsity;
+}
+
+export class JumpReluSae implements SaeModel {
+  readonly params = new Map<string, Float32Array>();
+  readonly buffers = new Map<string, Float32Array>();
+  readonly unitNormDecoder = true;
+  private readonly dIn: number;
+  private readonly dSae: number;
+
+  constructor(
+    readonly config: SaeConfig,
+    private readonly ctx: ModelContext,
+    init: { wEnc: Float32Array; wDec: Float32Array; bEnc: Float32Array; bDec: Float32Array; threshold: Float32Array },
+    readonly options: JumpReluOptions,
+  ) {
+    this.dIn = config.dIn;
+    this.dSae = config.dSae;
+    this.params.set('W_enc', init.wEnc);
+    this.params.set('W_dec', init.wDec);
+    this.params.set('b_enc', init.bEnc);
+    this.params.set('b_dec', init.bDec);
+    if (options.thresholdParam === 'log') this.params.set('log_threshold', init.threshold.map(Math.log));
+    else this.params.set('threshold', init.threshold);
+  }
+
+  /** θ as used in the forward pass. */
+  threshold(): Float32Array {
+    return this.options.thresholdParam === 'log'
+      ? mustGet(this.params, 'log_threshold').map(Math.exp)
+      : mustGet(this.params, 'threshold');
+  }
+
+  preActivations(x: Matrix): { xin: Matrix; pre: Matrix } {
+    const xin = encoderInput(x, mustGet(this.params, 'b_dec'), this.config.applyBDecToInput);
+    const pre = this.ctx.backend.matmul(
+      xin,
+      { data: mustGet(this.params, 'W_enc'), rows: this.dIn, cols: this.dSae },
+      mustGet(this.params, 'b_enc'),
+    );
+    return { xin, pre };
+  }
+
+  encode(x: Matrix): SparseRows {
+    const { pre } = this.preActivations(x);
+    return activeAbove(pre, this.threshold());
+  }
+
+  decode(features: SparseRows): Matrix {
+    return this.ctx.backend.sparseMatmul(
+      features,
+      { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn },
+      mustGet(this.params, 'b_dec'),
+    );
+  }
+
+  forward(x: Matrix): { features: SparseRows; reconstruction: Matrix } {
+    const features = this.encode(x);
+    return { features, reconstruction: this.decode(features) };
+  }
+
+  lossAndGrads(x: Matrix, options: LossOptions): LossResult {
+    const { backend } = this.ctx;
+    const { dIn, dSae } = this;
+    const eps = options.bandwidth ?? 0.001;
+    const half = eps / 2;
+    const B = x.rows;
+    const theta = this.threshold();
+    const wDec: Matrix = { data: mustGet(this.params, 'W_dec'), rows: dSae, cols: dIn };
+    const { xin, pre } = this.preActivations(x);
+
+    // One pass builds both the active set and the STE window |pre − θ| < ε/2 (they overlap).
+    const features = new SparseBuilder(B, dSae);
+    const touched = new SparseBuilder(B, dSae);
+    const windowCount = new Float64Array(dSae);
+    let activeTotal = 0;
+    for (let r = 0; r < B; r++) {
+      const base = r * dSae;
+      for (let j = 0; j < dSae; j++) {
+        const p = pre.data[base + j];
+        const u = p - theta[j];
+        const active = u > 0;
+        const inWindow = u > -half && u < half;
+        if (active) {
+          features.push(j, p);
+          activeTotal++;
+        }
+        if (active || inWindow) touched.push(j, (active ? 1 : 0) | (inWindow ? 2 : 0));
+        if (inWindow) windowCount[j]++;
+      }
+      features.endRow();
+      touched.endRow();
+    }
+    const feats = features.finish();
+    const touch = touched.finish();
+    const l0 = activeTotal / B;
+
+    const xHat = backend.sparseMatmul(feats, wDec, mustGet(this.params, 'b_dec'));
+    const { mse, grad: dXHat } = mseGradient(xHat, x);
+
+    // df at every active or near-threshold entry.
+    const df = new Float32Array(touch.colIdx.length);
+    backend.sampledDot(touch, dXHat, wDec, df);
+
+    const gTheta = new Float64Array(dSae);
+    const dPreVals = new Float32Array(touch.colIdx.length);
+    for (let e = 0; e < touch.colIdx.length; e++) {
+      const j = touch.colIdx[e];
+      const flags = touch.values[e];
+      if (flags & 1) dPreVals[e] = df[e]; // ∂f/∂pre = H(pre − θ)
+      if (flags & 2) gTheta[j] -= (theta[j] / eps) * df[e]; // JumpReLU STE: −(θ/ε)K((pre−θ)/ε)·g
+    }
+
+    // Sparsity term: its gradient reaches θ only, through the L0 step's STE −(1/ε)K((pre−θ)/ε).
+    let sparsityLoss: number;
+    let dSdL0: number;
+    if (this.options.sparsity.kind === 'l0') {
+      sparsityLoss = options.sparsityCoeff * l0;
+      dSdL0 = options.sparsityCoeff;
+    } else {
+      const t = this.options.sparsity.targetL0;
+      const rel = l0 / t - 1;
+      sparsityLoss = options.sparsityCoeff * rel * rel;
+      dSdL0 = (2 * options.sparsityCoeff * rel) / t;
+    }
+    for (let j = 0; j < dSae; j++) gTheta[j] += dSdL0 * (-(1 / eps) * windowCount[j]) / B;
+
+    const grads = new Map<string, Float32Array>();
+    const gWDec = new Float32Array(dSae * dIn);
+    backend.sparseTransMatmulAcc(feats, dXHat, { data: gWDec, rows: dSae, cols: dIn });
+    const gBDec = columnSums(dXHat);
+    const dPre = withValues(touch, dPreVals);
+    const dPreSums = sparseColumnSums(dPre);
+    const gWEncT = new Float32Array(dSae * dIn);
+    backend.sparseTransMatmulAcc(dPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
+    const gWEnc = new Float32Array(dIn * dSae);
+    transposeInto(gWEncT, dSae, dIn, gWEnc);
+    if (this.config.applyBDecToInput) subtractEncoderPath(gBDec, mustGet(this.params, 'W_enc'), dPreSums, dIn, dSae);
+    grads.set('W_enc', gWEnc);
+    grads.set('W_dec', gWDec);
+    grads.set('b_enc', Float32Array.from(dPreSums));
+    grads.set('b_dec', gBDec);
+    if (this.options.thresholdParam === 'log') {
+      grads.set('log_threshold', Float32Array.from(gTheta, (g, j) => g * theta[j])); // dθ/dlogθ = θ
+    } else {
+      grads.set('threshold', Float32Array.from(gTheta));
+    }
+    return {
+      loss: mse + sparsityLoss,
+      mse,
+      sparsityLoss,
+      auxLoss: 0,
+      l0,
+      features: feats,
+      reconstruction: xHat,
+      grads,
+    };
+  }
+
+  project(): void {
+    // θ > 0 in the paper; a raw θ could step below zero, which would turn the latent into a plain ReLU-less pass.
+    if (this.options.thresholdParam === 'raw') {
+      const t = mustGet(this.params, 'threshold');
+      for (let j = 0; j < t.length; j++) if (t[j] < 0) t[j] = 0;
+    }
+  }
+
+  toWeights(): SaeWeights {
+    const { dIn, dSae } = this;
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>([
+      ['W_enc', tensor([dIn, dSae], mustGet(this.params, 'W_enc').slice())],
+      ['W_dec', tensor([dSae, dIn], mustGet(this.params, 'W_dec').slice())],
+      ['b_enc', tensor([dSae], mustGet(this.params, 'b_enc').slice())],
+      ['b_dec', tensor([dIn], mustGet(this.params, 'b_dec').slice())],
+      ['threshold', tensor([dSae], this.threshold().slice())],
+    ]);
+    return { config: { ...this.config, architecture: 'jumprelu' }, tensors };
+  }
+}
+
+/** Entries with pre > θ (per latent), values = pre. */
+export function activeAbove(pre: Matrix, theta: ArrayLike<number>): SparseRows {
+  const n = pre.cols;
+  const b = new SparseBuilder(pre.rows, n);
+  for (let r = 0; r < pre.rows; r++) {
+    const base = r * n;
+    for (let j = 0; j < n; j++) {
+      const p = pre.data[base + j];
+      if (p > theta[j]) b.push(j, p);
+    }
+    b.endRow();
+  }
+  return b.finish();
+}

@@ -1,0 +1,79 @@
+// Everything that determines a training run. Plain data: stored in the training state for resume.
+import type { SaeArchitecture } from '../sae/weights';
+
+export interface TrainConfig {
+  readonly architecture: SaeArchitecture;
+  readonly dSae: number;
+  /** TopK / BatchTopK. */
+  readonly k?: number;
+  readonly seed: number;
+  readonly batchSize: number;
+  /** Training tokens (rows); steps = ceil(totalTokens / batchSize). */
+  readonly totalTokens: number;
+
+  readonly lr: number;
+  readonly lrWarmupSteps: number;
+  readonly lrWarmupShape: 'cosine' | 'linear';
+  /** lr factor at step 0 of the warm-up (paper: 0.1). */
+  readonly lrWarmupStart: number;
+  /** Linear decay to 0 over this last fraction of the steps. */
+  readonly lrDecayFraction: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly adamEps: number;
+
+  /** λ (l0, l1, gated) or the target-L0 loss coefficient. */
+  readonly sparsityCoeff: number;
+  readonly sparsityWarmupSteps: number;
+
+  readonly applyBDecToInput: boolean;
+  /** 'mean': b_dec starts at the mean of the (normalised) initialisation sample. */
+  readonly bDecInit: 'zero' | 'mean';
+  /** Divide inputs by a fixed scalar C with E‖x/C‖² = 1, estimated from data (folded back on export). */
+  readonly normalizeInput: boolean;
+  /** Rows drawn up front to estimate C and data-dependent inits. */
+  readonly initRows: number;
+  /** A latent is dead if it has not fired within this many tokens. */
+  readonly deadWindowTokens: number;
+
+  readonly jumpRelu?: {
+    readonly thresholdParam: 'log' | 'raw';
+    readonly sparsity: 'l0' | 'targetL0';
+    readonly targetL0?: number;
+    /** A constant θ, or per latent the pre-activation quantile at which it fires on targetL0/d_sae of tokens. */
+    readonly thresholdInit: { readonly kind: 'constant'; readonly value: number } | { readonly kind: 'quantile' };
+    /** ε decays geometrically from bandwidthStart to bandwidth over bandwidthDecaySteps. */
+    readonly bandwidth: number;
+    readonly bandwidthStart?: number;
+    readonly bandwidthDecaySteps?: number;
+  };
+  readonly topK?: { readonly kAux?: number; readonly auxCoeff?: number; readonly thresholdEmaRate?: number };
+
+  /** Append a metrics record to the history every this many steps. */
+  readonly historyEvery: number;
+}
+
+export function totalSteps(c: TrainConfig): number {
+  return Math.max(1, Math.ceil(c.totalTokens / c.batchSize));
+}
+
+export function validateTrainConfig(c: TrainConfig): void {
+  const bad = (msg: string): never => {
+    throw new Error(`train config: ${msg}`);
+  };
+  if (!Number.isInteger(c.dSae) || c.dSae < 1) bad(`dSae must be a positive integer, got ${c.dSae}`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 1) bad(`batchSize must be a positive integer, got ${c.batchSize}`);
+  if (!(c.totalTokens > 0)) bad(`totalTokens must be positive, got ${c.totalTokens}`);
+  if (!(c.lr > 0)) bad(`lr must be positive, got ${c.lr}`);
+  if (!(c.sparsityCoeff >= 0)) bad(`sparsity coefficient must be ≥ 0, got ${c.sparsityCoeff}`);
+  if (c.beta1 < 0 || c.beta1 >= 1 || c.beta2 < 0 || c.beta2 >= 1) bad('Adam betas must be in [0, 1)');
+  if (c.architecture === 'topk' || c.architecture === 'batchtopk') {
+    if (c.k === undefined || !Number.isInteger(c.k) || c.k < 1 || c.k > c.dSae) bad(`k must be an integer in 1..dSae, got ${c.k}`);
+  }
+  if (c.architecture === 'jumprelu') {
+    const j = c.jumpRelu ?? bad('jumprelu needs jumpRelu options');
+    if (j.sparsity === 'targetL0' && !(j.targetL0 && j.targetL0 > 0 && j.targetL0 <= c.dSae)) bad(`targetL0 must be in (0, dSae], got ${j.targetL0}`);
+    if (j.thresholdInit.kind === 'quantile' && !(j.targetL0 && j.targetL0 > 0)) bad('a quantile θ init needs targetL0');
+    if (!(j.bandwidth > 0)) bad('bandwidth must be positive');
+  }
+}

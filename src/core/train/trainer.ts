@@ -1,0 +1,436 @@
+// The SAE trainer: a step-by-step state machine (SaeTrainer) whose whole state is plain data for exact
+// resume, and `train`, an async generator that drives it from a DataSource with throttled progress and
+// AbortSignal cancellation.
+import { createSae, type SaeSpec } from '../sae/create';
+import { foldInputScale } from '../sae/fold';
+import { JumpReluSae } from '../sae/jumprelu';
+import { normalizeRows, removeParallelComponent, mustGet, type SaeModel } from '../sae/model';
+import type { SaeWeights } from '../sae/weights';
+import { FiringTracker } from '../metrics/sparsity';
+import type { Matrix } from '../tensor';
+import { Rng, type RngState } from '../util/rng';
+import { throwIfAborted, yieldToEventLoop } from '../util/abort';
+import { Adam } from './adam';
+import type { NumericBackend } from './backend';
+import { totalSteps, validateTrainConfig, type TrainConfig } from './config';
+import type { DataSource } from './dataSource';
+import { referenceBackend } from './referenceBackend';
+import { geometricDecay, linearWarmup, lrFactor } from './schedules';
+
+export interface StepMetrics {
+  readonly step: number;
+  readonly tokens: number;
+  readonly loss: number;
+  readonly mse: number;
+  readonly fvu: number;
+  readonly l0: number;
+  readonly sparsityLoss: number;
+  readonly auxLoss: number;
+  readonly deadFraction: number;
+  readonly lr: number;
+  readonly sparsityCoeff: number;
+  readonly rowsUsed: number;
+  readonly rowsSkipped: number;
+}
+
+export type HistoryRecord = Omit<StepMetrics, 'rowsUsed' | 'rowsSkipped'>;
+
+export interface TrainProgress extends StepMetrics {
+  readonly totalSteps: number;
+  readonly tokensPerSecond: number;
+  readonly skippedRowsTotal: number;
+  readonly done: boolean;
+}
+
+/** Everything needed to continue a run bit-exactly. Float32Arrays are the live tensors' copies. */
+export interface TrainerState {
+  readonly version: 1;
+  readonly config: TrainConfig;
+  readonly step: number;
+  readonly tokens: number;
+  readonly skippedRows: number;
+  readonly skippedSteps: number;
+  readonly inputScale: number;
+  readonly rng: RngState;
+  readonly params: Record<string, Float32Array>;
+  readonly adamM: Record<string, Float32Array>;
+  readonly adamV: Record<string, Float32Array>;
+  readonly buffers: Record<string, Float32Array>;
+  readonly firing: { readonly tokens: number; readonly fireCount: Float64Array; readonly lastFired: Float64Array };
+  readonly history: HistoryRecord[];
+  readonly source?: unknown;
+}
+
+function specOf(c: TrainConfig, dIn: number): SaeSpec {
+  const j = c.jumpRelu;
+  return {
+    architecture: c.architecture,
+    dIn,
+    dSae: c.dSae,
+    applyBDecToInput: c.applyBDecToInput,
+    ...(c.k !== undefined ? { k: c.k } : {}),
+    ...(j
+      ? {
+          jumpRelu: {
+            thresholdParam: j.thresholdParam,
+            sparsity: j.sparsity === 'targetL0' ? { kind: 'targetL0', targetL0: j.targetL0 ?? 1 } : { kind: 'l0' },
+            thresholdInit: j.thresholdInit.kind === 'constant' ? j.thresholdInit.value : 0.001,
+          },
+        }
+      : {}),
+    ...(c.topK ? { topK: c.topK } : {}),
+  } as SaeSpec;
+}
+
+/** Rows whose values are all finite (NaN/Inf rows would poison every weight they touch). */
+export function finiteRows(x: Matrix): { rows: Matrix; skipped: number } {
+  const d = x.cols;
+  let keep = 0;
+  const ok = new Uint8Array(x.rows);
+  for (let r = 0; r < x.rows; r++) {
+    let good = 1;
+    for (let j = 0; j < d; j++) {
+      if (!Number.isFinite(x.data[r * d + j])) {
+        good = 0;
+        break;
+      }
+    }
+    ok[r] = good;
+    keep += good;
+  }
+  if (keep === x.rows) return { rows: x, skipped: 0 };
+  const out = new Float32Array(keep * d);
+  let w = 0;
+  for (let r = 0; r < x.rows; r++) if (ok[r]) out.set(x.data.subarray(r * d, (r + 1) * d), d * w++);
+  return { rows: { data: out, rows: keep, cols: d }, skipped: x.rows - keep };
+}
+
+export class SaeTrainer {
+  readonly totalSteps: number;
+  private stepCount = 0;
+  private tokenCount = 0;
+  private skippedRows = 0;
+  private skippedSteps = 0;
+  readonly history: HistoryRecord[] = [];
+  private readonly adam: Adam;
+  private readonly tracker: FiringTracker;
+
+  private constructor(
+    readonly config: TrainConfig,
+    readonly model: SaeModel,
+    readonly inputScale: number,
+    private readonly rng: Rng,
+  ) {
+    this.totalSteps = totalSteps(config);
+    this.adam = new Adam({ beta1: config.beta1, beta2: config.beta2, eps: config.adamEps }, model.params);
+    this.tracker = new FiringTracker(config.dSae);
+  }
+
+  /** A fresh run: initialises the model and estimates C and data-dependent inits from `initRows` rows. */
+  static async create(config: TrainConfig, source: DataSource, backend: NumericBackend = referenceBackend): Promise<SaeTrainer> {
+    validateTrainConfig(config);
+    const rng = new Rng(config.seed);
+    const model = createSae(specOf(config, source.dIn), rng, backend);
+    const sample = finiteRows(await source.nextBatch(config.initRows)).rows;
+    if (sample.rows === 0) throw new Error('no finite rows to initialise from');
+    let sq = 0;
+    for (let i = 0; i < sample.data.length; i++) sq += sample.data[i] * sample.data[i];
+    const scale = config.normalizeInput ? Math.sqrt(sq / sample.rows) : 1;
+    if (!(scale > 0)) throw new Error('activations are all zero: cannot estimate the input scale');
+    const x = scaled(sample, 1 / scale);
+    if (config.bDecInit === 'mean') {
+      const bDec = mustGet(model.params, 'b_dec');
+      for (let j = 0; j < x.cols; j++) {
+        let s = 0;
+        for (let r = 0; r < x.rows; r++) s += x.data[r * x.cols + j];
+        bDec[j] = s / x.rows;
+      }
+    }
+    const jr = config.jumpRelu;
+    if (jr?.thresholdInit.kind === 'quantile' && model instanceof JumpReluSae) {
+      initThresholdFromQuantile(model, x, (jr.targetL0 ?? 1) / config.dSae);
+    }
+    return new SaeTrainer(config, model, scale, rng);
+  }
+
+  static fromState(state: TrainerState, dIn: number, backend: NumericBackend = referenceBackend): SaeTrainer {
+    if (state.version !== 1) throw new Error(`unknown trainer state version ${String(state.version)}`);
+    const rng = new Rng(state.rng);
+    const model = createSae(specOf(state.config, dIn), new Rng(0), backend);
+    copyInto(model.params, state.params, 'params');
+    copyInto(model.buffers, state.buffers, 'buffers');
+    const t = new SaeTrainer(state.config, model, state.inputScale, rng);
+    copyInto(t.adam.m, state.adamM, 'adamM');
+    copyInto(t.adam.v, state.adamV, 'adamV');
+    t.stepCount = state.step;
+    t.tokenCount = state.tokens;
+    t.skippedRows = state.skippedRows;
+    t.skippedSteps = state.skippedSteps;
+    t.tracker.tokens = state.firing.tokens;
+    t.tracker.fireCount.set(state.firing.fireCount);
+    t.tracker.lastFired.set(state.firing.lastFired);
+    t.history.push(...state.history.map((h) => ({ ...h })));
+    return t;
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  get tokens(): number {
+    return this.tokenCount;
+  }
+
+  get skippedRowsTotal(): number {
+    return this.skippedRows;
+  }
+
+  get done(): boolean {
+    return this.stepCount >= this.totalSteps;
+  }
+
+  bandwidthAt(step: number): number | undefined {
+    const j = this.config.jumpRelu;
+    if (!j) return undefined;
+    return j.bandwidthStart !== undefined && j.bandwidthDecaySteps
+      ? geometricDecay(step, j.bandwidthStart, j.bandwidth, j.bandwidthDecaySteps)
+      : j.bandwidth;
+  }
+
+  lrAt(step: number): number {
+    const c = this.config;
+    return (
+      c.lr *
+      lrFactor(step, {
+        warmupSteps: c.lrWarmupSteps,
+        warmupShape: c.lrWarmupShape,
+        warmupStart: c.lrWarmupStart,
+        decayFraction: c.lrDecayFraction,
+        totalSteps: this.totalSteps,
+      })
+    );
+  }
+
+  /** One optimiser step on a raw (unnormalised) batch. Undefined if no usable row or a non-finite loss. */
+  trainStep(raw: Matrix): StepMetrics | undefined {
+    const { rows: good, skipped } = finiteRows(raw);
+    this.skippedRows += skipped;
+    if (good.rows === 0) {
+      this.skippedSteps++;
+      return undefined;
+    }
+    const c = this.config;
+    const x = this.inputScale === 1 ? good : scaled(good, 1 / this.inputScale);
+    const t = this.stepCount;
+    const sparsityCoeff = c.sparsityCoeff * linearWarmup(t, c.sparsityWarmupSteps);
+    const isTopK = c.architecture === 'topk' || c.architecture === 'batchtopk';
+    const res = this.model.lossAndGrads(x, {
+      sparsityCoeff,
+      bandwidth: this.bandwidthAt(t),
+      dead: isTopK ? this.tracker.deadMask(c.deadWindowTokens) : undefined,
+      training: true,
+    });
+    if (!Number.isFinite(res.loss) || !allFinite(res.grads)) {
+      // Finite inputs can still overflow (e.g. huge values after a bad scale): never apply such a step.
+      this.skippedSteps++;
+      this.skippedRows += good.rows;
+      return undefined;
+    }
+    const { params } = this.model;
+    const wDec = mustGet(params, 'W_dec');
+    if (this.model.unitNormDecoder) removeParallelComponent(wDec, mustGet(res.grads, 'W_dec'), c.dSae, x.cols);
+    const lr = this.lrAt(t);
+    this.adam.step(params, res.grads, lr, t + 1);
+    if (this.model.unitNormDecoder) normalizeRows(wDec, c.dSae, x.cols);
+    this.model.project?.();
+    this.tracker.add(res.features);
+    this.stepCount++;
+    this.tokenCount += x.rows;
+    const variance = totalVariance(x);
+    const metrics: StepMetrics = {
+      step: this.stepCount,
+      tokens: this.tokenCount,
+      loss: res.loss,
+      mse: res.mse,
+      fvu: variance > 0 ? (res.mse * x.rows) / variance : Number.NaN,
+      l0: res.l0,
+      sparsityLoss: res.sparsityLoss,
+      auxLoss: res.auxLoss,
+      deadFraction: this.tracker.deadFraction(c.deadWindowTokens),
+      lr,
+      sparsityCoeff,
+      rowsUsed: x.rows,
+      rowsSkipped: skipped,
+    };
+    if (this.stepCount % c.historyEvery === 0 || this.done) {
+      const { rowsUsed: _u, rowsSkipped: _s, ...record } = metrics;
+      this.history.push(record);
+    }
+    return metrics;
+  }
+
+  getState(source?: DataSource): TrainerState {
+    const copy = (m: ReadonlyMap<string, Float32Array>): Record<string, Float32Array> =>
+      Object.fromEntries([...m].map(([k, v]) => [k, v.slice()]));
+    const sourceState = source?.getState?.();
+    return {
+      version: 1,
+      config: this.config,
+      step: this.stepCount,
+      tokens: this.tokenCount,
+      skippedRows: this.skippedRows,
+      skippedSteps: this.skippedSteps,
+      inputScale: this.inputScale,
+      rng: this.rng.getState(),
+      params: copy(this.model.params),
+      adamM: copy(this.adam.m),
+      adamV: copy(this.adam.v),
+      buffers: copy(this.model.buffers),
+      firing: {
+        tokens: this.tracker.tokens,
+        fireCount: this.tracker.fireCount.slice(),
+        lastFired: this.tracker.lastFired.slice(),
+      },
+      history: this.history.map((h) => ({ ...h })),
+      ...(sourceState !== undefined ? { source: sourceState } : {}),
+    };
+  }
+
+  /** Firing frequency per latent over all training tokens. */
+  firingFrequencies(): Float64Array {
+    return this.tracker.frequencies();
+  }
+
+  /** Weights for raw activations: C folded in (docs/sae-methods.md §1.1). */
+  exportWeights(): SaeWeights {
+    const w = this.model.toWeights();
+    const folded = this.inputScale === 1 ? w : foldInputScale(w, this.inputScale);
+    return { ...folded, config: { ...folded.config, extra: { ...folded.config.extra, training_input_scale: this.inputScale } } };
+  }
+}
+
+function copyInto(target: Map<string, Float32Array>, source: Record<string, Float32Array>, what: string): void {
+  for (const [name, live] of target) {
+    const saved = source[name];
+    if (!saved || saved.length !== live.length) throw new Error(`trainer state: ${what}.${name} is missing or has the wrong size`);
+    live.set(saved);
+  }
+}
+
+function allFinite(grads: ReadonlyMap<string, Float32Array>): boolean {
+  for (const g of grads.values()) {
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i] * 0;
+    if (s !== 0) return false; // NaN·0 = NaN, ∞·0 = NaN
+  }
+  return true;
+}
+
+function scaled(x: Matrix, factor: number): Matrix {
+  const data = new Float32Array(x.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = x.data[i] * factor;
+  return { data, rows: x.rows, cols: x.cols };
+}
+
+function totalVariance(x: Matrix): number {
+  const d = x.cols;
+  let v = 0;
+  for (let j = 0; j < d; j++) {
+    let s = 0;
+    let sq = 0;
+    for (let r = 0; r < x.rows; r++) {
+      const a = x.data[r * d + j];
+      s += a;
+      sq += a * a;
+    }
+    v += sq - (s * s) / x.rows;
+  }
+  return v;
+}
+
+/** θ_j = the (1 − rate) quantile of latent j's pre-activations, so each fires on ≈ rate of tokens at step 0. */
+function initThresholdFromQuantile(model: JumpReluSae, x: Matrix, rate: number): void {
+  const dSae = model.config.dSae;
+  const maxRows = Math.max(64, Math.floor(2 ** 24 / dSae));
+  const sample = x.rows > maxRows ? { data: x.data.subarray(0, maxRows * x.cols), rows: maxRows, cols: x.cols } : x;
+  const { pre } = model.preActivations(sample);
+  const n = sample.rows;
+  const col = new Float32Array(n);
+  const idx = Math.min(n - 1, Math.max(0, Math.floor((1 - rate) * n)));
+  const theta = new Float32Array(dSae);
+  for (let j = 0; j < dSae; j++) {
+    for (let r = 0; r < n; r++) col[r] = pre.data[r * dSae + j];
+    col.sort();
+    theta[j] = Math.max(1e-6, col[idx]);
+  }
+  const log = model.params.get('log_threshold');
+  if (log) log.set(theta.map(Math.log));
+  else mustGet(model.params, 'threshold').set(theta);
+}
+
+export interface TrainOptions {
+  readonly backend?: NumericBackend;
+  /** Continue from this state (the source is restored from state.source when it supports it). */
+  readonly resume?: TrainerState;
+  /** Minimum time between progress events (the last step always reports). */
+  readonly progressIntervalMs?: number;
+  /** Stop after this many steps in this call (for tests and chunked runs); the state stays resumable. */
+  readonly maxSteps?: number;
+  readonly checkpoint?: { readonly everySteps: number; save(state: TrainerState): Promise<void> };
+}
+
+export interface TrainResult {
+  readonly weights: SaeWeights;
+  readonly state: TrainerState;
+  readonly trainer: SaeTrainer;
+}
+
+/** Trains, yielding throttled progress; returns the folded weights and the final state. */
+export async function* train(
+  config: TrainConfig,
+  source: DataSource,
+  signal?: AbortSignal,
+  options: TrainOptions = {},
+): AsyncGenerator<TrainProgress, TrainResult> {
+  throwIfAborted(signal);
+  let trainer: SaeTrainer;
+  if (options.resume) {
+    trainer = SaeTrainer.fromState(options.resume, source.dIn, options.backend);
+    if (options.resume.source !== undefined && source.setState) source.setState(options.resume.source);
+  } else {
+    trainer = await SaeTrainer.create(config, source, options.backend);
+  }
+  const interval = options.progressIntervalMs ?? 1000;
+  const start = performance.now();
+  const startTokens = trainer.tokens;
+  let lastReport = -Infinity;
+  let lastBreath = start;
+  let stepsThisCall = 0;
+  while (!trainer.done && (options.maxSteps === undefined || stepsThisCall < options.maxSteps)) {
+    throwIfAborted(signal);
+    const batch = await source.nextBatch(trainer.config.batchSize);
+    const m = trainer.trainStep(batch);
+    stepsThisCall++;
+    const now = performance.now();
+    if (now - lastBreath > 50) {
+      await yieldToEventLoop(); // lets a cancel message arrive during long runs
+      lastBreath = performance.now();
+    }
+    const finished = trainer.done || (options.maxSteps !== undefined && stepsThisCall >= options.maxSteps);
+    if (m && (now - lastReport >= interval || finished)) {
+      lastReport = now;
+      const seconds = (now - start) / 1000;
+      yield {
+        ...m,
+        totalSteps: trainer.totalSteps,
+        tokensPerSecond: seconds > 0 ? (trainer.tokens - startTokens) / seconds : 0,
+        skippedRowsTotal: trainer.skippedRowsTotal,
+        done: trainer.done,
+      };
+    }
+    if (options.checkpoint && trainer.step % options.checkpoint.everySteps === 0 && m) {
+      await options.checkpoint.save(trainer.getState(source));
+    }
+  }
+  return { weights: trainer.exportWeights(), state: trainer.getState(source), trainer };
+}

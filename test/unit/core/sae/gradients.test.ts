@@ -1,0 +1,144 @@
+// Hand-written gradients of every architecture against central finite differences of an independent
+// float64 forward loss (test/unit/core/sae/reference64.ts). STE parameters (θ) are checked separately.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSae, type SaeSpec } from '../../../../src/core/sae/create';
+import type { LossOptions, SaeModel } from '../../../../src/core/sae/model';
+import { Rng } from '../../../../src/core/util/rng';
+import { gatedLoss, jumpReluLoss, reluLoss, topKLoss, type P, type Shape } from './reference64';
+
+const B = 6;
+const dIn = 5;
+const dSae = 8;
+const H = 1e-5;
+
+function setup(spec: Omit<SaeSpec, 'dIn' | 'dSae'>, seed: number): { model: SaeModel; x: Float32Array } {
+  const rng = new Rng(seed);
+  const model = createSae({ ...spec, dIn, dSae }, rng);
+  // Move every parameter off its symmetric init so all gradient paths are exercised.
+  for (const [name, p] of model.params) {
+    if (name === 'threshold' || name === 'log_threshold') continue;
+    for (let i = 0; i < p.length; i++) p[i] += (name.startsWith('W') ? 0.3 : 0.2) * rng.normal();
+  }
+  const x = Float32Array.from({ length: B * dIn }, () => rng.normal() + 0.3);
+  return { model, x };
+}
+
+function toP(model: SaeModel, extra: Record<string, Float32Array> = {}): P {
+  const out: P = {};
+  for (const [k, v] of model.params) out[k] = Float64Array.from(v);
+  for (const [k, v] of Object.entries(extra)) out[k] = Float64Array.from(v);
+  return out;
+}
+
+/** Max relative error of the analytic gradient over all coordinates of `names`; counts skipped crossings. */
+function check(
+  model: SaeModel,
+  x: Float32Array,
+  opts: LossOptions,
+  names: string[],
+  ref: (p: P) => { loss: number; pattern: string },
+  extra: Record<string, Float32Array> = {},
+): { maxErr: number; checked: number; skipped: number; lossDiff: number } {
+  const res = model.lossAndGrads({ data: x, rows: B, cols: dIn }, opts);
+  const p = toP(model, extra);
+  const base = ref(p);
+  let maxErr = 0;
+  let checked = 0;
+  let skipped = 0;
+  for (const name of names) {
+    const g = res.grads.get(name);
+    assert.ok(g, `gradient for ${name}`);
+    for (let i = 0; i < p[name].length; i++) {
+      const orig = p[name][i];
+      p[name][i] = orig + H;
+      const plus = ref(p);
+      p[name][i] = orig - H;
+      const minus = ref(p);
+      p[name][i] = orig;
+      if (plus.pattern !== base.pattern || minus.pattern !== base.pattern) {
+        skipped++;
+        continue;
+      }
+      const fd = (plus.loss - minus.loss) / (2 * H);
+      const err = Math.abs(fd - g[i]) / Math.max(1e-2, Math.abs(fd), Math.abs(g[i]));
+      maxErr = Math.max(maxErr, err);
+      checked++;
+    }
+  }
+  return { maxErr, checked, skipped, lossDiff: Math.abs(res.loss - base.loss) / Math.max(1, Math.abs(base.loss)) };
+}
+
+function shape(subtract: boolean): Shape {
+  return { B, dIn, dSae, subtractBDec: subtract };
+}
+
+const TOL = 2e-3;
+const report: string[] = [];
+
+for (const subtract of [false, true]) {
+  for (const target of [undefined, 3]) {
+    test(`JumpReLU gradients (b_dec subtracted: ${subtract}, ${target ? 'target-L0' : 'λ·L0'} loss)`, () => {
+      const { model, x } = setup(
+        {
+          architecture: 'jumprelu',
+          applyBDecToInput: subtract,
+          jumpRelu: { thresholdParam: 'raw', sparsity: target ? { kind: 'targetL0', targetL0: target } : { kind: 'l0' }, thresholdInit: 0.4 },
+        },
+        11,
+      );
+      const opts = { sparsityCoeff: 0.3, bandwidth: 0.001 };
+      const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+        jumpReluLoss(p, Float64Array.from(x), shape(subtract), { coeff: 0.3, targetL0: target }),
+      );
+      report.push(`jumprelu sub=${subtract} target=${target}: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+      assert.ok(r.checked > 80, `checked ${r.checked}`);
+      assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+      assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+    });
+  }
+}
+
+test('ReLU + decoder-norm-weighted L1 gradients', () => {
+  const { model, x } = setup({ architecture: 'relu', applyBDecToInput: true }, 12);
+  const r = check(model, x, { sparsityCoeff: 0.2 }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    reluLoss(p, Float64Array.from(x), shape(true), 0.2),
+  );
+  report.push(`relu: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+});
+
+test('Gated gradients (weight sharing via r_mag, aux loss through a frozen decoder)', () => {
+  const { model, x } = setup({ architecture: 'gated', applyBDecToInput: true }, 13);
+  const frozen = { W_dec: Float64Array.from(model.params.get('W_dec') ?? []), b_dec: Float64Array.from(model.params.get('b_dec') ?? []) };
+  const r = check(model, x, { sparsityCoeff: 0.15 }, ['W_enc', 'W_dec', 'b_gate', 'b_mag', 'r_mag', 'b_dec'], (p) =>
+    gatedLoss(p, frozen, Float64Array.from(x), shape(true), 0.15),
+  );
+  report.push(`gated: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+});
+
+for (const arch of ['topk', 'batchtopk'] as const) {
+  test(`${arch} gradients with AuxK on dead latents (residual detached)`, () => {
+    const { model, x } = setup({ architecture: arch, applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5 } }, 14);
+    const dead = Uint8Array.from({ length: dSae }, (_, j) => (j % 3 === 0 ? 1 : 0));
+    const xs = Float64Array.from(x);
+    const residual = topKLoss(toP(model), xs, shape(true), { k: 3, batch: arch === 'batchtopk' }).residual;
+    const r = check(model, x, { sparsityCoeff: 0, dead, training: false }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+      topKLoss(p, xs, shape(true), { k: 3, batch: arch === 'batchtopk', dead, kAux: 2, alpha: 0.5, residual }),
+    );
+    report.push(`${arch}: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+    assert.ok(r.checked > 80, `checked ${r.checked}`);
+    assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+    assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  });
+}
+
+test('report', () => {
+  console.log(report.join('\n'));
+  assert.ok(report.length > 0);
+});

@@ -1,0 +1,79 @@
+// JumpReLU θ gradients on a case small enough to work out by hand from the paper's pseudo-derivatives:
+//   JumpReLU: ∂/∂θ = −(θ/ε)·K((pre−θ)/ε)·g     L0 step: ∂/∂θ = −(1/ε)·K((pre−θ)/ε)·g,  K = 1 on (−½, ½).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JumpReluSae, type JumpReluOptions } from '../../../../src/core/sae/jumprelu';
+import { referenceBackend } from '../../../../src/core/train/referenceBackend';
+
+// W_enc = W_dec = I (2×2), biases 0, θ = (0.2, 0.1), ε = 0.002 (window |pre − θ| < 0.001), B = 2.
+//   row 0: x = (0.5, 0.1005) → pre = x; latent 0 active (far from θ); latent 1 active and in the window.
+//   row 1: x = (0.3, 0.0996) → latent 0 active; latent 1 inactive but in the window.
+// f = [[0.5, 0.1005], [0.3, 0]] → x̂ = f → residual x̂ − x = [[0, 0], [0, −0.0996]].
+// g = ∂L_mse/∂f = W_dec·2(x̂ − x)/B = [[0, 0], [0, −0.0996]].
+// JumpReLU term for θ₁: −(θ₁/ε)·Σ_window g = −(0.1/0.002)·(0 − 0.0996) = +4.98.   θ₀: no window entries → 0.
+// λ·L0 term (λ = 0.5): λ·(1/B)·(−1/ε)·#window = 0.5·0.5·(−500)·2 = −250.        → ∂L/∂θ₁ = −245.02.
+// Target-L0 term (coeff 2, target 1): L0 = 3/2, ∂S/∂L0 = 2·2·(1.5 − 1)/1 = 2 → 2·(1/2)·(−500)·2 = −1000
+//                                                                                  → ∂L/∂θ₁ = −995.02.
+const x = { data: Float32Array.of(0.5, 0.1005, 0.3, 0.0996), rows: 2, cols: 2 };
+
+function model(options: JumpReluOptions): JumpReluSae {
+  return new JumpReluSae(
+    { architecture: 'jumprelu', dIn: 2, dSae: 2, applyBDecToInput: false },
+    { backend: referenceBackend },
+    {
+      wEnc: Float32Array.of(1, 0, 0, 1),
+      wDec: Float32Array.of(1, 0, 0, 1),
+      bEnc: new Float32Array(2),
+      bDec: new Float32Array(2),
+      threshold: Float32Array.of(0.2, 0.1),
+    },
+    options,
+  );
+}
+
+function close(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= 1e-3 * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
+}
+
+test('raw θ with the paper λ·L0 loss', () => {
+  const m = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' } });
+  const r = m.lossAndGrads(x, { sparsityCoeff: 0.5, bandwidth: 0.002 });
+  const g = r.grads.get('threshold');
+  assert.ok(g);
+  close(g[0], 0, 'θ₀');
+  close(g[1], 4.98 - 250, 'θ₁');
+  close(r.l0, 1.5, 'L0');
+  close(r.mse, 0.0996 ** 2 / 2, 'mse');
+});
+
+test('reconstruction term alone (λ = 0) is the JumpReLU pseudo-derivative', () => {
+  const g = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' } }).lossAndGrads(x, { sparsityCoeff: 0, bandwidth: 0.002 }).grads.get('threshold');
+  assert.ok(g);
+  close(g[1], 4.98, 'θ₁');
+});
+
+test('log θ: the gradient is θ·∂L/∂θ', () => {
+  const g = model({ thresholdParam: 'log', sparsity: { kind: 'l0' } })
+    .lossAndGrads(x, { sparsityCoeff: 0.5, bandwidth: 0.002 })
+    .grads.get('log_threshold');
+  assert.ok(g);
+  close(g[1], 0.1 * (4.98 - 250), 'logθ₁');
+  close(g[0], 0, 'logθ₀');
+});
+
+test('target-L0 loss coeff·(L0/target − 1)²', () => {
+  const r = model({ thresholdParam: 'raw', sparsity: { kind: 'targetL0', targetL0: 1 } }).lossAndGrads(x, {
+    sparsityCoeff: 2,
+    bandwidth: 0.002,
+  });
+  const g = r.grads.get('threshold');
+  assert.ok(g);
+  close(g[1], 4.98 - 1000, 'θ₁');
+  close(r.sparsityLoss, 2 * 0.25, 'sparsity loss');
+});
+
+test('a narrower window sees no entry: θ gets no gradient', () => {
+  const g = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' } }).lossAndGrads(x, { sparsityCoeff: 0.5, bandwidth: 0.0005 }).grads.get('threshold');
+  assert.ok(g);
+  close(g[1], 0, 'θ₁');
+});
