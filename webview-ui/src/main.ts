@@ -1,9 +1,14 @@
 import { parseHostMessage } from '../../src/protocol/webview';
+import { FeatureView } from './feature';
+import { TokenView } from './tokens';
 import { postToHost } from './vscodeApi';
 import { renderWelcome, reportError } from './welcome';
 import './main.css';
 
 const root = document.getElementById('app') as HTMLElement;
+const view = document.body.dataset.view;
+// Each page hosts one view; the welcome page keeps its own renderer.
+const lens = view === 'tokens' ? new TokenView(root) : view === 'feature' ? new FeatureView(root) : undefined;
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const parsed = parseHostMessage(event.data);
@@ -12,12 +17,18 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     return;
   }
   const message = parsed.message;
+  if (lens) {
+    if (message.type !== 'init') lens.dispatch(message);
+    return;
+  }
   switch (message.type) {
     case 'init':
       renderWelcome(root, message);
       break;
     case 'error':
       reportError(root, message.message);
+      break;
+    default:
       break;
   }
 });

@@ -1,0 +1,251 @@
+import * as vscode from 'vscode';
+import { RpcError } from '../protocol/rpc';
+import { WorkerErrorCodes } from '../protocol/worker';
+import { Commands } from './commands';
+import { getConfig } from './config';
+import { Highlighter, type ActivationRange } from './decorations';
+import { inputText } from './inputText';
+import { log } from './log';
+import { LensPanel } from './panel/lensPanel';
+import type { AnalyzedRange, LensService } from './services/lensService';
+
+const TOKENS_VIEW = 'featureLens.tokens';
+const FEATURE_VIEW = 'featureLens.feature';
+
+/**
+ * "Inspect in the editor": analyze a selection into the token view, highlight tokens and features in the
+ * editor, open feature dashboards and steer. Owns the two panels and the decorations.
+ */
+export class Inspector implements vscode.Disposable {
+  private tokens?: LensPanel;
+  private feature?: LensPanel;
+  readonly highlighter = new Highlighter();
+
+  static register(context: vscode.ExtensionContext, service: LensService): { inspector: Inspector; disposable: vscode.Disposable } {
+    const inspector = new Inspector(context, service);
+    const disposable = vscode.Disposable.from(
+      inspector,
+      vscode.commands.registerCommand(Commands.analyzeSelection, () => inspector.analyzeSelection()),
+      vscode.commands.registerCommand(Commands.showFeature, (feature?: number) => inspector.showFeature(feature)),
+      vscode.commands.registerCommand(Commands.highlightFeature, (feature?: number) => inspector.highlightFeatureInFile(feature)),
+      vscode.commands.registerCommand(Commands.clearHighlights, () => inspector.clearHighlights()),
+      service.worker.onDidCrash((reason) => inspector.tokens?.post({ type: 'error', message: `The analysis worker stopped (${reason}). Run Analyze Selection again to restart it.` })),
+    );
+    return { inspector, disposable };
+  }
+
+  private constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly service: LensService,
+  ) {}
+
+  /** Test hooks read these. */
+  get tokenPanel(): LensPanel | undefined {
+    return this.tokens;
+  }
+  get featurePanel(): LensPanel | undefined {
+    return this.feature;
+  }
+
+  async analyzeSelection(): Promise<AnalyzedRange | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Feature Lens: open a text editor and select some text to analyze.');
+      return undefined;
+    }
+    const input = inputText(editor, getConfig().maxSelectionChars);
+    if ('error' in input) {
+      void vscode.window.showWarningMessage(`Feature Lens: ${input.error}`);
+      return undefined;
+    }
+    if (input.notice) void vscode.window.showWarningMessage(`Feature Lens: ${input.notice}`);
+    const panel = this.tokenPanel ?? this.openTokens();
+    panel.panel.reveal(vscode.ViewColumn.Beside, true);
+    panel.post({ type: 'analyzing', text: input.text.slice(0, 200) });
+    this.highlighter.clear();
+    try {
+      const analysed = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Feature Lens: analyzing', cancellable: true },
+        (_progress, token) => this.service.analyze(editor.document, input.range, input.text, token),
+      );
+      this.postStatus(panel);
+      panel.post({ type: 'analysis', result: analysed.result });
+      if (analysed.result.truncatedFrom !== undefined) {
+        void vscode.window.showWarningMessage(
+          `Feature Lens: the text has ${analysed.result.truncatedFrom} tokens; the first ${analysed.result.tokens.length} were analyzed (setting featureLens.maxTokens).`,
+        );
+      }
+      return analysed;
+    } catch (err) {
+      this.reportError(err, panel);
+      return undefined;
+    }
+  }
+
+  private openTokens(): LensPanel {
+    const panel = LensPanel.create(this.context, TOKENS_VIEW, 'Feature Lens: Tokens', 'tokens', async (m) => {
+      switch (m.type) {
+        case 'focusToken':
+          this.focusToken(m.index);
+          break;
+        case 'selectFeature':
+          this.selectFeature(m.feature);
+          break;
+        case 'openFeature':
+          await this.showFeature(m.feature);
+          break;
+        case 'steer': {
+          const last = this.service.lastAnalysis;
+          if (!last) throw new Error('Analyze some text first.');
+          const result = await this.service.worker.request({ kind: 'steer', text: last.result.text, feature: m.feature, value: m.value, topK: 8 });
+          panel.post({ type: 'steering', result });
+          break;
+        }
+        case 'setLabel':
+          await this.setLabel(m.feature, m.label);
+          break;
+      }
+    });
+    panel.onDidDispose(() => (this.tokens = undefined));
+    this.tokens = panel;
+    this.postStatus(panel);
+    return panel;
+  }
+
+  private postStatus(panel: LensPanel): void {
+    const info = this.service.loaded;
+    if (info) panel.post({ type: 'status', model: info.model, ...(info.sae ? { sae: info.sae } : {}), site: info.site });
+  }
+
+  /** The editor showing the analysed document, if any. */
+  private analysedEditor(last: AnalyzedRange): vscode.TextEditor | undefined {
+    return vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === last.uri.toString());
+  }
+
+  private rangeOf(doc: vscode.TextDocument, last: AnalyzedRange, start: number, end: number): vscode.Range {
+    return new vscode.Range(doc.positionAt(last.baseOffset + start), doc.positionAt(last.baseOffset + end));
+  }
+
+  focusToken(index: number): void {
+    const last = this.service.lastAnalysis;
+    const token = last?.result.tokens[index];
+    if (!last || !token) return;
+    const editor = this.analysedEditor(last);
+    if (!editor) return;
+    this.highlighter.focusRange(editor, this.rangeOf(editor.document, last, token.start, token.end));
+  }
+
+  /** Decorates the analysed range where `feature` fires, from the analysis already in hand. */
+  selectFeature(feature: number | null): void {
+    const last = this.service.lastAnalysis;
+    if (feature === null || !last) {
+      this.highlighter.clear();
+      this.tokens?.post({ type: 'featureSelected', feature: null });
+      return;
+    }
+    const { active, tokens } = last.result;
+    const ranges: { start: number; end: number; activation: number }[] = [];
+    tokens.forEach((t, i) => {
+      for (let e = active.rowStart[i]; e < active.rowStart[i + 1]; e++) {
+        if (active.featureIds[e] === feature) ranges.push({ start: t.start, end: t.end, activation: active.values[e] });
+      }
+    });
+    const editor = this.analysedEditor(last);
+    if (editor) {
+      const label = tokens.flatMap((t) => t.features).find((f) => f.id === feature)?.label;
+      this.highlighter.showFeature(editor, feature, label, ranges.map((r) => ({ range: this.rangeOf(editor.document, last, r.start, r.end), activation: r.activation })));
+    }
+    this.tokens?.post({ type: 'featureSelected', feature });
+  }
+
+  async highlightFeatureInFile(feature?: number): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return;
+    const id = feature ?? (await askFeature('Feature to highlight in this file'));
+    if (id === undefined) return;
+    try {
+      await this.service.ensureLoaded();
+      const text = editor.document.getText().slice(0, getConfig().maxSelectionChars);
+      const occ = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Feature Lens: highlighting #${id}`, cancellable: true },
+        (_p, token) => this.service.worker.request({ kind: 'highlight', text, feature: id, maxTokens: getConfig().maxTokens }, token),
+      );
+      const doc = editor.document;
+      const ranges: ActivationRange[] = occ.ranges.map((r) => ({ range: new vscode.Range(doc.positionAt(r.start), doc.positionAt(r.end)), activation: r.activation }));
+      this.highlighter.showFeature(editor, id, undefined, ranges);
+      if (ranges.length === 0) void vscode.window.showInformationMessage(`Feature Lens: feature #${id} does not fire in the first ${text.length} characters of this file.`);
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  clearHighlights(): void {
+    this.highlighter.clear();
+    this.tokens?.post({ type: 'featureSelected', feature: null });
+  }
+
+  async showFeature(feature?: number): Promise<void> {
+    const id = feature ?? (await askFeature('Feature to show'));
+    if (id === undefined) return;
+    if (!this.feature) {
+      const panel = LensPanel.create(this.context, FEATURE_VIEW, 'Feature Lens: Feature', 'feature', async (m) => {
+        if (m.type === 'setLabel') await this.setLabel(m.feature, m.label);
+        else if (m.type === 'openFeature') await this.showFeature(m.feature);
+      });
+      panel.onDidDispose(() => (this.feature = undefined));
+      this.feature = panel;
+    }
+    const panel = this.feature;
+    panel.panel.title = `Feature #${id}`;
+    panel.panel.reveal(undefined, true);
+    panel.post({ type: 'analyzing', text: `feature #${id}` });
+    try {
+      await this.service.ensureLoaded();
+      const dashboard = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Feature Lens: feature #${id} over the corpus`, cancellable: true },
+        (_p, token) => this.service.worker.request({ kind: 'showFeature', feature: id, examples: 12 }, token),
+      );
+      panel.post({ type: 'dashboard', dashboard });
+    } catch (err) {
+      this.reportError(err, panel);
+    }
+  }
+
+  private async setLabel(feature: number, label: string): Promise<void> {
+    const { saved } = await this.service.worker.request({ kind: 'setLabel', feature, label });
+    log().info(`Feature #${feature} labelled "${label}" in ${saved}`);
+    this.tokens?.post({ type: 'labelSaved', feature, label });
+    this.feature?.post({ type: 'labelSaved', feature, label });
+  }
+
+  reportError(err: unknown, panel?: LensPanel): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const code = err instanceof RpcError ? err.code : undefined;
+    if (code === 'cancelled') return;
+    panel?.post({ type: 'error', message });
+    log().error(`Feature Lens: ${message}`);
+    if (code === WorkerErrorCodes.noSae) {
+      void vscode.window.showWarningMessage(`Feature Lens: ${message}`, 'Load SAE…', 'Use Bundled SAE').then((choice) => {
+        if (choice === 'Load SAE…') void vscode.commands.executeCommand(Commands.loadSae);
+        if (choice === 'Use Bundled SAE') void this.service.select({ saePath: undefined });
+      });
+    } else {
+      void vscode.window.showErrorMessage(`Feature Lens: ${message}`);
+    }
+  }
+
+  dispose(): void {
+    this.tokens?.panel.dispose();
+    this.feature?.panel.dispose();
+    this.highlighter.dispose();
+  }
+}
+
+async function askFeature(prompt: string): Promise<number | undefined> {
+  const value = await vscode.window.showInputBox({
+    prompt,
+    placeHolder: 'feature id, e.g. 42',
+    validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'a non-negative integer'),
+  });
+  return value === undefined ? undefined : Number(value.trim());
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { displayToken, featureTrack, initialState, intensities, reduce, type TokenViewState } from '../../../webview-ui/src/state/tokenView';
+import type { AnalysisResult } from '../../../src/protocol/analysis';
+
+const analysis: AnalysisResult = {
+  text: 'ab c',
+  model: 'm',
+  site: 's',
+  sae: 'x',
+  dSae: 8,
+  tokens: [
+    { text: 'ab', start: 0, end: 2, maxActivation: 2, l0: 2, reconError: 0.1, features: [{ id: 3, activation: 2, share: 0.7 }, { id: 5, activation: 1, share: 0.3 }] },
+    { text: ' c', start: 2, end: 4, maxActivation: 4, l0: 1, reconError: 0.2, features: [{ id: 5, activation: 4, share: 1 }] },
+    { text: '\n', start: 4, end: 5, maxActivation: 0, l0: 0, reconError: 0, features: [] },
+  ],
+  active: { rowStart: Int32Array.of(0, 2, 3, 3), featureIds: Int32Array.of(3, 5, 5), values: Float32Array.of(2, 1, 4) },
+  meanL0: 1,
+  meanReconError: 0.1,
+  maxActivation: 4,
+  elapsedMs: 1,
+};
+
+const loaded: TokenViewState = reduce(initialState, { type: 'analysis', result: analysis });
+
+test('keyboard moves stay inside the tokens', () => {
+  let s = reduce(loaded, { type: 'move', to: 'prev' });
+  assert.equal(s.focused, 0);
+  s = reduce(s, { type: 'move', to: 'next' });
+  s = reduce(s, { type: 'move', to: 'next' });
+  s = reduce(s, { type: 'move', to: 'next' });
+  assert.equal(s.focused, 2);
+  assert.equal(reduce(s, { type: 'move', to: 'home' }).focused, 0);
+  assert.equal(reduce(loaded, { type: 'move', to: 'end' }).focused, 2);
+  assert.equal(reduce(loaded, { type: 'focus', index: 99 }).focused, 2);
+  assert.equal(reduce(initialState, { type: 'move', to: 'end' }).focused, 0, 'no tokens: stays at 0');
+});
+
+test('a new analysis resets focus, feature selection and errors; analyzing clears an error', () => {
+  let s = reduce(loaded, { type: 'focus', index: 2 });
+  s = reduce(s, { type: 'featureSelected', feature: 5 });
+  s = reduce(s, { type: 'error', message: 'boom' });
+  assert.equal(s.error, 'boom');
+  assert.equal(reduce(s, { type: 'analyzing', text: 'x' }).error, undefined);
+  s = reduce(s, { type: 'analysis', result: analysis });
+  assert.equal(s.focused, 0);
+  assert.equal(s.selectedFeature, null);
+  assert.equal(s.error, undefined);
+});
+
+test('intensity follows the strongest activation, or the selected feature alone', () => {
+  assert.deepEqual(Array.from(intensities(loaded)), [0.5, 1, 0]);
+  const s = reduce(loaded, { type: 'featureSelected', feature: 3 });
+  assert.deepEqual(Array.from(intensities(s)), [1, 0, 0]);
+  assert.deepEqual(Array.from(featureTrack(analysis, 5)), [1, 4, 0]);
+});
+
+test('saved labels are remembered, tokens are shown with visible whitespace', () => {
+  const s = reduce(loaded, { type: 'labelSaved', feature: 3, label: 'letters' });
+  assert.equal(s.labels[3], 'letters');
+  assert.equal(displayToken(' c'), '·c');
+  assert.equal(displayToken('\n'), '↵');
+});

@@ -1,0 +1,175 @@
+import type { HostToWebview } from '../../src/protocol/webview';
+import { button, el, fmt, pct } from './dom';
+import { displayToken, intensities, initialState, labelOf, reduce, type TokenViewState, type UiAction } from './state/tokenView';
+import { postToHost } from './vscodeApi';
+
+/** The token view: text as tokens coloured by activation, the focused token's features, steering. */
+export class TokenView {
+  private state: TokenViewState = initialState;
+  private strip?: HTMLElement;
+  private built?: { analysis: unknown; feature: number | null };
+
+  constructor(private readonly root: HTMLElement) {
+    this.render();
+  }
+
+  dispatch(action: HostToWebview | UiAction): void {
+    const prev = this.state;
+    this.state = reduce(this.state, action);
+    this.render(prev.focused !== this.state.focused);
+  }
+
+  private render(moveFocus = false): void {
+    const s = this.state;
+    const a = s.analysis;
+    if (!this.strip || this.built?.analysis !== a || this.built?.feature !== s.selectedFeature) {
+      this.strip = this.buildStrip();
+      this.built = { analysis: a, feature: s.selectedFeature };
+    }
+    this.updateStripFocus();
+    this.root.replaceChildren(this.header(), ...(s.error ? [this.errorBox(s.error)] : []), ...(a ? [this.strip, this.details()] : [this.emptyHint()]), ...(s.steering ? [this.steering()] : []));
+    if (moveFocus) (this.strip.querySelector('[tabindex="0"]') as HTMLElement | null)?.focus();
+  }
+
+  private header(): HTMLElement {
+    const s = this.state;
+    const st = s.status;
+    const parts = [st?.model?.name, st?.site, st?.sae ? `${st.sae.name} (${st.sae.architecture}, ${st.sae.dSae} features)` : 'no SAE'].filter(Boolean);
+    const head = el('header', { className: 'lens-header' }, el('h1', { text: 'Tokens' }), el('p', { className: 'muted status-line', text: parts.join(' · ') }));
+    const a = s.analysis;
+    if (a) {
+      const summary = `${a.tokens.length} tokens · mean L0 ${fmt(a.meanL0, 1)} · mean reconstruction error ${pct(a.meanReconError)} · ${fmt(a.elapsedMs, 0)} ms`;
+      head.append(el('p', { className: 'summary', text: summary, attrs: { 'data-testid': 'summary' } }));
+      if (a.truncatedFrom !== undefined) head.append(el('p', { className: 'warning', text: `Only the first ${a.tokens.length} of ${a.truncatedFrom} tokens were analyzed.` }));
+    }
+    if (s.analyzing !== undefined) head.append(el('p', { className: 'busy', text: 'Analyzing…', attrs: { role: 'status' } }));
+    if (s.selectedFeature !== null) {
+      head.append(
+        el(
+          'p',
+          { className: 'selected-feature' },
+          `Highlighting feature #${s.selectedFeature} `,
+          button('Clear', () => postToHost({ type: 'selectFeature', feature: null }), { 'aria-label': 'Clear feature highlight' }, 'secondary'),
+        ),
+      );
+    }
+    return head;
+  }
+
+  private emptyHint(): HTMLElement {
+    return el(
+      'div',
+      { className: 'empty' },
+      el('p', { text: 'Select text in an editor and run “Feature Lens: Analyze Selection” (Ctrl+Alt+L).' }),
+      button('Analyze Selection', () => postToHost({ type: 'runCommand', command: 'featureLens.analyzeSelection' })),
+      ' ',
+      button('Load SAE…', () => postToHost({ type: 'runCommand', command: 'featureLens.loadSae' }), {}, 'secondary'),
+    );
+  }
+
+  private errorBox(message: string): HTMLElement {
+    return el('div', { className: 'error-box', attrs: { role: 'alert' } }, el('p', { className: 'error', text: message }), button('Dismiss', () => this.dispatch({ type: 'dismissError' }), {}, 'secondary'));
+  }
+
+  private buildStrip(): HTMLElement {
+    const a = this.state.analysis;
+    const strip = el('div', { className: 'token-strip', attrs: { role: 'listbox', 'aria-label': 'Tokens (arrow keys move, Enter shows the token in the editor)', 'data-testid': 'tokens' } });
+    if (!a) return strip;
+    const level = intensities(this.state);
+    a.tokens.forEach((t, i) => {
+      const span = el('span', {
+        className: `token${level[i] > 0 ? ' fires' : ''}`,
+        text: displayToken(t.text),
+        attrs: { role: 'option', 'data-index': String(i), 'aria-label': `${JSON.stringify(t.text)}, strongest ${fmt(t.maxActivation)}`, title: `${JSON.stringify(t.text)} · L0 ${t.l0} · max ${fmt(t.maxActivation)}` },
+      });
+      span.style.setProperty('--a', level[i].toFixed(3));
+      if (t.text.includes('\n')) strip.append(span, el('br'));
+      else strip.append(span);
+    });
+    strip.addEventListener('click', (e) => {
+      const target = (e.target as HTMLElement).closest('[data-index]');
+      if (!target) return;
+      const index = Number(target.getAttribute('data-index'));
+      this.dispatch({ type: 'focus', index });
+      postToHost({ type: 'focusToken', index });
+    });
+    strip.addEventListener('keydown', (e) => {
+      const moves: Record<string, 'next' | 'prev' | 'home' | 'end'> = { ArrowRight: 'next', ArrowDown: 'next', ArrowLeft: 'prev', ArrowUp: 'prev', Home: 'home', End: 'end' };
+      if (moves[e.key]) {
+        e.preventDefault();
+        this.dispatch({ type: 'move', to: moves[e.key] });
+      } else if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        postToHost({ type: 'focusToken', index: this.state.focused });
+      }
+    });
+    return strip;
+  }
+
+  private updateStripFocus(): void {
+    if (!this.strip) return;
+    for (const span of this.strip.querySelectorAll<HTMLElement>('[data-index]')) {
+      const on = Number(span.dataset.index) === this.state.focused;
+      span.tabIndex = on ? 0 : -1;
+      span.classList.toggle('focused', on);
+      span.setAttribute('aria-selected', String(on));
+    }
+  }
+
+  private details(): HTMLElement {
+    const s = this.state;
+    const t = s.analysis!.tokens[s.focused];
+    if (!t) return el('section');
+    const section = el('section', { className: 'token-details', attrs: { 'aria-label': 'Focused token', 'data-testid': 'details' } });
+    section.append(
+      el('h2', { text: `Token ${s.focused + 1}: ${JSON.stringify(t.text)}` }),
+      el('p', { className: 'muted', text: `L0 ${t.l0} · reconstruction error ${pct(t.reconError)} · characters ${t.start}–${t.end}` }),
+    );
+    if (t.features.length === 0) {
+      section.append(el('p', { className: 'muted', text: 'No feature fires on this token.' }));
+      return section;
+    }
+    const table = el('table', { className: 'features', attrs: { 'data-testid': 'features' } });
+    table.append(el('thead', {}, el('tr', {}, ...['Feature', 'Label', 'Activation', 'Share', ''].map((h) => el('th', { text: h, attrs: { scope: 'col' } })))));
+    const body = el('tbody');
+    for (const f of t.features) {
+      const label = labelOf(s, f.id, f.label);
+      const bar = el('span', { className: 'share-bar', attrs: { 'aria-hidden': 'true' } });
+      bar.style.setProperty('--share', Math.max(0, Math.min(1, f.share)).toFixed(3));
+      const clampInput = el('input', { attrs: { type: 'number', step: '0.5', value: fmt(f.activation * 2, 1), 'aria-label': `Clamp value for feature ${f.id}`, class: 'clamp-value' } });
+      const row = el(
+        'tr',
+        { className: s.selectedFeature === f.id ? 'selected' : '', attrs: { 'data-feature': String(f.id) } },
+        el('td', {}, button(`#${f.id}`, () => postToHost({ type: 'selectFeature', feature: s.selectedFeature === f.id ? null : f.id }), { 'aria-label': `Highlight feature ${f.id} where it fires`, 'data-testid': 'feature-button' }, 'link')),
+        el('td', { text: label ?? '—', className: label ? '' : 'muted' }),
+        el('td', { text: fmt(f.activation), className: 'num' }),
+        el('td', { className: 'num' }, bar, ` ${pct(f.share)}`),
+        el(
+          'td',
+          { className: 'actions' },
+          button('Dashboard', () => postToHost({ type: 'openFeature', feature: f.id }), { 'aria-label': `Open the dashboard of feature ${f.id}` }, 'secondary'),
+          button('Zero', () => postToHost({ type: 'steer', feature: f.id, value: 0 }), { 'aria-label': `Zero feature ${f.id} and compare next-token predictions` }, 'secondary'),
+          clampInput,
+          button('Clamp', () => postToHost({ type: 'steer', feature: f.id, value: Number(clampInput.value) || 0 }), { 'aria-label': `Clamp feature ${f.id} to the value and compare` }, 'secondary'),
+        ),
+      );
+      body.append(row);
+    }
+    table.append(body);
+    section.append(table);
+    return section;
+  }
+
+  private steering(): HTMLElement {
+    const r = this.state.steering!;
+    const list = (title: string, items: readonly { token: string; probability: number }[]) =>
+      el('div', { className: 'next-tokens' }, el('h3', { text: title }), el('ol', {}, ...items.map((i) => el('li', { text: `${JSON.stringify(i.token)} ${pct(i.probability)}` }))));
+    return el(
+      'section',
+      { className: 'steering', attrs: { 'aria-label': 'Steering result', 'data-testid': 'steering' } },
+      el('h2', { text: `Steering: feature #${r.feature} ${r.value === 0 ? 'zeroed' : `clamped to ${fmt(r.value)}`}` }),
+      el('p', { className: 'muted', text: `Next token after the analyzed text. KL(before ‖ after) = ${r.kl.toExponential(2)} nats.` }),
+      el('div', { className: 'columns' }, list('Before', r.before), list('After', r.after)),
+    );
+  }
+}
