@@ -1,9 +1,11 @@
 import type { CliCommand } from '../command';
 import { analyzeCommand } from './analyze';
 import { harvestCommand } from './harvest';
+import { evalCommand } from './eval';
 import { sitesCommand } from './sites';
 import { activationsCommand } from './activations';
 import { generateCommand } from './generate';
+import { convertCommand } from './convert';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, harvestCommand, sitesCommand, activationsCommand, generateCommand];
+export const commands: CliCommand[] = [analyzeCommand, harvestCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];

@@ -1,0 +1,57 @@
+// feature-lens convert: read an SAE in any supported format and write it as SAELens (native) or sparsify.
+import { writeSaeLensFolder } from '../../core/checkpoints/saelens';
+import { loadSae, MultipleSaesError } from '../../core/formats/detect';
+import { writeSparsifyFolder } from '../../core/formats/sparsify';
+import { parseArgs, requireFlag, stringFlag, UsageError } from '../args';
+import type { CliCommand } from '../command';
+
+export const convertCommand: CliCommand = {
+  name: 'convert',
+  summary: 'Convert an SAE (SAELens, Gemma Scope, sparsify, dictionary_learning) to SAELens or sparsify',
+  usage: [
+    'Usage: feature-lens convert --from <path> --to <dir> [--format saelens|sparsify] [--hook <name>]',
+    '',
+    '  --from <path>      SAELens folder, sparsify folder (or its parent with one folder per hook),',
+    '                     Gemma Scope params.npz (or its folder), dictionary_learning ae.pt (or its folder)',
+    '  --to <dir>         output folder (replaced atomically if it exists)',
+    '  --format <f>       saelens (default, Feature Lens native) or sparsify (TopK SAEs only)',
+    '  --hook <name>      which SAE of a multi-SAE folder to convert',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, ['from', 'to', 'format', 'hook']);
+    const from = requireFlag(args, 'from');
+    const to = requireFlag(args, 'to');
+    const format = stringFlag(args, 'format') ?? 'saelens';
+    if (format !== 'saelens' && format !== 'sparsify') throw new UsageError(`--format must be saelens or sparsify, got "${format}"`);
+    let loaded;
+    try {
+      loaded = loadSae(from, { hook: stringFlag(args, 'hook') });
+    } catch (err) {
+      if (err instanceof MultipleSaesError) throw new UsageError(`${err.message}: pass --hook <name>`);
+      throw err;
+    }
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (format === 'saelens') await writeSaeLensFolder(to, loaded.weights, { sparsity: loaded.sparsity });
+    else await writeSparsifyFolder(to, loaded.weights);
+    const { config } = loaded.weights;
+    process.stdout.write(
+      JSON.stringify(
+        {
+          from: loaded.source,
+          fromFormat: loaded.format,
+          to,
+          toFormat: format,
+          architecture: config.architecture,
+          dIn: config.dIn,
+          dSae: config.dSae,
+          ...(config.k !== undefined ? { k: config.k } : {}),
+          hookName: config.hookName ?? null,
+          warnings: loaded.warnings,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return 0;
+  },
+};
