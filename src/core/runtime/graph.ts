@@ -154,7 +154,7 @@ export interface GraphAnalysis {
   readonly dModel?: number;
   /** Rows of the token embedding table. */
   readonly vocabSize?: number;
-  /** Rows of a learned position-embedding table, if the model has one. */
+  /** Fewest rows among position-indexed tables (learned positions, rotary caches): a context-length bound. */
   readonly positionRows?: number;
   /** Tensor name for each site name. Several names may share one tensor (resid_post(L) = resid_pre(L+1)). */
   readonly siteTensors: ReadonlyMap<string, string>;
@@ -266,26 +266,28 @@ export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
     });
   }
 
-  // 4. Embedding tables: Gathers on rank-2 initializers feeding the embedding output.
+  // 4. Tables: the token embedding is a Gather on a rank-2 initializer indexed by input_ids and feeding the
+  // embedding output; any other rank-2 Gather table (learned positions, rotary cos/sin caches) bounds the
+  // context length by its rows.
   let dModel: number | undefined;
   let vocabSize: number | undefined;
   let positionRows: number | undefined;
   const inputIds = [...index.graphInputs].find((n) => n === 'input_ids') ?? [...index.graphInputs][0];
-  for (const i of index.ancestors([embedding], { dataOnly: true })) {
-    const n = index.nodes[i];
-    if (n.opType !== 'Gather') continue;
+  const feedsEmbedding = index.ancestors([embedding], { dataOnly: true });
+  index.nodes.forEach((n, i) => {
+    if (n.opType !== 'Gather') return;
     const table = index.initializers.get((n.input ?? [])[0] ?? '');
-    if (!table || dimsOf(table).length !== 2) continue;
+    if (!table || dimsOf(table).length !== 2) return;
     const [rows, cols] = dimsOf(table);
     const indices = (n.input ?? [])[1] ?? '';
     const fromIds = indices === inputIds || index.dependsOn(indices, inputIds);
-    if (fromIds && vocabSize === undefined) {
+    if (fromIds && feedsEmbedding.has(i) && vocabSize === undefined) {
       vocabSize = rows;
       dModel = cols;
     } else if (!fromIds) {
-      positionRows = rows;
+      positionRows = Math.min(positionRows ?? Infinity, rows);
     }
-  }
+  });
 
   const siteTensors = new Map<string, string>();
   blocks.forEach((b, L) => {

@@ -40,6 +40,7 @@ describe('Llama-style model built in the test', () => {
     assert.equal(lm.info.layers, 2);
     assert.equal(lm.info.dModel, LLAMA_DEFAULT.d);
     assert.equal(lm.info.vocabSize, LLAMA_DEFAULT.vocab);
+    assert.equal(lm.info.contextLength, LLAMA_DEFAULT.ctx, 'context from the rotary tables, without a config.json');
     assert.ok(lm.sites().every((s) => s.dim === LLAMA_DEFAULT.d));
   });
 
