@@ -23,35 +23,47 @@ export const convertCommand: CliCommand = {
     const to = requireFlag(args, 'to');
     const format = stringFlag(args, 'format') ?? 'saelens';
     if (format !== 'saelens' && format !== 'sparsify') throw new UsageError(`--format must be saelens or sparsify, got "${format}"`);
-    let loaded;
-    try {
-      loaded = loadSae(from, { hook: stringFlag(args, 'hook') });
-    } catch (err) {
-      if (err instanceof MultipleSaesError) throw new UsageError(`${err.message}: pass --hook <name>`);
-      throw err;
-    }
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
-    if (format === 'saelens') await writeSaeLensFolder(to, loaded.weights, { sparsity: loaded.sparsity });
-    else await writeSparsifyFolder(to, loaded.weights);
-    const { config } = loaded.weights;
-    process.stdout.write(
-      JSON.stringify(
-        {
-          from: loaded.source,
-          fromFormat: loaded.format,
-          to,
-          toFormat: format,
-          architecture: config.architecture,
-          dIn: config.dIn,
-          dSae: config.dSae,
-          ...(config.k !== undefined ? { k: config.k } : {}),
-          hookName: config.hookName ?? null,
-          warnings: loaded.warnings,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const summary = await convertSae(from, to, format, stringFlag(args, 'hook'));
+    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     return 0;
   },
 };
+
+export interface ConvertSummary {
+  readonly from: string;
+  readonly fromFormat: string;
+  readonly to: string;
+  readonly toFormat: 'saelens' | 'sparsify';
+  readonly architecture: string;
+  readonly dIn: number;
+  readonly dSae: number;
+  readonly k?: number;
+  readonly hookName: string | null;
+  readonly warnings: readonly string[];
+}
+
+export async function convertSae(from: string, to: string, format: 'saelens' | 'sparsify', hook?: string): Promise<ConvertSummary> {
+  let loaded;
+  try {
+    loaded = loadSae(from, { hook });
+  } catch (err) {
+    if (err instanceof MultipleSaesError) throw new UsageError(`${err.message}: pass --hook <name>`);
+    throw err;
+  }
+  if (format === 'saelens') await writeSaeLensFolder(to, loaded.weights, { sparsity: loaded.sparsity });
+  else await writeSparsifyFolder(to, loaded.weights);
+  const { config } = loaded.weights;
+  return {
+    from: loaded.source,
+    fromFormat: loaded.format,
+    to,
+    toFormat: format,
+    architecture: config.architecture,
+    dIn: config.dIn,
+    dSae: config.dSae,
+    ...(config.k !== undefined ? { k: config.k } : {}),
+    hookName: config.hookName ?? null,
+    warnings: loaded.warnings,
+  };
+}

@@ -1,6 +1,8 @@
 // Folding the trainer's fixed input scale C into stored weights (paper / Gemma Scope recipe): with
 // x̃ = x/C, scaling every bias and θ by C gives the same reconstruction on raw x and features C× larger,
-// while the unit-norm decoder rows stay unit-norm. Exact when C is a power of two.
+// while the unit-norm decoder rows stay unit-norm. Exact when C is a power of two. Unlike
+// src/core/sae/fold.ts (which also removes the b_dec subtraction, Gemma Scope style) this keeps
+// apply_b_dec_to_input, which sparsify needs: its only encoder without the subtraction is a transcoder.
 
 import type { SaeWeights } from '../sae/weights';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readSaeLensFolder, writeSaeLensFolder } from '../../../../src/core/checkpoints/saelens';
 import type { SaeWeights } from '../../../../src/core/sae/weights';
 import { bf16Bytes, exactValues, f32Tensor, safetensorsFile, type RawTensor } from '../fixtures/bytes';
-import { assertClose, internalDecode, internalEncode } from '../fixtures/internal-encode';
+import { assertClose, coreEncode, internalDecode, internalEncode } from '../fixtures/internal-encode';
 
 const D_IN = 6;
 const D_SAE = 10;
@@ -90,6 +90,7 @@ for (const c of [
       const ref = saeLensReference({ ...c, rescale: 'rescale' in c }, x);
       const f = internalEncode(loaded.weights, x);
       assertClose(f, ref.f, 1e-5, 'features');
+      assertClose(coreEncode(loaded.weights, x), ref.f, 1e-5, 'src/core/sae features');
       assertClose(internalDecode(loaded.weights, f, x), ref.y, 1e-5, 'reconstruction');
     }
   });

@@ -8,7 +8,7 @@ import { readGemmaScope } from '../../../../src/core/formats/gemma-scope';
 import { DEFAULT_LIMITS } from '../../../../src/core/checkpoints/limits';
 import { parseNpy } from '../../../../src/core/formats/npy';
 import { exactValues, f32Bytes, f64Bytes, npyFile, storedZip } from '../fixtures/bytes';
-import { assertClose, internalDecode, internalEncode } from '../fixtures/internal-encode';
+import { assertClose, coreEncode, internalDecode, internalEncode } from '../fixtures/internal-encode';
 
 const D_IN = 5;
 const D_SAE = 12;
@@ -65,6 +65,7 @@ test('Gemma Scope params.npz: features and reconstruction match Gemma Scope sema
       const f = internalEncode(loaded.weights, x);
       active += f.filter((v) => v !== 0).length;
       assertClose(f, ref.f, 1e-6, 'features');
+      assertClose(coreEncode(loaded.weights, x), ref.f, 1e-5, 'src/core/sae features');
       assertClose(internalDecode(loaded.weights, f, x), ref.y, 1e-6, 'reconstruction');
     }
     assert.ok(active > 0, 'the fixture exercises active features');
