@@ -144,6 +144,23 @@ describe('bundled model (models/tiny-lm)', () => {
     }
   });
 
+  test('a 100k-character selection is tokenized, windowed and capped with a message', async () => {
+    const unit = 'function f(x) { return x * 2; } // héllo 😀 The quick brown fox.\r\n';
+    const text = unit.repeat(Math.ceil(100_000 / unit.length)).slice(0, 100_000);
+    const { ids } = lm.tokenizer!.encode(text);
+    const r = await lm.activationsLong(ids, ['blocks.1.hook_resid_post'], { maxTokens: 1024 });
+    assert.equal(r.tokensTotal, ids.length);
+    assert.equal(r.tokensUsed, 1024);
+    assert.ok(r.truncated);
+    assert.match(r.message ?? '', new RegExp(`${ids.length} tokens; only the first 1024`));
+    const acts = r.acts.get('blocks.1.hook_resid_post')!;
+    assert.equal(acts.rows, 1024);
+    // Tokens of the first window equal a plain forward of that window.
+    const first = (await lm.activations([ids.subarray(0, lm.info.contextLength)], ['blocks.1.hook_resid_post'])).get('blocks.1.hook_resid_post')![0];
+    assert.ok(maxAbsDiff(acts.data.subarray(0, first.data.length), first.data) < 1e-5);
+    assert.ok(acts.data.every((v) => Number.isFinite(v)));
+  });
+
   test('greedy generation is deterministic and stays in the vocabulary', async () => {
     const prompt = lm.tokenizer!.encode('Once upon a time').ids;
     const a = await lm.generate(prompt, 5);
