@@ -22,13 +22,15 @@ export class TokenView {
   private render(moveFocus = false): void {
     const s = this.state;
     const a = s.analysis;
+    // Re-attaching the strip drops DOM focus: keep it on the focused token when it was inside.
+    const hadFocus = this.strip?.contains(document.activeElement) ?? false;
     if (!this.strip || this.built?.analysis !== a || this.built?.feature !== s.selectedFeature) {
       this.strip = this.buildStrip();
       this.built = { analysis: a, feature: s.selectedFeature };
     }
     this.updateStripFocus();
     this.root.replaceChildren(this.header(), ...(s.error ? [this.errorBox(s.error)] : []), ...(a ? [this.strip, this.details()] : [this.emptyHint()]), ...(s.steering ? [this.steering()] : []));
-    if (moveFocus) (this.strip.querySelector('[tabindex="0"]') as HTMLElement | null)?.focus();
+    if (moveFocus || hadFocus) (this.strip.querySelector('[tabindex="0"]') as HTMLElement | null)?.focus();
   }
 
   private header(): HTMLElement {

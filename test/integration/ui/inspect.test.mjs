@@ -1,0 +1,58 @@
+// Inspect in the editor, as a person would: select text, run Analyze Selection from the palette, read the
+// token view's DOM, click a feature and check the editor decorations and the legend.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { test } from '../lib/uiTest.mjs';
+import { waitFor } from '../lib/poll.mjs';
+
+const require = createRequire(import.meta.url);
+const { testSaeDir } = require('../fixtures/testSae.js');
+
+test('analyze a selection, read tokens and features, click a feature to highlight it', async ({ workbench, page }) => {
+  // The workspace folder is in the window URL; point the workspace settings at the test SAE.
+  const folder = new URL(page.url()).searchParams.get('folder');
+  mkdirSync(join(folder, '.vscode'), { recursive: true });
+  writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify({ 'featureLens.saePath': testSaeDir() }));
+
+  // Quick Open keeps its input visible, so it is driven here rather than through runCommand.
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 20, y: 60 } });
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.type('sample.txt');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.txt' }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+A');
+
+  await workbench.runCommand('Feature Lens: Analyze Selection');
+  const view = workbench.webview();
+  const tokens = view.locator('[data-testid="tokens"] [role="option"]');
+  await tokens.first().waitFor({ timeout: 120_000 });
+  const texts = await tokens.allTextContents();
+  assert.ok(texts.length >= 8, `only ${texts.length} tokens rendered`);
+  assert.ok(texts.join('').includes('quick'), `tokens: ${texts.join('|')}`);
+  assert.match(await view.locator('[data-testid="summary"]').textContent(), /tokens · mean L0/);
+
+  // Keyboard: End moves the focus to the last token, whose details are shown.
+  await tokens.first().click();
+  await page.keyboard.press('End');
+  await waitFor(async () => (await view.locator('[data-testid="details"] h2').textContent())?.startsWith(`Token ${texts.length}:`), { what: 'the last token focused' });
+
+  // Focus a token where features fire and read them.
+  const firing = view.locator('[data-testid="tokens"] .token.fires').first();
+  await firing.click();
+  const rows = view.locator('[data-testid="features"] tbody tr');
+  await rows.first().waitFor({ timeout: 30_000 });
+  const firstFeature = (await rows.first().getAttribute('data-feature')) ?? '';
+  assert.match(firstFeature, /^\d+$/);
+  await workbench.screenshot('inspect-token-view');
+
+  await rows.first().locator('[data-testid="feature-button"]').click();
+  await view.locator('.selected-feature').waitFor({ timeout: 30_000 });
+  assert.match(await view.locator('.selected-feature').textContent(), new RegExp(`#${firstFeature}`));
+  // The editor legend in the status bar names the feature; the decorated tokens are in the editor.
+  await waitFor(async () => (await page.locator('.statusbar-item', { hasText: `#${firstFeature} ·` }).count()) > 0, { what: 'the highlight legend' });
+  await workbench.screenshot('inspect-feature-highlight');
+}, { timeout: 300_000 });
