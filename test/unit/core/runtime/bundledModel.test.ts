@@ -52,7 +52,13 @@ function gpt2Reference(w: ReturnType<typeof readGpt2Weights>, heads: number, ids
   const n = ids.length;
   const lin = (x: Mat, l: Linear) => matmul(x, n, l.inDim, l.w, l.outDim, l.b);
   const ln = (x: Mat, k: Norm) => layerNorm(x, n, d, k.g, k.b, k.eps);
-  const layers = (w.linears.length - 1) / 4;
+  const layers = (w.norms.length - 1) / 2;
+  // A tied unembedding may be exported as a MatMul with the transposed token table instead of a copy.
+  const head: Linear = w.linears[4 * layers] ?? {
+    w: Float32Array.from({ length: d * w.vocab }, (_, i) => w.wte[(i % w.vocab) * d + Math.floor(i / w.vocab)]),
+    inDim: d,
+    outDim: w.vocab,
+  };
   const sites = new Map<string, Mat>();
   let x = add(embed(w.wte, d, ids), embed(w.wpe, d, Array.from({ length: n }, (_, i) => i)));
   for (let L = 0; L < layers; L++) {
@@ -74,7 +80,7 @@ function gpt2Reference(w: ReturnType<typeof readGpt2Weights>, heads: number, ids
     x = add(mid, mlpOut);
     sites.set(`blocks.${L}.hook_resid_post`, x);
   }
-  const logits = lin(ln(x, w.norms[2 * layers]), w.linears[4 * layers]);
+  const logits = lin(ln(x, w.norms[2 * layers]), head);
   return { sites, logits };
 }
 
