@@ -12,9 +12,10 @@ function test(name, fn, { timeout = 60_000 } = {}) {
     collected.push({ name, fn, timeout });
     return;
   }
-  if (typeof globalThis.it === 'function') {
-    // Under mocha (test-cli): hand the test over so both runners share the same files.
-    globalThis.it(name, fn).timeout(timeout);
+  // Under mocha (test-cli): hand the test over so both runners share the same files (bdd or tdd ui).
+  const mochaTest = globalThis.it ?? globalThis.test;
+  if (typeof mochaTest === 'function') {
+    mochaTest(name, fn).timeout(timeout);
     return;
   }
   throw new Error('host tests must be loaded by host/index.js or by mocha');
