@@ -11,7 +11,14 @@ export const TRAIN_ARCHITECTURES: readonly TrainArchitecture[] = ['jumprelu', 'g
 
 /** Where training rows come from: a corpus harvested through a model, or a precomputed [N, d] .npy. */
 export type TrainData =
-  | { readonly kind: 'corpus'; readonly modelPath: string; readonly corpusDir: string; readonly cacheDir: string }
+  | {
+      readonly kind: 'corpus';
+      readonly modelPath: string;
+      readonly corpusDir: string;
+      readonly cacheDir: string;
+      /** Corpus files larger than this are skipped (default 4 MB). */
+      readonly maxFileBytes?: number;
+    }
   | { readonly kind: 'acts'; readonly path: string };
 
 export interface TrainJob {
@@ -93,7 +100,17 @@ function parseData(v: unknown): Parsed<TrainData> {
   if (v.kind === 'acts') return hasString(v, 'path') ? { ok: true, value: { kind: 'acts', path: v.path as string } } : fail('data.path must be a string');
   if (v.kind === 'corpus') {
     for (const k of ['modelPath', 'corpusDir', 'cacheDir']) if (!hasString(v, k)) return fail(`data.${k} must be a string`);
-    return { ok: true, value: { kind: 'corpus', modelPath: v.modelPath as string, corpusDir: v.corpusDir as string, cacheDir: v.cacheDir as string } };
+    if (v.maxFileBytes !== undefined && positiveInt(v, 'maxFileBytes')) return fail('data.maxFileBytes must be a positive integer');
+    return {
+      ok: true,
+      value: {
+        kind: 'corpus',
+        modelPath: v.modelPath as string,
+        corpusDir: v.corpusDir as string,
+        cacheDir: v.cacheDir as string,
+        ...(v.maxFileBytes !== undefined ? { maxFileBytes: v.maxFileBytes as number } : {}),
+      },
+    };
   }
   return fail('data.kind must be "corpus" or "acts"');
 }

@@ -10,7 +10,7 @@ import { fsyncDir, writeFileAtomic } from './atomic';
 import { type CorpusListing, readDocuments } from './corpus';
 import { MANIFEST_FILE, readManifest, STORE_FORMAT, STORE_VERSION, type ShardInfo, type StoreManifest, storeKey } from './manifest';
 import type { ActivationModel } from './types';
-import { WindowBuilder } from './windows';
+import { type TokenWindows, WindowBuilder } from './windows';
 
 export interface HarvestOptions {
   readonly model: ActivationModel;
@@ -65,22 +65,16 @@ export async function harvestActivations(options: HarvestOptions): Promise<Activ
 
   // Tokens to collect: enough whole windows for `target` rows (each window yields T − 1 rows).
   const windowsWanted = Math.ceil(target / (T - 1));
-  const builder = new WindowBuilder(T, windowsWanted * T, model.separatorId);
-  const rng = new Rng(seed);
-  const fileOrder = rng.shuffle(Int32Array.from(corpus.files.keys()));
-  for (const fi of fileOrder) {
-    if (builder.full) break;
-    throwIfAborted(signal);
-    const docs = readDocuments(corpus.root, corpus.files[fi]);
-    const docOrder = rng.shuffle(Int32Array.from(docs.keys()));
-    for (const di of docOrder) {
-      if (builder.full) break;
-      for (const piece of pieces(docs[di])) builder.addDocument(model.tokenize(piece));
-    }
-    report('tokenize', builder.tokens, windowsWanted * T);
-    await yieldToEventLoop();
-  }
-  const windows = builder.build(rng);
+  const windows = await collectWindows({
+    corpus,
+    tokenize: (text) => model.tokenize(text),
+    contextLength: T,
+    separatorId: model.separatorId,
+    maxTokens: windowsWanted * T,
+    seed,
+    signal,
+    onProgress: (done, of) => report('tokenize', done, of),
+  });
   if (windows.count === 0) throw new Error(`the corpus holds fewer than ${T} tokens: not one context window`);
   const rowsToWrite = Math.min(target, windows.count * (T - 1));
 
@@ -132,6 +126,40 @@ export async function harvestActivations(options: HarvestOptions): Promise<Activ
     rmSync(partialDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+export interface WindowRequest {
+  readonly corpus: CorpusListing;
+  readonly tokenize: (text: string) => Int32Array;
+  readonly contextLength: number;
+  readonly separatorId?: number;
+  readonly maxTokens: number;
+  readonly seed: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (tokens: number, target: number) => void;
+}
+
+/**
+ * Context windows from a corpus: files in seeded order, documents in seeded order within each file,
+ * joined by the separator token, cut into windows and shuffled. The same request gives the same windows.
+ */
+export async function collectWindows(req: WindowRequest): Promise<TokenWindows> {
+  const builder = new WindowBuilder(req.contextLength, req.maxTokens, req.separatorId);
+  const rng = new Rng(req.seed);
+  const fileOrder = rng.shuffle(Int32Array.from(req.corpus.files.keys()));
+  for (const fi of fileOrder) {
+    if (builder.full) break;
+    throwIfAborted(req.signal);
+    const docs = readDocuments(req.corpus.root, req.corpus.files[fi]);
+    const docOrder = rng.shuffle(Int32Array.from(docs.keys()));
+    for (const di of docOrder) {
+      if (builder.full) break;
+      for (const piece of pieces(docs[di])) builder.addDocument(req.tokenize(piece));
+    }
+    req.onProgress?.(builder.tokens, req.maxTokens);
+    await yieldToEventLoop();
+  }
+  return builder.build(rng);
 }
 
 /** Long documents are tokenized in line-aligned pieces so one huge file never makes one huge call. */

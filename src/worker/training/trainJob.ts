@@ -43,6 +43,7 @@ async function openData(job: TrainJob, rowsWanted: number, signal: AbortSignal, 
     tokens: rowsWanted,
     cacheDir: data.cacheDir,
     seed: job.seed,
+    ...(data.maxFileBytes ? { maxFileBytes: data.maxFileBytes } : {}),
     signal,
     onListing: (files, skipped) => events.log(`corpus ${data.corpusDir}: ${files} text files (skipped ${skipped.tooLarge} too large, ${skipped.binary} binary)`),
     onProgress: (p) => {

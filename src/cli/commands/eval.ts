@@ -1,0 +1,98 @@
+// feature-lens eval: an SAE's reconstruction and sparsity metrics, and with a model its spliced LM loss.
+import { readSaeLensFolder } from '../../core/checkpoints/saelens';
+import { loadModel } from '../../core/runtime/model';
+import { saeFromWeights } from '../../core/sae/create';
+import { listCorpus } from '../../core/store/corpus';
+import { evaluateOnActivations, evaluateOnModel, type SaeEvaluation } from '../../core/store/evaluateSae';
+import { collectWindows } from '../../core/store/harvest';
+import { openNpySource } from '../../core/store/sources';
+import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
+import type { CliCommand } from '../command';
+
+export const evalCommand: CliCommand = {
+  name: 'eval',
+  summary: 'Evaluate an SAE: MSE, FVU, L0, dead/dense features, and spliced ΔLM loss with a model',
+  usage: [
+    'Usage: feature-lens eval --sae <dir> (--model <dir> --corpus <dir> | --acts acts.npy)',
+    '                         [--site <hook>] [--tokens N] [--batch W] [--seed N] [--max-file-mb M] [--json]',
+    '',
+    'With --model and --corpus, context windows of the corpus run through the model; the SAE',
+    "reconstruction replaces the site's activation (position 0 of each window excepted) to measure",
+    'ΔLM loss, loss recovered (against zero-ablation) and KL. With --acts, only reconstruction and',
+    'sparsity metrics. --tokens (default 32768) caps the evaluated tokens. Progress on stderr;',
+    'the result on stdout (JSON with --json).',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, ['sae', 'model', 'corpus', 'acts', 'site', 'tokens', 'batch', 'seed', 'max-file-mb', 'threads'], ['json']);
+    const saeDir = requireFlag(args, 'sae');
+    const loaded = readSaeLensFolder(saeDir);
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    const sae = saeFromWeights(loaded.weights);
+    const tokens = numberFlag(args, 'tokens', 32768) ?? 32768;
+    const modelPath = stringFlag(args, 'model');
+    const corpusDir = stringFlag(args, 'corpus');
+    const acts = stringFlag(args, 'acts');
+    const started = Date.now();
+    let result: SaeEvaluation;
+    let site = stringFlag(args, 'site') ?? loaded.weights.config.hookName;
+    if (modelPath || corpusDir) {
+      if (!modelPath || !corpusDir) throw new UsageError('--model and --corpus go together');
+      if (!site) throw new UsageError("the SAE's cfg.json names no hook site: pass --site");
+      const lm = await loadModel(modelPath, { intraOpThreads: numberFlag(args, 'threads', 2) });
+      try {
+        if (!lm.tokenizer) throw new Error(`${modelPath} has no tokenizer.json`);
+        const tokenizer = lm.tokenizer;
+        const T = lm.info.contextLength;
+        const windows = await collectWindows({
+          corpus: listCorpus(corpusDir, { maxFileBytes: (numberFlag(args, 'max-file-mb', 4) ?? 4) * 1024 * 1024 }),
+          tokenize: (text) => tokenizer.encode(text).ids,
+          contextLength: T,
+          separatorId: tokenizer.eosId ?? lm.info.eosId,
+          maxTokens: Math.ceil(tokens / (T - 1)) * T,
+          seed: numberFlag(args, 'seed', 0) ?? 0,
+        });
+        if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
+        result = await evaluateOnModel(sae, lm, site, windows, {
+          batchWindows: numberFlag(args, 'batch'),
+          onProgress: (done, of) => process.stderr.write(`eval: ${done}/${of} windows of ${T}\n`),
+        });
+      } finally {
+        await lm.dispose();
+      }
+    } else if (acts) {
+      const source = openNpySource(acts, { shuffle: false });
+      try {
+        result = evaluateOnActivations(sae, source, Math.min(tokens, source.rows));
+      } finally {
+        source.close();
+      }
+    } else {
+      throw new UsageError('give --model and --corpus, or --acts');
+    }
+    site ??= '(unknown)';
+    const summary = {
+      sae: saeDir,
+      architecture: loaded.weights.config.architecture,
+      site,
+      dIn: loaded.weights.config.dIn,
+      ...result,
+      seconds: (Date.now() - started) / 1000,
+    };
+    if (args.flags.has('json')) {
+      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    } else {
+      const f = (v: number, d = 4) => (Number.isFinite(v) ? v.toPrecision(d) : 'n/a');
+      const lines = [
+        `${summary.architecture} SAE at ${site}: d_in ${summary.dIn}, d_sae ${result.dSae}, ${result.tokens} tokens`,
+        `MSE ${f(result.mse)}  FVU ${f(result.fvu, 3)}  explained variance ${f(result.explainedVariance, 3)}  L0 ${f(result.l0, 3)}`,
+        `dead ${result.deadFeatures}  dense (>10%) ${result.denseFeatures}`,
+      ];
+      if (result.lm) {
+        const m = result.lm;
+        lines.push(`CE clean ${f(m.ceClean)}  spliced ${f(m.ceSpliced)}  zero-ablated ${f(m.ceZeroAblated)}  ΔLM loss ${f(m.deltaLoss, 3)}  loss recovered ${f(m.lossRecovered, 3)}  KL ${f(m.klCleanSpliced, 3)}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return 0;
+  },
+};

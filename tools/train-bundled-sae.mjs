@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// Trains the bundled SAEs for models/tiny-lm and writes their comparison table.
+//
+//   npm run build && node tools/train-bundled-sae.mjs
+//
+// Three SAEs on the same site and the same harvested activations (one harvest, reused through the
+// activation store's cache): the default JumpReLU preset at a target L0, then TopK with k = the L0 the
+// JumpReLU reached, then Gated with λ chosen for a similar L0. Each runs in dist/trainWorker.js (the
+// worker the extension uses), checkpointing as it goes: run the script again after an interruption and
+// every unfinished SAE resumes from its checkpoint, finished ones are skipped. Then every SAE is
+// evaluated with `feature-lens eval` on the same held-out text and context, the SAELens files are copied
+// to models/sae/<site>-<arch>/ and the table is printed (and saved as models/sae/comparison.json).
+//
+// Environment (defaults in brackets): SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
+// TOKENS training tokens per SAE [1500000], GATED_L1 [0.05], EVAL_TOKENS [65536],
+// TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
+// WORK [tools/build-model/out/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const env = (k, d) => process.env[k] ?? d;
+const SITE = env('SITE', 'blocks.1.hook_resid_post');
+const D_SAE = Number(env('D_SAE', '2048'));
+const TARGET_L0 = Number(env('TARGET_L0', '32'));
+const TOKENS = Number(env('TOKENS', '1500000'));
+const GATED_L1 = Number(env('GATED_L1', '0.05'));
+const EVAL_TOKENS = Number(env('EVAL_TOKENS', '65536'));
+const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
+const MODEL = join(root, 'models/tiny-lm');
+const ONLY = env('ONLY', 'jumprelu,topk,gated').split(',');
+const trainFile = resolve(root, env('TRAIN_CORPUS', 'tools/build-model/out/corpus/train.txt'));
+const heldoutFile = resolve(root, env('HELDOUT_CORPUS', 'tools/build-model/out/corpus/heldout.txt'));
+
+const log = (s) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+/** A folder holding just one file, so a corpus listing picks exactly that file. */
+function corpusDirFor(file, name) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run tools/build-model/corpus.mjs first`);
+  const dir = join(WORK, name);
+  const target = join(dir, basename(file));
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(target)) {
+    try {
+      linkSync(file, target);
+    } catch {
+      copyFileSync(file, target);
+    }
+  }
+  return dir;
+}
+
+function runWorker(message) {
+  return new Promise((resolveRun, reject) => {
+    const worker = new Worker(join(root, 'dist/trainWorker.js'));
+    let settled = false;
+    worker.on('message', (m) => {
+      if (m.type === 'progress') {
+        const p = m;
+        log(
+          p.phase === 'harvest'
+            ? `harvest ${p.tokens}/${p.totalTokens} (${Math.round(p.tokensPerSecond)} tok/s)`
+            : `step ${p.step} tokens ${p.tokens}/${p.totalTokens} loss ${p.loss.toFixed(4)} FVU ${p.fvu.toFixed(3)} L0 ${p.l0.toFixed(1)} dead ${(100 * p.deadFraction).toFixed(1)}% ${Math.round(p.tokensPerSecond)} tok/s`,
+        );
+      } else if (m.type === 'log') log(m.message);
+      else if (m.type === 'checkpoint-saved') log(`checkpoint at step ${m.step}`);
+      else if (m.type === 'done' || m.type === 'error') {
+        settled = true;
+        void worker.terminate();
+        if (m.type === 'done') resolveRun(m.summary);
+        else reject(new Error(m.message));
+      }
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`training worker exited with code ${code}`));
+    });
+    worker.postMessage(message);
+  });
+}
+
+function finishedSummary(outDir) {
+  const path = join(outDir, 'metrics.json');
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')).summary;
+}
+
+async function train(arch, sparsity, trainCorpus) {
+  const outDir = join(WORK, `${SITE}-${arch}`);
+  const done = finishedSummary(outDir);
+  if (done) {
+    log(`${arch}: already trained (L0 ${done.final.l0.toFixed(1)}), skipping`);
+    return done.final;
+  }
+  const message = existsSync(join(outDir, 'trainer_state.json'))
+    ? { type: 'resume', protocol: 1, checkpointDir: outDir }
+    : {
+        type: 'start',
+        protocol: 1,
+        job: {
+          site: SITE,
+          arch,
+          dSae: D_SAE,
+          ...sparsity,
+          tokens: TOKENS,
+          data: { kind: 'corpus', modelPath: MODEL, corpusDir: trainCorpus, cacheDir: join(WORK, 'activations'), maxFileBytes: 64 * 1024 * 1024 },
+          outDir,
+          checkpointEvery: 200,
+          seed: 0,
+        },
+      };
+  log(`${arch}: ${message.type === 'resume' ? 'resuming' : 'training'} ${JSON.stringify(sparsity)}`);
+  const summary = await runWorker(message);
+  log(`${arch}: done in ${summary.seconds.toFixed(0)} s, L0 ${summary.final.l0.toFixed(1)}, FVU ${summary.final.fvu.toFixed(3)}`);
+  return summary.final;
+}
+
+function evaluate(arch, heldoutCorpus) {
+  const saeDir = join(WORK, `${SITE}-${arch}`);
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'dist/cli.js'), 'eval', '--sae', saeDir, '--model', MODEL, '--corpus', heldoutCorpus, '--tokens', String(EVAL_TOKENS), '--max-file-mb', '64', '--json'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(out);
+}
+
+function bundle(arch, evaluation) {
+  const from = join(WORK, `${SITE}-${arch}`);
+  const to = join(root, 'models/sae', `${SITE}-${arch}`);
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  for (const f of ['cfg.json', 'sae_weights.safetensors', 'sparsity.safetensors', 'metrics.json']) copyFileSync(join(from, f), join(to, f));
+  const { densityHistogram, sae: _s, ...rest } = evaluation;
+  writeFileSync(join(to, 'eval.json'), JSON.stringify({ ...rest, densityHistogram }, null, 1) + '\n');
+}
+
+async function main() {
+  mkdirSync(WORK, { recursive: true });
+  const trainCorpus = corpusDirFor(trainFile, 'corpus-train');
+  const heldoutCorpus = corpusDirFor(heldoutFile, 'corpus-heldout');
+  const started = Date.now();
+  const finals = {};
+  if (ONLY.includes('jumprelu')) finals.jumprelu = await train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus);
+  const k = Math.max(1, Math.round(finals.jumprelu?.l0 ?? TARGET_L0));
+  if (ONLY.includes('topk')) finals.topk = await train('topk', { k }, trainCorpus);
+  if (ONLY.includes('gated')) finals.gated = await train('gated', { l0Coeff: GATED_L1 }, trainCorpus);
+  log(`training wall-clock ${(Date.now() - started) / 1000} s`);
+
+  const rows = [];
+  for (const arch of Object.keys(finals)) {
+    log(`evaluating ${arch} on ${EVAL_TOKENS} held-out tokens`);
+    const e = evaluate(arch, heldoutCorpus);
+    bundle(arch, e);
+    rows.push({ arch, l0: e.l0, fvu: e.fvu, mse: e.mse, dead: e.deadFeatures, dense: e.denseFeatures, ...e.lm });
+  }
+  const table = [
+    '| SAE | L0 | FVU | ΔLM loss (nats) | loss recovered | KL | dead | dense |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.arch} | ${r.l0.toFixed(1)} | ${r.fvu.toFixed(3)} | ${r.deltaLoss.toFixed(3)} | ${(100 * r.lossRecovered).toFixed(1)}% | ${r.klCleanSpliced.toFixed(3)} | ${r.dead} | ${r.dense} |`,
+    ),
+  ].join('\n');
+  const clean = rows[0];
+  const context = clean ? `clean CE ${clean.ceClean.toFixed(3)}, zero-ablated CE ${clean.ceZeroAblated.toFixed(3)}, ${clean.predictedTokens} predicted tokens` : '';
+  writeFileSync(join(root, 'models/sae/comparison.json'), JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows }, null, 1) + '\n');
+  process.stdout.write(`${table}\n\n${context}\n`);
+}
+
+main().catch((err) => {
+  log(`failed: ${err.stack ?? err}`);
+  process.exit(1);
+});
