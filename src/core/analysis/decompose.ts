@@ -69,13 +69,17 @@ export function decompose(x: Matrix, f: SparseFeatures, weights: SaeWeights, opt
   const vals: number[] = [];
   const r = new Float64Array(dIn);
   for (let t = 0; t < x.rows; t++) {
-    const act = new Map<number, number>();
-    for (let e = f.rowPtr[t]; e < f.rowPtr[t + 1]; e++) if (f.values[e] !== 0) act.set(f.colIdx[e], f.values[e]);
-    const active = [...act.keys()].sort((a, b) => act.get(b)! - act.get(a)!);
+    // Entries of this row, strongest first (CSR rows hold each feature once).
+    const entries: number[] = [];
+    for (let e = f.rowPtr[t]; e < f.rowPtr[t + 1]; e++) if (f.values[e] !== 0) entries.push(e);
+    entries.sort((a, b) => f.values[b] - f.values[a]);
+    const active = entries.map((e) => f.colIdx[e]);
+    const value = entries.map((e) => f.values[e]);
 
     r.fill(0);
-    for (const i of active) {
-      const a = act.get(i)! * scale;
+    for (let k = 0; k < active.length; k++) {
+      const i = active[k];
+      const a = value[k] * scale;
       const wo = i * dIn;
       for (let d = 0; d < dIn; d++) r[d] += a * wDec[wo + d];
     }
@@ -91,8 +95,9 @@ export function decompose(x: Matrix, f: SparseFeatures, weights: SaeWeights, opt
       xx += xv * xv;
     }
     const top: FeatureShare[] = [];
-    for (const i of active.slice(0, options.topK)) {
-      const a = act.get(i)!;
+    for (let k = 0; k < Math.min(active.length, options.topK); k++) {
+      const i = active[k];
+      const a = value[k];
       let dot = 0;
       const wo = i * dIn;
       for (let d = 0; d < dIn; d++) dot += wDec[wo + d] * r[d];
@@ -101,12 +106,12 @@ export function decompose(x: Matrix, f: SparseFeatures, weights: SaeWeights, opt
     tokens.push({
       top,
       l0: active.length,
-      maxActivation: active.length > 0 ? act.get(active[0])! : 0,
+      maxActivation: active.length > 0 ? value[0] : 0,
       reconError: xx > 0 ? err / xx : 0,
     });
-    for (const i of active.slice(0, maxActive)) {
-      ids.push(i);
-      vals.push(act.get(i)!);
+    for (let k = 0; k < Math.min(active.length, maxActive); k++) {
+      ids.push(active[k]);
+      vals.push(value[k]);
     }
     rowStart[t + 1] = ids.length;
   }

@@ -4,6 +4,7 @@ import { readFeatureLabels, setFeatureLabel, labelsPath } from '../checkpoints/l
 import { loadModel } from '../runtime/model';
 import { saeFromWeights } from '../sae/create';
 import { withInputScaleFolded } from '../sae/fold';
+import { canEncodeFast, fastEncode } from './fastEncode';
 import type { Loaders } from './session';
 import { readUnembedding } from './unembedding';
 
@@ -15,8 +16,10 @@ export function defaultLoaders(options: { cacheDir?: string; intraOpThreads?: nu
       return { weights: loaded.weights, warnings: loaded.warnings };
     },
     encoderFor: (stored) => {
+      const weights = withInputScaleFolded(stored);
+      if (canEncodeFast(weights)) return { weights, encode: (x) => fastEncode(weights, x) };
       const model = saeFromWeights(stored);
-      return { weights: withInputScaleFolded(stored), encode: (x) => model.encode(x) };
+      return { weights, encode: (x) => model.encode(x) };
     },
     readLabels: (saePath) => {
       const labels = new Map<number, string>();
