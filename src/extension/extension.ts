@@ -8,6 +8,7 @@ import { registerSelectionCommands } from './selectionCommands';
 import { LensService } from './services/lensService';
 import { LensStatusBar } from './statusBar';
 import { registerTestHooks } from './testHooks';
+import { registerTraining } from './training/trainingCommands';
 
 /** A table of contents: each feature registers itself and hands back its disposables. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerSelectionCommands(service, (err) => inspector.reportError(err)),
     registerHover(service),
     registerInspectorTestHooks(context, inspector, service),
+    registerTraining(context),
   );
   log().info('Feature Lens activated');
 }
