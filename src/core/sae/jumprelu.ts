@@ -111,7 +111,7 @@ export class JumpReluSae implements SaeModel {
           features.push(j, p);
           activeTotal++;
         }
-        if (active || inWindow) touched.push(j, (active ? 1 : 0) | (inWindow ? 2 : 0));
+        if (active || inWindow) touched.push(j, p);
         if (inWindow) windowCount[j]++;
       }
       features.endRow();
@@ -132,9 +132,9 @@ export class JumpReluSae implements SaeModel {
     const dPreVals = new Float32Array(touch.colIdx.length);
     for (let e = 0; e < touch.colIdx.length; e++) {
       const j = touch.colIdx[e];
-      const flags = touch.values[e];
-      if (flags & 1) dPreVals[e] = df[e]; // ∂f/∂pre = H(pre − θ)
-      if (flags & 2) gTheta[j] -= (theta[j] / eps) * df[e]; // JumpReLU STE: −(θ/ε)K((pre−θ)/ε)·g
+      const u = touch.values[e] - theta[j];
+      if (u > 0) dPreVals[e] = df[e]; // ∂f/∂pre = H(pre − θ)
+      if (u > -half && u < half) gTheta[j] -= (theta[j] / eps) * df[e]; // JumpReLU STE: −(θ/ε)K((pre−θ)/ε)·g
     }
 
     // Sparsity term: its gradient reaches θ only, through the L0 step's STE −(1/ε)K((pre−θ)/ε).

@@ -1,0 +1,164 @@
+// Trainer behaviour: determinism, bit-exact resume through plain data, NaN/Inf rows, cancellation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { presetConfig } from '../../../../src/core/train/presets';
+import type { TrainConfig } from '../../../../src/core/train/config';
+import { SyntheticSource } from '../../../../src/core/train/syntheticData';
+import { train, type TrainerState, type TrainResult, type TrainOptions } from '../../../../src/core/train/trainer';
+import type { DataSource } from '../../../../src/core/train/dataSource';
+import { CancellationError } from '../../../../src/core/util/abort';
+import type { Matrix } from '../../../../src/core/tensor';
+import type { SaeArchitecture } from '../../../../src/core/sae/weights';
+
+const spec = { dIn: 8, nFeatures: 24, firingProb: 0.08, groupCount: 2, groupSize: 3, groupProb: 0.1, memberProb: 0.7, noiseStd: 0.02, seed: 3 };
+
+function smallConfig(architecture: SaeArchitecture, preset: 'default' | 'paper' = 'default', seed = 5): TrainConfig {
+  const c = presetConfig({ architecture, dSae: 32, totalTokens: 64 * 12, batchSize: 64, k: 3, targetL0: 3, preset, seed, l0Coeff: preset === 'paper' ? 0.01 : undefined });
+  // Small windows so AuxK, λ warm-up and the lr warm-up/decay all act within 12 steps.
+  return { ...c, initRows: 256, deadWindowTokens: 128, historyEvery: 2, lr: c.lr * 5, sparsityWarmupSteps: 4, lrWarmupSteps: 3 };
+}
+
+async function run(config: TrainConfig, source: DataSource, options: TrainOptions = {}): Promise<TrainResult> {
+  const gen = train(config, source, undefined, { progressIntervalMs: 0, ...options });
+  for (;;) {
+    const it = await gen.next();
+    if (it.done) return it.value;
+  }
+}
+
+// Plain-data round trip (what a checkpoint writer does): typed arrays become tagged number lists in JSON.
+function toJson(state: TrainerState): string {
+  return JSON.stringify(state, (_k, v: unknown) => {
+    if (v instanceof Float32Array) return { f32: Array.from(v) };
+    if (v instanceof Float64Array) return { f64: Array.from(v) };
+    return v;
+  });
+}
+function fromJson(text: string): TrainerState {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && 'f32' in v) return Float32Array.from((v as { f32: number[] }).f32);
+    if (v && typeof v === 'object' && 'f64' in v) return Float64Array.from((v as { f64: number[] }).f64);
+    return v;
+  }) as TrainerState;
+}
+
+function sameBits(a: Record<string, Float32Array>, b: Record<string, Float32Array>, what: string): void {
+  assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
+  for (const k of Object.keys(a)) {
+    assert.ok(Buffer.from(a[k].buffer, a[k].byteOffset, a[k].byteLength).equals(Buffer.from(b[k].buffer, b[k].byteOffset, b[k].byteLength)), `${what}.${k} differs`);
+  }
+}
+
+const cases: Array<[SaeArchitecture, 'default' | 'paper']> = [
+  ['jumprelu', 'default'],
+  ['jumprelu', 'paper'],
+  ['topk', 'default'],
+  ['batchtopk', 'default'],
+  ['gated', 'default'],
+  ['relu', 'default'],
+];
+
+for (const [arch, preset] of cases) {
+  test(`${arch} (${preset}): k steps + plain-data state round trip + the rest == uninterrupted, bit for bit`, async () => {
+    const config = smallConfig(arch, preset);
+    const whole = await run(config, new SyntheticSource(spec));
+    const first = await run(config, new SyntheticSource(spec), { maxSteps: 5 });
+    assert.equal(first.state.step, 5);
+    const restored = fromJson(toJson(first.state));
+    const rest = await run(config, new SyntheticSource(spec), { resume: restored });
+    assert.equal(rest.state.step, whole.state.step);
+    sameBits(rest.state.params, whole.state.params, 'params');
+    sameBits(rest.state.adamM, whole.state.adamM, 'adamM');
+    sameBits(rest.state.adamV, whole.state.adamV, 'adamV');
+    sameBits(rest.state.buffers, whole.state.buffers, 'buffers');
+    assert.deepEqual(rest.state.history, whole.state.history);
+    // It did learn something, so equality is not that of two untouched models.
+    const init = await run(config, new SyntheticSource(spec), { maxSteps: 0 });
+    assert.notDeepEqual(Array.from(whole.state.params.W_dec), Array.from(init.state.params.W_dec));
+  });
+}
+
+test('same seed → identical weights; another seed → different weights', async () => {
+  const a = await run(smallConfig('jumprelu'), new SyntheticSource(spec));
+  const b = await run(smallConfig('jumprelu'), new SyntheticSource(spec));
+  const c = await run(smallConfig('jumprelu', 'default', 6), new SyntheticSource(spec));
+  sameBits(a.state.params, b.state.params, 'params');
+  assert.notDeepEqual(Array.from(a.state.params.W_enc), Array.from(c.state.params.W_enc));
+});
+
+class PoisonedSource implements DataSource {
+  readonly dIn: number;
+  injected = 0;
+  private calls = 0;
+  constructor(private readonly inner: SyntheticSource) {
+    this.dIn = inner.dIn;
+  }
+  nextBatch(rows: number): Matrix {
+    const m = this.inner.nextBatch(rows);
+    this.calls++;
+    if (this.calls === 1) return m; // the initialisation sample stays clean
+    if (this.calls === 3) {
+      m.data.fill(Number.NaN); // a whole batch of garbage: no step may be taken from it
+      this.injected += rows;
+      return m;
+    }
+    for (let r = 0; r < rows; r += 7) {
+      m.data[r * this.dIn + (r % this.dIn)] = r % 2 ? Number.POSITIVE_INFINITY : Number.NaN;
+      this.injected++;
+    }
+    return m;
+  }
+}
+
+test('NaN/Inf rows are skipped and counted, weights stay finite', async () => {
+  const source = new PoisonedSource(new SyntheticSource(spec));
+  const config = smallConfig('jumprelu');
+  const gen = train(config, source, undefined, { progressIntervalMs: 0 });
+  let last;
+  let result: TrainResult | undefined;
+  for (;;) {
+    const it = await gen.next();
+    if (it.done) {
+      result = it.value;
+      break;
+    }
+    last = it.value;
+  }
+  assert.ok(last && result);
+  assert.equal(result.state.skippedRows, source.injected);
+  assert.equal(last.skippedRowsTotal, source.injected);
+  assert.equal(result.state.skippedSteps, 1);
+  for (const [name, p] of Object.entries(result.state.params)) assert.ok(p.every(Number.isFinite), `${name} finite`);
+  for (const t of result.weights.tensors.values()) assert.ok(t.data.every(Number.isFinite));
+});
+
+test('abort stops training with a CancellationError', async () => {
+  const controller = new AbortController();
+  const gen = train(smallConfig('topk'), new SyntheticSource(spec), controller.signal, { progressIntervalMs: 0 });
+  const first = await gen.next();
+  assert.equal(first.done, false);
+  controller.abort();
+  await assert.rejects(gen.next(), CancellationError);
+});
+
+test('progress carries the issue fields and history is recorded', async () => {
+  const gen = train(smallConfig('gated'), new SyntheticSource(spec), undefined, { progressIntervalMs: 0 });
+  const seen = [];
+  let result: TrainResult | undefined;
+  for (;;) {
+    const it = await gen.next();
+    if (it.done) {
+      result = it.value;
+      break;
+    }
+    seen.push(it.value);
+  }
+  assert.equal(seen.length, 12);
+  const p = seen[seen.length - 1];
+  for (const key of ['step', 'tokens', 'loss', 'mse', 'fvu', 'l0', 'deadFraction', 'tokensPerSecond'] as const) {
+    assert.ok(Number.isFinite(p[key]), `${key} = ${p[key]}`);
+  }
+  assert.equal(p.tokens, 12 * 64);
+  assert.equal(p.done, true);
+  assert.equal(result.state.history.length, 6);
+});
