@@ -11,7 +11,7 @@
 // evaluated with `feature-lens eval` on the same held-out text and context, the SAELens files are copied
 // to models/sae/<site>-<arch>/ and the table is printed (and saved as models/sae/comparison.json).
 //
-// Environment (defaults in brackets): SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
+// Environment (defaults in brackets): PARALLEL [0], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
 // TOKENS training tokens per SAE [1500000], GATED_L1 [0.05], EVAL_TOKENS [65536],
 // TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
 // WORK [tools/build-model/out/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
@@ -31,6 +31,10 @@ const EVAL_TOKENS = Number(env('EVAL_TOKENS', '65536'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
 const MODEL = join(root, 'models/tiny-lm');
 const ONLY = env('ONLY', 'jumprelu,topk,gated').split(',');
+// PARALLEL=1: harvest once, then train all three at once (TopK then uses k = TARGET_L0 instead of the
+// L0 the JumpReLU reached).
+const PARALLEL = env('PARALLEL', '0') === '1';
+const INIT_ROWS = 8192; // the trainer presets' initRows: drawn before step 1
 const trainFile = resolve(root, env('TRAIN_CORPUS', 'tools/build-model/out/corpus/train.txt'));
 const heldoutFile = resolve(root, env('HELDOUT_CORPUS', 'tools/build-model/out/corpus/heldout.txt'));
 
@@ -142,14 +146,34 @@ async function main() {
   const heldoutCorpus = corpusDirFor(heldoutFile, 'corpus-heldout');
   const started = Date.now();
   const finals = {};
-  if (ONLY.includes('jumprelu')) finals.jumprelu = await train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus);
-  const k = Math.max(1, Math.round(finals.jumprelu?.l0 ?? TARGET_L0));
-  if (ONLY.includes('topk')) finals.topk = await train('topk', { k }, trainCorpus);
-  if (ONLY.includes('gated')) finals.gated = await train('gated', { l0Coeff: GATED_L1 }, trainCorpus);
+  let k = TARGET_L0;
+  if (PARALLEL) {
+    // Harvest once up front (same cache key as the jobs: model, site, corpus, context, seed 0), then
+    // train the three at once: one JS thread each, so two cores are both busy.
+    log('harvesting the training activations once');
+    execFileSync(
+      process.execPath,
+      [join(root, 'dist/cli.js'), 'harvest', '--model', MODEL, '--site', SITE, '--corpus', trainCorpus, '--tokens', String(TOKENS + INIT_ROWS),
+        '--cache', join(WORK, 'activations'), '--max-file-mb', '64', '--out', join(WORK, 'train-acts.npy')],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    const jobs = [];
+    if (ONLY.includes('jumprelu')) jobs.push(train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus).then((f) => (finals.jumprelu = f)));
+    if (ONLY.includes('topk')) jobs.push(train('topk', { k }, trainCorpus).then((f) => (finals.topk = f)));
+    if (ONLY.includes('gated')) jobs.push(train('gated', { l0Coeff: GATED_L1 }, trainCorpus).then((f) => (finals.gated = f)));
+    await Promise.all(jobs);
+  } else {
+    if (ONLY.includes('jumprelu')) finals.jumprelu = await train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus);
+    k = Math.max(1, Math.round(finals.jumprelu?.l0 ?? TARGET_L0));
+    if (ONLY.includes('topk')) finals.topk = await train('topk', { k }, trainCorpus);
+    if (ONLY.includes('gated')) finals.gated = await train('gated', { l0Coeff: GATED_L1 }, trainCorpus);
+  }
   log(`training wall-clock ${(Date.now() - started) / 1000} s`);
+  const ordered = {};
+  for (const a of ['jumprelu', 'topk', 'gated']) if (finals[a]) ordered[a] = finals[a];
 
   const rows = [];
-  for (const arch of Object.keys(finals)) {
+  for (const arch of Object.keys(ordered)) {
     log(`evaluating ${arch} on ${EVAL_TOKENS} held-out tokens`);
     const e = evaluate(arch, heldoutCorpus);
     bundle(arch, e);
