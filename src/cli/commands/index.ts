@@ -6,6 +6,8 @@ import { sitesCommand } from './sites';
 import { activationsCommand } from './activations';
 import { generateCommand } from './generate';
 import { convertCommand } from './convert';
+import { trainCommand } from './train';
+import { encodeCommand } from './encode';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, harvestCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];
+export const commands: CliCommand[] = [analyzeCommand, harvestCommand, trainCommand, encodeCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];
