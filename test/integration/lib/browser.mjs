@@ -1,6 +1,6 @@
 // Debian's chromium driven by playwright-core (no browser download), kept on loopback.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,6 +24,9 @@ const loopback = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * an extension gallery) are aborted and remembered in `blocked`. close() also deletes the profile.
  */
 export async function launchBrowser({ viewport = { width: 1280, height: 800 } } = {}) {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`no chromium at ${chromiumPath}: apt-get install chromium, or set FEATURE_LENS_CHROMIUM`);
+  }
   const profile = mkdtempSync(join(tmpdir(), 'feature-lens-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
