@@ -9,10 +9,11 @@
 // worker the extension uses), checkpointing as it goes: run the script again after an interruption and
 // every unfinished SAE resumes from its checkpoint, finished ones are skipped. Then every SAE is
 // evaluated with `feature-lens eval` on the same held-out text and context, the SAELens files are copied
-// to models/sae/<site>-<arch>/ and the table is printed (and saved as models/sae/comparison.json).
+// to models/sae/<site>-jumprelu/ (the bundled default) and models/sae/baselines/<site>-{topk,gated}/,
+// and the table is printed (and saved as models/sae/comparison.json).
 //
 // Environment (defaults in brackets): PARALLEL [0], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
-// TOKENS training tokens per SAE [1500000], GATED_L1 [0.05], EVAL_TOKENS [65536],
+// TOKENS training tokens per SAE [1500000], TOKENS_GATED [TOKENS], GATED_L1 [0.1], EVAL_TOKENS [32768],
 // TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
 // WORK [tools/build-model/out/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
 import { execFileSync } from 'node:child_process';
@@ -26,8 +27,10 @@ const SITE = env('SITE', 'blocks.1.hook_resid_post');
 const D_SAE = Number(env('D_SAE', '2048'));
 const TARGET_L0 = Number(env('TARGET_L0', '32'));
 const TOKENS = Number(env('TOKENS', '1500000'));
-const GATED_L1 = Number(env('GATED_L1', '0.05'));
-const EVAL_TOKENS = Number(env('EVAL_TOKENS', '65536'));
+const GATED_L1 = Number(env('GATED_L1', '0.1'));
+// Gated trains ~3× slower per token than JumpReLU/TopK on this CPU path; it may get a smaller budget.
+const TOKENS_GATED = Number(env('TOKENS_GATED', String(TOKENS)));
+const EVAL_TOKENS = Number(env('EVAL_TOKENS', '32768'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
 const MODEL = join(root, 'models/tiny-lm');
 const ONLY = env('ONLY', 'jumprelu,topk,gated').split(',');
@@ -90,7 +93,7 @@ function finishedSummary(outDir) {
   return JSON.parse(readFileSync(path, 'utf8')).summary;
 }
 
-async function train(arch, sparsity, trainCorpus) {
+async function train(arch, sparsity, trainCorpus, tokens = TOKENS) {
   const outDir = join(WORK, `${SITE}-${arch}`);
   const done = finishedSummary(outDir);
   if (done) {
@@ -107,7 +110,7 @@ async function train(arch, sparsity, trainCorpus) {
           arch,
           dSae: D_SAE,
           ...sparsity,
-          tokens: TOKENS,
+          tokens,
           data: { kind: 'corpus', modelPath: MODEL, corpusDir: trainCorpus, cacheDir: join(WORK, 'activations'), maxFileBytes: 64 * 1024 * 1024 },
           outDir,
           checkpointEvery: 200,
@@ -132,7 +135,9 @@ function evaluate(arch, heldoutCorpus) {
 
 function bundle(arch, evaluation) {
   const from = join(WORK, `${SITE}-${arch}`);
-  const to = join(root, 'models/sae', `${SITE}-${arch}`);
+  // The analysis session loads the first SAELens folder under models/ (two levels): only the default
+  // JumpReLU sits directly in models/sae/; the baselines one level further down.
+  const to = arch === 'jumprelu' ? join(root, 'models/sae', `${SITE}-${arch}`) : join(root, 'models/sae/baselines', `${SITE}-${arch}`);
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
   for (const f of ['cfg.json', 'sae_weights.safetensors', 'sparsity.safetensors', 'metrics.json']) copyFileSync(join(from, f), join(to, f));
@@ -160,13 +165,13 @@ async function main() {
     const jobs = [];
     if (ONLY.includes('jumprelu')) jobs.push(train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus).then((f) => (finals.jumprelu = f)));
     if (ONLY.includes('topk')) jobs.push(train('topk', { k }, trainCorpus).then((f) => (finals.topk = f)));
-    if (ONLY.includes('gated')) jobs.push(train('gated', { l0Coeff: GATED_L1 }, trainCorpus).then((f) => (finals.gated = f)));
+    if (ONLY.includes('gated')) jobs.push(train('gated', { l0Coeff: GATED_L1 }, trainCorpus, TOKENS_GATED).then((f) => (finals.gated = f)));
     await Promise.all(jobs);
   } else {
     if (ONLY.includes('jumprelu')) finals.jumprelu = await train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus);
     k = Math.max(1, Math.round(finals.jumprelu?.l0 ?? TARGET_L0));
     if (ONLY.includes('topk')) finals.topk = await train('topk', { k }, trainCorpus);
-    if (ONLY.includes('gated')) finals.gated = await train('gated', { l0Coeff: GATED_L1 }, trainCorpus);
+    if (ONLY.includes('gated')) finals.gated = await train('gated', { l0Coeff: GATED_L1 }, trainCorpus, TOKENS_GATED);
   }
   log(`training wall-clock ${(Date.now() - started) / 1000} s`);
   const ordered = {};
@@ -189,7 +194,7 @@ async function main() {
   ].join('\n');
   const clean = rows[0];
   const context = clean ? `clean CE ${clean.ceClean.toFixed(3)}, zero-ablated CE ${clean.ceZeroAblated.toFixed(3)}, ${clean.predictedTokens} predicted tokens` : '';
-  writeFileSync(join(root, 'models/sae/comparison.json'), JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows }, null, 1) + '\n');
+  writeFileSync(join(root, 'models/sae/comparison.json'), JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, tokensGated: TOKENS_GATED, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows }, null, 1) + '\n');
   process.stdout.write(`${table}\n\n${context}\n`);
 }
 
