@@ -3,11 +3,11 @@ import { saveCheckpoint } from '../../core/checkpoints/checkpoint';
 import type { MetricsRecord } from '../../core/checkpoints/metrics-history';
 import { log10Frequencies } from '../../core/metrics/sparsity';
 import type { SaeArchitecture } from '../../core/sae/weights';
-import { openNpySource } from '../../core/store/sources';
 import { presetConfig, type PresetName } from '../../core/train/presets';
 import { train, type TrainResult } from '../../core/train/trainer';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
+import { openTrainingData } from './storeOptions';
 
 const ARCHS: readonly SaeArchitecture[] = ['jumprelu', 'gated', 'topk', 'batchtopk', 'relu'];
 
@@ -15,7 +15,8 @@ export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'Train an SAE (jumprelu, gated, topk, batchtopk, relu) on a float32 .npy of activations',
   usage: [
-    'Usage: feature-lens train --acts acts.npy --arch jumprelu|gated|topk|batchtopk|relu --d-sae N',
+    'Usage: feature-lens train (--acts acts.npy | --model <m> --site <s> --corpus <dir> [--cache <dir>] [--max-file-mb M])',
+    '                          --arch jumprelu|gated|topk|batchtopk|relu --d-sae N',
     '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper] --tokens N',
     '                          [--batch B] [--seed S] [--lr LR] --out <dir>',
     '',
@@ -26,8 +27,7 @@ export const trainCommand: CliCommand = {
     'summary on stdout.',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['acts', 'arch', 'd-sae', 'target-l0', 'l0-coeff', 'k', 'preset', 'tokens', 'batch', 'seed', 'lr', 'out']);
-    const acts = requireFlag(args, 'acts');
+    const args = parseArgs(argv, ['acts', 'model', 'site', 'corpus', 'cache', 'max-file-mb', 'arch', 'd-sae', 'target-l0', 'l0-coeff', 'k', 'preset', 'tokens', 'batch', 'seed', 'lr', 'out']);
     const arch = requireFlag(args, 'arch') as SaeArchitecture;
     if (!ARCHS.includes(arch)) throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}`);
     const dSae = numberFlag(args, 'd-sae');
@@ -47,7 +47,9 @@ export const trainCommand: CliCommand = {
     const out = requireFlag(args, 'out');
     const lr = numberFlag(args, 'lr');
 
-    const source = openNpySource(acts, { seed: numberFlag(args, 'seed', 0) });
+    // With --model/--site/--corpus the corpus is harvested first (budget + the trainer's 8192-row init sample).
+    const data = await openTrainingData(args, tokens + 8192, numberFlag(args, 'seed', 0) ?? 0);
+    const source = data.source;
     try {
       const base = presetConfig({
         architecture: arch,
@@ -96,7 +98,7 @@ export const trainCommand: CliCommand = {
         weights: result.weights,
         metrics: { records: state.history as unknown as MetricsRecord[], summary },
         sparsity: log10Frequencies(trainer.firingFrequencies()),
-        metadata: { dataset_path: acts },
+        metadata: { dataset_path: data.datasetPath, ...data.metadata },
       });
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       return 0;
