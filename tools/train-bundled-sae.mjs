@@ -15,8 +15,8 @@
 // Environment (defaults in brackets): PARALLEL [0], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
 // TOKENS training tokens per SAE [1500000], TOKENS_GATED [TOKENS], GATED_L1 [0.1], EVAL_TOKENS [32768],
 // TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
-// WORK [tools/build-model/out/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
-import { execFileSync } from 'node:child_process';
+// WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -33,6 +33,7 @@ const TOKENS_GATED = Number(env('TOKENS_GATED', String(TOKENS)));
 const EVAL_TOKENS = Number(env('EVAL_TOKENS', '32768'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
 const MODEL = join(root, 'models/tiny-lm');
+const BUNDLE = resolve(root, env('BUNDLE_DIR', 'models/sae'));
 const ONLY = env('ONLY', 'jumprelu,topk,gated').split(',');
 // PARALLEL=1: harvest once, then train all three at once (TopK then uses k = TARGET_L0 instead of the
 // L0 the JumpReLU reached).
@@ -125,19 +126,17 @@ async function train(arch, sparsity, trainCorpus, tokens = TOKENS) {
 
 function evaluate(arch, heldoutCorpus) {
   const saeDir = join(WORK, `${SITE}-${arch}`);
-  const out = execFileSync(
-    process.execPath,
-    [join(root, 'dist/cli.js'), 'eval', '--sae', saeDir, '--model', MODEL, '--corpus', heldoutCorpus, '--tokens', String(EVAL_TOKENS), '--max-file-mb', '64', '--json'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(out);
+  const args = [join(root, 'dist/cli.js'), 'eval', '--sae', saeDir, '--model', MODEL, '--corpus', heldoutCorpus, '--tokens', String(EVAL_TOKENS), '--max-file-mb', '64', '--json'];
+  return new Promise((resolveEval, reject) => {
+    execFile(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolveEval(JSON.parse(stdout))));
+  });
 }
 
 function bundle(arch, evaluation) {
   const from = join(WORK, `${SITE}-${arch}`);
   // The analysis session loads the first SAELens folder under models/ (two levels): only the default
   // JumpReLU sits directly in models/sae/; the baselines one level further down.
-  const to = arch === 'jumprelu' ? join(root, 'models/sae', `${SITE}-${arch}`) : join(root, 'models/sae/baselines', `${SITE}-${arch}`);
+  const to = arch === 'jumprelu' ? join(BUNDLE, `${SITE}-${arch}`) : join(BUNDLE, 'baselines', `${SITE}-${arch}`);
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
   for (const f of ['cfg.json', 'sae_weights.safetensors', 'sparsity.safetensors', 'metrics.json']) copyFileSync(join(from, f), join(to, f));
@@ -177,13 +176,15 @@ async function main() {
   const ordered = {};
   for (const a of ['jumprelu', 'topk', 'gated']) if (finals[a]) ordered[a] = finals[a];
 
+  // Same held-out windows (same corpus, seed and context) for every SAE; evaluated side by side.
+  log(`evaluating ${Object.keys(ordered).join(', ')} on ${EVAL_TOKENS} held-out tokens`);
+  const evals = await Promise.all(Object.keys(ordered).map((arch) => evaluate(arch, heldoutCorpus)));
   const rows = [];
-  for (const arch of Object.keys(ordered)) {
-    log(`evaluating ${arch} on ${EVAL_TOKENS} held-out tokens`);
-    const e = evaluate(arch, heldoutCorpus);
+  Object.keys(ordered).forEach((arch, i) => {
+    const e = evals[i];
     bundle(arch, e);
     rows.push({ arch, l0: e.l0, fvu: e.fvu, mse: e.mse, dead: e.deadFeatures, dense: e.denseFeatures, ...e.lm });
-  }
+  });
   const table = [
     '| SAE | L0 | FVU | ΔLM loss (nats) | loss recovered | KL | dead | dense |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -194,7 +195,7 @@ async function main() {
   ].join('\n');
   const clean = rows[0];
   const context = clean ? `clean CE ${clean.ceClean.toFixed(3)}, zero-ablated CE ${clean.ceZeroAblated.toFixed(3)}, ${clean.predictedTokens} predicted tokens` : '';
-  writeFileSync(join(root, 'models/sae/comparison.json'), JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, tokensGated: TOKENS_GATED, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows }, null, 1) + '\n');
+  writeFileSync(join(BUNDLE, 'comparison.json'), JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, tokensGated: TOKENS_GATED, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows }, null, 1) + '\n');
   process.stdout.write(`${table}\n\n${context}\n`);
 }
 
