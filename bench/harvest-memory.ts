@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       contextLength: T,
       siteDim: () => dim,
       tokenize: (text) => Int32Array.from(text, (c) => c.charCodeAt(0)),
-      async activations(ids, batch) {
+      async activations(_ids, batch) {
         const m = matrix(batch * T, dim);
         for (let i = 0; i < m.data.length; i++) {
           seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
