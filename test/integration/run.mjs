@@ -15,7 +15,10 @@ import { registeredUiTests } from './lib/uiTest.mjs';
 import { Workbench } from './lib/workbench.mjs';
 
 const RESULT_PREFIX = '[feature-lens-it]';
-const HOST_SUITE_TIMEOUT = 300_000;
+// The host run fails when it shows no progress for this long (before the first test: window load and
+// activation; between tests), or for a test's own timeout plus a minute while that test runs.
+const HOST_STARTUP_LIMIT = 180_000;
+const HOST_BETWEEN_TESTS_LIMIT = 120_000;
 
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
@@ -50,6 +53,7 @@ function slug(name) {
 async function runHostTests({ browser, server, workspace, resultsFile }) {
   const page = await browser.context.newPage();
   const consoleLines = [];
+  let deadline = Date.now() + HOST_STARTUP_LIMIT;
   const exited = new Promise((resolve) => {
     // The workbench calls this when the tests' run() has settled and the extension host is done.
     page.exposeFunction('codeAutomationExit', (code) => resolve(code));
@@ -59,13 +63,18 @@ async function runHostTests({ browser, server, workspace, resultsFile }) {
     consoleLines.push(text);
     if (verbose) console.log(`  console: ${text}`);
     const at = text.indexOf(RESULT_PREFIX);
-    if (at >= 0 && !verbose) {
-      try {
-        const r = JSON.parse(text.slice(at + RESULT_PREFIX.length).trim().replace(/^"|"$/g, ''));
-        note(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}`);
-      } catch {
-        // progress only; the results file is authoritative
-      }
+    if (at < 0) return;
+    let event;
+    try {
+      event = JSON.parse(text.slice(at + RESULT_PREFIX.length).trim());
+    } catch {
+      return; // progress only; the results file is authoritative
+    }
+    if (event.start) {
+      deadline = Date.now() + event.timeout + 60_000;
+    } else {
+      deadline = Date.now() + HOST_BETWEEN_TESTS_LIMIT;
+      if (!verbose) note(`${event.ok ? 'ok  ' : 'FAIL'} ${event.name}`);
     }
   });
   const url = workbenchUrl(server, {
@@ -77,12 +86,14 @@ async function runHostTests({ browser, server, workspace, resultsFile }) {
   let code;
   try {
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    let timer;
+    let watchdog;
     code = await Promise.race([
       exited,
-      new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), HOST_SUITE_TIMEOUT))),
+      new Promise((resolve) => {
+        watchdog = setInterval(() => Date.now() > deadline && resolve('timeout'), 1_000);
+      }),
     ]);
-    clearTimeout(timer);
+    clearInterval(watchdog);
     await page.screenshot({ path: join(artifactsDir, 'host-tests.png') }).catch(() => {});
   } finally {
     await page.close().catch(() => {});
@@ -98,7 +109,7 @@ async function runHostTests({ browser, server, workspace, resultsFile }) {
       name: 'host › test run',
       ok: false,
       ms: Date.now() - start,
-      error: `extension host tests ended with ${code === 'timeout' ? `a ${HOST_SUITE_TIMEOUT} ms timeout` : `exit code ${code}`}${reported ? '' : ' and reported no results'}; last console lines:\n${consoleLines.slice(-25).join('\n')}`,
+      error: `extension host tests ended with ${code === 'timeout' ? 'no progress within the time limit' : `exit code ${code}`}${reported ? '' : ' and reported no results'}; last console lines:\n${consoleLines.slice(-25).join('\n')}`,
     });
   }
 }

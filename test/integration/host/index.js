@@ -1,7 +1,7 @@
 // The extensionTestsPath module: VS Code calls run() inside the extension host; when it settles the
 // window reports 0 (resolved) or 1 (rejected). It runs every host/*.test.js, one test at a time.
-// Results go to the page console (lines starting with RESULT_PREFIX) and, when the runner asks for
-// it, to a JSON file (FEATURE_LENS_IT_RESULTS).
+// Progress goes to the page console (lines starting with RESULT_PREFIX: a start line, then a result)
+// and the results, when the runner asks for them, to a JSON file (FEATURE_LENS_IT_RESULTS).
 const fs = require('fs');
 const path = require('path');
 const { collect } = require('./harness');
@@ -28,6 +28,8 @@ exports.run = async function run() {
     for (const { name, fn, timeout } of tests) {
       const fullName = `host › ${file.replace(/\.test\.js$/, '')} › ${name}`;
       if (filters.length > 0 && !filters.some((part) => fullName.includes(part))) continue;
+      // Tells the runner how long this test may take, so it can tell a slow test from a dead host.
+      console.log(`${RESULT_PREFIX} ${JSON.stringify({ start: fullName, timeout })}`);
       const start = Date.now();
       try {
         await withTimeout(Promise.resolve().then(fn), timeout, name);
