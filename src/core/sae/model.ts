@@ -69,10 +69,7 @@ export function encoderInput(x: Matrix, bDec: Float32Array, subtract: boolean): 
   return { data: out, rows: x.rows, cols: d };
 }
 
-/**
- * Turns the reconstruction into dL/dx̂ for L = mean_rows ‖x − x̂‖² in place of a copy, and returns that
- * mean. The returned matrix holds 2(x̂ − x)/B.
- */
+/** For L = mean over rows of ‖x − x̂‖²: returns L and dL/dx̂ = 2(x̂ − x)/B (a new matrix). */
 export function mseGradient(xHat: Matrix, x: Matrix): { mse: number; grad: Matrix } {
   const n = x.data.length;
   const grad = new Float32Array(n);

@@ -118,7 +118,7 @@ export class SaeTrainer {
   private constructor(
     readonly config: TrainConfig,
     readonly model: SaeModel,
-    readonly inputScale: number,
+    private scale: number,
     private readonly rng: Rng,
   ) {
     this.totalSteps = totalSteps(config);
@@ -154,23 +154,36 @@ export class SaeTrainer {
   }
 
   static fromState(state: TrainerState, dIn: number, backend: NumericBackend = referenceBackend): SaeTrainer {
-    if (state.version !== 1) throw new Error(`unknown trainer state version ${String(state.version)}`);
-    const rng = new Rng(state.rng);
     const model = createSae(specOf(state.config, dIn), new Rng(0), backend);
-    copyInto(model.params, state.params, 'params');
-    copyInto(model.buffers, state.buffers, 'buffers');
-    const t = new SaeTrainer(state.config, model, state.inputScale, rng);
-    copyInto(t.adam.m, state.adamM, 'adamM');
-    copyInto(t.adam.v, state.adamV, 'adamV');
-    t.stepCount = state.step;
-    t.tokenCount = state.tokens;
-    t.skippedRows = state.skippedRows;
-    t.skippedSteps = state.skippedSteps;
-    t.tracker.tokens = state.firing.tokens;
-    t.tracker.fireCount.set(state.firing.fireCount);
-    t.tracker.lastFired.set(state.firing.lastFired);
-    t.history.push(...state.history.map((h) => ({ ...h })));
+    const t = new SaeTrainer(state.config, model, state.inputScale, new Rng(state.rng));
+    t.setState(state);
     return t;
+  }
+
+  /** Overwrites everything that changes during training with `state` (same config and shapes required). */
+  setState(state: TrainerState): void {
+    if (state.version !== 1) throw new Error(`unknown trainer state version ${String(state.version)}`);
+    if (JSON.stringify(state.config) !== JSON.stringify(this.config)) throw new Error('trainer state: saved for another training config');
+    copyInto(this.model.params, state.params, 'params');
+    copyInto(this.model.buffers, state.buffers, 'buffers');
+    copyInto(this.adam.m, state.adamM, 'adamM');
+    copyInto(this.adam.v, state.adamV, 'adamV');
+    this.scale = state.inputScale;
+    this.rng.setState(state.rng);
+    this.stepCount = state.step;
+    this.tokenCount = state.tokens;
+    this.skippedRows = state.skippedRows;
+    this.skippedSteps = state.skippedSteps;
+    this.tracker.tokens = state.firing.tokens;
+    this.tracker.fireCount.set(state.firing.fireCount);
+    this.tracker.lastFired.set(state.firing.lastFired);
+    this.history.length = 0;
+    this.history.push(...state.history.map((h) => ({ ...h })));
+  }
+
+  /** The fixed input scale C (inputs are divided by it). */
+  get inputScale(): number {
+    return this.scale;
   }
 
   get step(): number {
@@ -220,7 +233,7 @@ export class SaeTrainer {
       return undefined;
     }
     const c = this.config;
-    const x = this.inputScale === 1 ? good : scaled(good, 1 / this.inputScale);
+    const x = this.scale === 1 ? good : scaled(good, 1 / this.scale);
     const t = this.stepCount;
     const sparsityCoeff = c.sparsityCoeff * linearWarmup(t, c.sparsityWarmupSteps);
     const isTopK = c.architecture === 'topk' || c.architecture === 'batchtopk';
@@ -280,7 +293,7 @@ export class SaeTrainer {
       tokens: this.tokenCount,
       skippedRows: this.skippedRows,
       skippedSteps: this.skippedSteps,
-      inputScale: this.inputScale,
+      inputScale: this.scale,
       rng: this.rng.getState(),
       params: copy(this.model.params),
       adamM: copy(this.adam.m),
@@ -304,8 +317,8 @@ export class SaeTrainer {
   /** Weights for raw activations: C folded in (docs/sae-methods.md §1.1). */
   exportWeights(): SaeWeights {
     const w = this.model.toWeights();
-    const folded = this.inputScale === 1 ? w : foldInputScale(w, this.inputScale);
-    return { ...folded, config: { ...folded.config, extra: { ...folded.config.extra, training_input_scale: this.inputScale } } };
+    const folded = this.scale === 1 ? w : foldInputScale(w, this.scale);
+    return { ...folded, config: { ...folded.config, extra: { ...folded.config.extra, training_input_scale: this.scale } } };
   }
 }
 

@@ -162,3 +162,18 @@ test('progress carries the issue fields and history is recorded', async () => {
   assert.equal(p.done, true);
   assert.equal(result.state.history.length, 6);
 });
+
+test('setState on a live trainer continues exactly like the trainer the state came from', async () => {
+  const { SaeTrainer } = await import('../../../../src/core/train/trainer');
+  const config = smallConfig('topk');
+  const srcA = new SyntheticSource(spec);
+  const a = await SaeTrainer.create(config, srcA);
+  for (let i = 0; i < 4; i++) a.trainStep(srcA.nextBatch(config.batchSize));
+  const b = await SaeTrainer.create(config, new SyntheticSource({ ...spec, seed: 99 }));
+  b.setState(fromJson(toJson(a.getState())));
+  const batch = srcA.nextBatch(config.batchSize);
+  a.trainStep(batch);
+  b.trainStep(batch);
+  sameBits(a.getState().params, b.getState().params, 'params');
+  assert.throws(() => b.setState({ ...a.getState(), config: { ...config, lr: 1 } }), /another training config/);
+});
