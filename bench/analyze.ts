@@ -2,8 +2,9 @@
 // worker (dist/worker.js: tokenize, activations at the site, SAE encode, decomposition) and back, for 16,
 // 256 and 1024 tokens on the bundled model and SAE. Reported as p50/p95 and as ratios against a reference
 // measured in the same run: one bare forward pass (logits) of the same tokens, in-process.
-//   npm run build && npx tsx bench/analyze.ts [--sae <dir>] [--runs 30]
-// Without a bundled SAE, the test SAE (random directions, calibrated thresholds) is generated.
+//   npm run build && npx tsx bench/analyze.ts [--sae <dir>] [--runs 30] [--threads 2] [--dsae 2048]
+// --threads: ONNX Runtime intra-op threads for both the worker and the reference (the featureLens.intraOpThreads
+// setting). Without a bundled SAE, the test SAE (random directions, calibrated thresholds) is generated.
 import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,20 +21,23 @@ function flag(name: string, fallback: string): string {
 
 const root = resolve(__dirname, '..');
 const runs = Number(flag('runs', '30'));
+const threads = Number(flag('threads', '2'));
+const dSae = Number(flag('dsae', '2048'));
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function main(): Promise<void> {
   const modelDir = join(root, 'models', 'tiny-lm');
-  const saePath = flag('sae', '') || findBundledSae(root) || (await makeTestSae(join(tmpdir(), 'feature-lens-bench-sae'), modelDir));
-  const lm = await loadModel(modelDir);
+  const saePath = flag('sae', '') || findBundledSae(root) || (await makeTestSae(join(tmpdir(), `feature-lens-bench-sae-${dSae}`), modelDir, { dSae }));
+  const lm = await loadModel(modelDir, { intraOpThreads: threads });
   const corpus = 'The quick brown fox jumps over the lazy dog. function add(a: number, b: number) { return a + b; }\n'.repeat(200);
   const allIds = lm.tokenizer!.encode(corpus);
 
-  const worker = new Worker(join(root, 'dist', 'worker.js'), { workerData: { root } });
+  const worker = new Worker(join(root, 'dist', 'worker.js'), { workerData: { root, intraOpThreads: threads } });
   const peer = new RpcPeer<WorkerRequest, WorkerResults>((m) => worker.postMessage(m));
   worker.on('message', (m: unknown) => peer.receive(m));
   const info = await peer.request({ kind: 'load', saePath });
-  console.log(`model ${info.model.name} · site ${info.site} · SAE ${info.sae?.name} (d_sae ${info.sae?.dSae}) · ${runs} runs each`);
+  if (!info.sae) throw new Error(`no SAE is active: ${info.saeProblem}`);
+  console.log(`model ${info.model.name} · site ${info.site} · SAE ${info.sae.name} (d_sae ${info.sae.dSae}) · ${threads} ORT thread(s) · ${runs} runs each`);
   console.log('tokens  analyze p50   p95    forward p50   p95    ratio p50  ratio p95');
 
   for (const n of [16, 256, 1024]) {

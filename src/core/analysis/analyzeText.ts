@@ -1,7 +1,8 @@
 // Text → tokens → site activations → SAE features → per-token decomposition.
-import { throwIfAborted } from '../util/abort';
+import type { EncodedRows } from '../inference/inferenceSae';
 import type { Matrix } from '../tensor';
-import { decompose, type SparseFeatures } from './decompose';
+import { throwIfAborted } from '../util/abort';
+import { decompose } from './decompose';
 import { resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
 import type { TextAnalysis } from './types';
 
@@ -16,7 +17,7 @@ export interface EncodedText {
   readonly ids: Int32Array;
   readonly offsets: Int32Array;
   readonly x: Matrix;
-  readonly features: SparseFeatures;
+  readonly encoded: EncodedRows;
   readonly truncatedFrom?: number;
 }
 
@@ -31,14 +32,14 @@ export async function encodeText(model: AnalysisModel, sae: AnalysisSae, site: s
   throwIfAborted(signal);
   const x = n > 0 ? await model.activations(ids, site, signal) : { data: new Float32Array(0), rows: 0, cols: sae.weights.config.dIn };
   throwIfAborted(signal);
-  const features = sae.encode(scaleRows(x, 1 / (sae.weights.config.inputScale ?? 1)));
-  return { ids, offsets, x, features, ...(total > n ? { truncatedFrom: total } : {}) };
+  const encoded = await sae.encode(x);
+  return { ids, offsets, x, encoded, ...(total > n ? { truncatedFrom: total } : {}) };
 }
 
 export async function analyzeText(model: AnalysisModel, sae: AnalysisSae, site: string, text: string, options: AnalyzeOptions): Promise<TextAnalysis> {
   const started = performance.now();
   const enc = await encodeText(model, sae, site, text, options.maxTokens, options.signal);
-  const d = decompose(enc.x, enc.features, sae.weights, { topK: options.topK });
+  const d = decompose(enc.x, enc.encoded, sae.inference, { topK: options.topK });
   const tokens = d.tokens.map((t, i) => {
     const start = enc.offsets[2 * i];
     const end = enc.offsets[2 * i + 1];
@@ -70,9 +71,4 @@ export async function analyzeText(model: AnalysisModel, sae: AnalysisSae, site: 
     ...(enc.truncatedFrom !== undefined ? { truncatedFrom: enc.truncatedFrom } : {}),
     elapsedMs: performance.now() - started,
   };
-}
-
-export function scaleRows(x: Matrix, factor: number): Matrix {
-  if (factor === 1) return x;
-  return { data: x.data.map((v) => v * factor), rows: x.rows, cols: x.cols };
 }

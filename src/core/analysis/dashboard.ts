@@ -3,7 +3,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
-import { scaleRows } from './analyzeText';
 import { tensorOf, type SparseFeatures } from './decompose';
 import { activationHistogram, firingDensity, TopExamples, type Example, type Histogram } from './featureStats';
 import { LOGIT_EFFECT_NOTE, logitEffects } from './logitEffects';
@@ -68,7 +67,6 @@ export class CorpusIndex {
   ): Promise<CorpusIndex> {
     const windows: Window[] = [];
     let total = 0;
-    const scale = 1 / (sae.weights.config.inputScale ?? 1);
     for (const doc of docs) {
       if (total >= options.maxTokens) break;
       throwIfAborted(options.signal);
@@ -77,7 +75,7 @@ export class CorpusIndex {
       if (n < 2) continue;
       const ids = tok.ids.subarray(0, n);
       const x = await model.activations(ids, site, options.signal);
-      windows.push({ source: doc.source, tokens: Array.from(ids, (id) => model.tokenText(id)), features: sae.encode(scaleRows(x, scale)) });
+      windows.push({ source: doc.source, tokens: Array.from(ids, (id) => model.tokenText(id)), features: (await sae.encode(x)).features });
       total += n;
       await yieldToEventLoop();
     }

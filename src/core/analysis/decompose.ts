@@ -1,5 +1,6 @@
 // Per-token decomposition of activations into SAE features: which fire, how strongly, and how much of
-// the reconstruction each explains. Pure math on Matrix; the encoder is whatever the SAE architecture is.
+// the reconstruction each explains. Pure math on Matrix and the SAE's decoder.
+import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
 import type { Matrix } from '../tensor';
 import type { SaeWeights } from '../sae/weights';
 
@@ -51,69 +52,78 @@ export function tensorOf(weights: SaeWeights, name: string): Float32Array {
 }
 
 /**
- * x: [n, d_in] site activations as the model produced them; f: features of the same rows, encoded from
- * x / inputScale (the SAE's normalised space), so x̂ = inputScale·(f·W_dec + b_dec).
+ * x: [n, d_in] site activations as the model produced them; `encoded`: the SAE's features of those rows
+ * (InferenceSae units). Shares are computed from the decoder contributions f_i·W_dec[i] in the SAE's space
+ * (a per-token normalisation rescales them all alike); the error compares x with the full reconstruction
+ * in the site's space (normalisation undone, skip connection added).
  */
-export function decompose(x: Matrix, f: SparseFeatures, weights: SaeWeights, options: DecomposeOptions): Decomposition {
-  const { dIn, dSae } = weights.config;
+export function decompose(x: Matrix, encoded: EncodedRows, sae: InferenceSae, options: DecomposeOptions): Decomposition {
+  const { dIn, dSae } = sae;
+  const f = encoded.features;
   if (x.cols !== dIn) throw new Error(`decompose: activations have width ${x.cols}, SAE expects ${dIn}`);
   if (f.cols !== dSae || f.rows !== x.rows) throw new Error(`decompose: features are ${f.rows}×${f.cols}, expected ${x.rows}×${dSae}`);
-  const wDec = tensorOf(weights, 'W_dec');
-  const bDec = tensorOf(weights, 'b_dec');
-  const scale = weights.config.inputScale ?? 1;
+  const wDec = sae.wDec;
   const maxActive = options.maxActivePerToken ?? 64;
 
   const tokens: TokenDecomposition[] = [];
   const rowStart = new Int32Array(x.rows + 1);
-  const ids: number[] = [];
-  const vals: number[] = [];
+  const ids = new Int32Array(Math.min(f.values.length, x.rows * maxActive));
+  const vals = new Float32Array(ids.length);
+  let kept = 0;
   const r = new Float64Array(dIn);
+  const y = new Float32Array(dIn);
+  let order = new Int32Array(64);
+  const byValue = (a: number, b: number) => f.values[b] - f.values[a] || f.colIdx[a] - f.colIdx[b];
   for (let t = 0; t < x.rows; t++) {
     // Entries of this row, strongest first (CSR rows hold each feature once).
-    const entries: number[] = [];
-    for (let e = f.rowPtr[t]; e < f.rowPtr[t + 1]; e++) if (f.values[e] !== 0) entries.push(e);
-    entries.sort((a, b) => f.values[b] - f.values[a]);
-    const active = entries.map((e) => f.colIdx[e]);
-    const value = entries.map((e) => f.values[e]);
+    let n = 0;
+    const rowEnd = f.rowPtr[t + 1];
+    if (order.length < rowEnd - f.rowPtr[t]) order = new Int32Array(rowEnd - f.rowPtr[t]);
+    for (let e = f.rowPtr[t]; e < rowEnd; e++) if (f.values[e] !== 0) order[n++] = e;
+    const active = order.subarray(0, n).sort(byValue);
 
     r.fill(0);
-    for (let k = 0; k < active.length; k++) {
-      const i = active[k];
-      const a = value[k] * scale;
-      const wo = i * dIn;
+    for (let k = 0; k < n; k++) {
+      const a = f.values[active[k]];
+      const wo = f.colIdx[active[k]] * dIn;
       for (let d = 0; d < dIn; d++) r[d] += a * wDec[wo + d];
     }
     let rr = 0;
+    for (let d = 0; d < dIn; d++) {
+      rr += r[d] * r[d];
+      y[d] = r[d];
+    }
+    sae.reconstructRow(encoded, x, t, y);
     let err = 0;
     let xx = 0;
     const xo = t * dIn;
     for (let d = 0; d < dIn; d++) {
-      rr += r[d] * r[d];
       const xv = x.data[xo + d];
-      const diff = xv - (r[d] + scale * bDec[d]);
+      const diff = xv - y[d];
       err += diff * diff;
       xx += xv * xv;
     }
     const top: FeatureShare[] = [];
-    for (let k = 0; k < Math.min(active.length, options.topK); k++) {
-      const i = active[k];
-      const a = value[k];
+    for (let k = 0; k < Math.min(n, options.topK); k++) {
+      const id = f.colIdx[active[k]];
+      const a = f.values[active[k]];
       let dot = 0;
-      const wo = i * dIn;
+      const wo = id * dIn;
       for (let d = 0; d < dIn; d++) dot += wDec[wo + d] * r[d];
-      top.push({ id: i, activation: a, share: rr > 0 ? (a * scale * dot) / rr : 0 });
+      top.push({ id, activation: a, share: rr > 0 ? (a * dot) / rr : 0 });
     }
     tokens.push({
       top,
-      l0: active.length,
-      maxActivation: active.length > 0 ? value[0] : 0,
+      l0: n,
+      maxActivation: n > 0 ? f.values[active[0]] : 0,
       reconError: xx > 0 ? err / xx : 0,
     });
-    for (let k = 0; k < Math.min(active.length, maxActive); k++) {
-      ids.push(active[k]);
-      vals.push(value[k]);
+    for (let k = 0; k < Math.min(n, maxActive); k++) {
+      ids[kept] = f.colIdx[active[k]];
+      vals[kept] = f.values[active[k]];
+      kept++;
     }
-    rowStart[t + 1] = ids.length;
+    rowStart[t + 1] = kept;
   }
-  return { tokens, rowStart, featureIds: Int32Array.from(ids), values: Float32Array.from(vals) };
+  return { tokens, rowStart, featureIds: ids.slice(0, kept), values: vals.slice(0, kept) };
 }

@@ -1,25 +1,22 @@
-// The real loaders behind an analysis session: the ONNX runtime, the checkpoint readers and the SAE models.
-import { readSaeLensFolder } from '../checkpoints/saelens';
+// The real loaders behind an analysis session: the ONNX runtime, the SAE format readers, the runtime's
+// GEMM for the SAE encoder.
 import { readFeatureLabels, setFeatureLabel, labelsPath } from '../checkpoints/labels';
+import { loadSae } from '../formats/detect';
+import { createDenseLayer } from '../runtime/dense';
 import { loadModel } from '../runtime/model';
-import { saeFromWeights } from '../sae/create';
-import { withInputScaleFolded } from '../sae/fold';
-import { canEncodeFast, fastEncode } from './fastEncode';
 import type { Loaders } from './session';
 import { readUnembedding } from './unembedding';
 
 export function defaultLoaders(options: { cacheDir?: string; intraOpThreads?: number } = {}): Loaders {
   return {
     loadModel: (path) => loadModel(path, { cacheDir: options.cacheDir, intraOpThreads: options.intraOpThreads }),
-    loadSae: (path) => {
-      const loaded = readSaeLensFolder(path);
+    loadSae: (path, hook) => {
+      const loaded = loadSae(path, hook === undefined ? {} : { hook });
       return { weights: loaded.weights, warnings: loaded.warnings };
     },
-    encoderFor: (stored) => {
-      const weights = withInputScaleFolded(stored);
-      if (canEncodeFast(weights)) return { weights, encode: (x) => fastEncode(weights, x) };
-      const model = saeFromWeights(stored);
-      return { weights, encode: (x) => model.encode(x) };
+    encoderKernel: async (sae) => {
+      const layer = await createDenseLayer({ data: sae.wEnc, rows: sae.dIn, cols: sae.dSae }, undefined, { intraOpThreads: options.intraOpThreads });
+      return { kernel: (x) => layer.apply(x), dispose: () => layer.dispose() };
     },
     readLabels: (saePath) => {
       const labels = new Map<number, string>();

@@ -22,8 +22,9 @@ export async function featureOccurrences(
   const enc = await encodeText(model, sae, site, text, maxTokens, signal);
   const ranges: Occurrences['ranges'] = [];
   let max = 0;
-  for (let t = 0; t < enc.features.rows; t++) {
-    const a = featureValue(enc.features, t, feature);
+  const f = enc.encoded.features;
+  for (let t = 0; t < f.rows; t++) {
+    const a = featureValue(f, t, feature);
     if (a > 0) {
       ranges.push({ start: enc.offsets[2 * t], end: enc.offsets[2 * t + 1], activation: a });
       max = Math.max(max, a);

@@ -1,9 +1,9 @@
 // What the analysis needs from a loaded language model and SAE. The worker and the CLI adapt the
 // runtime and the SAE models to these; tests can hand in small exact ones.
+import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
 import type { HookSite, TokenizedText } from '../runtime/types';
 import type { SaeWeights } from '../sae/weights';
 import type { Matrix } from '../tensor';
-import type { SparseFeatures } from './decompose';
 import type { Unembedding } from './logitEffects';
 
 export interface AnalysisModel {
@@ -24,9 +24,12 @@ export interface AnalysisModel {
 
 export interface AnalysisSae {
   readonly name: string;
+  /** The SAE prepared once for inference (input scale folded in, so features are in the site's units). */
+  readonly inference: InferenceSae;
+  /** = inference.weights. */
   readonly weights: SaeWeights;
-  /** Encodes rows already divided by the input scale. */
-  encode(x: Matrix): SparseFeatures;
+  /** Raw site activations → features, by the fastest encoder at hand (same result as inference.encode). */
+  encode(x: Matrix): Promise<EncodedRows>;
   readonly labels: ReadonlyMap<number, string>;
 }
 

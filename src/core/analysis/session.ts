@@ -2,19 +2,19 @@
 // else the bundled defaults) and checking that the SAE fits the site happen here, once.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { InferenceSae, type PreActivationKernel } from '../inference/inferenceSae';
 import type { LanguageModel } from '../runtime/types';
 import type { SaeWeights } from '../sae/weights';
-import type { SparseFeatures } from './decompose';
 import type { Unembedding } from './logitEffects';
-import { AnalysisError, resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
+import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
 import { analysisModel } from './runtimeAdapter';
 
 export interface Loaders {
   loadModel(path: string): Promise<LanguageModel>;
-  /** Reads any supported SAE file/folder. */
-  loadSae(path: string): { weights: SaeWeights; warnings: readonly string[] };
-  /** An inference encoder for stored weights, plus the weights it decodes with (input scale folded in). */
-  encoderFor(weights: SaeWeights): { weights: SaeWeights; encode(x: { data: Float32Array; rows: number; cols: number }): SparseFeatures };
+  /** Reads any supported SAE file/folder; `hook` picks one SAE of a folder holding several (else MultipleSaesError). */
+  loadSae(path: string, hook?: string): { weights: SaeWeights; warnings: readonly string[] };
+  /** A faster GEMM for x·W_enc than the JavaScript one (the runtime's), made once per loaded SAE. */
+  encoderKernel?(sae: InferenceSae): Promise<{ kernel: PreActivationKernel; dispose(): Promise<void> }>;
   readLabels(saePath: string): Map<number, string>;
   unembedding?(lm: LanguageModel, modelPath: string): Unembedding | undefined;
 }
@@ -22,8 +22,15 @@ export interface Loaders {
 export interface Selection {
   readonly modelPath?: string;
   readonly saePath?: string;
+  /** Which SAE of a folder holding several (sparsify's one sub-folder per hook point). */
+  readonly saeHook?: string;
   readonly site?: string;
 }
+
+/** What the user must choose before the SAE can be used. */
+export type SaeChoice =
+  | { readonly kind: 'hook'; readonly path: string; readonly hooks: readonly string[] }
+  | { readonly kind: 'site'; readonly path: string; readonly name: string; readonly hookName?: string; readonly dIn: number; readonly dSae: number };
 
 export interface SessionInfo {
   readonly model: { name: string; path: string; layers: number; dModel: number };
@@ -31,6 +38,7 @@ export interface SessionInfo {
   readonly site: string;
   readonly sae?: { name: string; path: string; architecture: string; hookName: string; dIn: number; dSae: number };
   readonly saeProblem?: string;
+  readonly saeChoice?: SaeChoice;
   readonly warnings: readonly string[];
 }
 
@@ -63,46 +71,104 @@ export class AnalysisSession {
     readonly sae: AnalysisSae | undefined,
     readonly saePath: string | undefined,
     readonly info: SessionInfo,
+    private readonly releaseEncoder: () => Promise<void>,
   ) {}
 
   /** `root`: the extension (or package) folder holding models/. */
   static async open(selection: Selection, root: string, loaders: Loaders, previous?: AnalysisSession): Promise<AnalysisSession> {
     const modelPath = selection.modelPath || join(root, BUNDLED_MODEL);
-    const reuse = previous && previous.modelPath === modelPath;
+    const reuse = previous !== undefined && previous.modelPath === modelPath;
     const lm = reuse ? previous.lm : await loaders.loadModel(modelPath);
-    if (previous && !reuse) await previous.dispose();
-    const modelName = lm.info.name || basename(modelPath);
-    const model = reuse ? previous.model : analysisModel(lm, modelName, loaders.unembedding?.(lm, modelPath));
+    let opened: AnalysisSession;
+    try {
+      const model = reuse ? previous.model : analysisModel(lm, lm.info.name || basename(modelPath), loaders.unembedding?.(lm, modelPath));
+      opened = await AnalysisSession.bind(selection, root, loaders, lm, model, modelPath);
+    } catch (err) {
+      // The previous session stays usable when the new selection cannot be opened.
+      if (!reuse) await lm.dispose();
+      throw err;
+    }
+    if (previous) await (reuse ? previous.releaseEncoder() : previous.dispose());
+    return opened;
+  }
+
+  private static async bind(selection: Selection, root: string, loaders: Loaders, lm: LanguageModel, model: AnalysisModel, modelPath: string): Promise<AnalysisSession> {
+    const modelName = model.name;
+    const sites = model.sites;
 
     const warnings: string[] = [];
-    let sae: AnalysisSae | undefined;
     let saeProblem: string | undefined;
+    let saeChoice: SaeChoice | undefined;
+    let inference: InferenceSae | undefined;
     const saePath = selection.saePath || findBundledSae(root);
+    const saeName = saePath ? basename(saePath) + (selection.saeHook ? `/${selection.saeHook}` : '') : '';
     if (!saePath) {
       saeProblem = 'No SAE is loaded and no bundled SAE was found. Load one with "Feature Lens: Load SAE…".';
     } else {
-      const loaded = loaders.loadSae(saePath);
-      warnings.push(...loaded.warnings);
-      const enc = loaders.encoderFor(loaded.weights);
+      try {
+        const loaded = loaders.loadSae(saePath, selection.saeHook);
+        warnings.push(...loaded.warnings);
+        inference = new InferenceSae(loaded.weights);
+      } catch (err) {
+        if (!isMultipleSaes(err)) throw err;
+        saeChoice = { kind: 'hook', path: saePath, hooks: err.hooks };
+        saeProblem = `${basename(saePath)} holds ${err.hooks.length} SAEs (${err.hooks.join(', ')}): choose one with "Feature Lens: Load SAE…".`;
+      }
+    }
+
+    // The site: the user's choice, else the SAE's own hook when the model has it at the SAE's width.
+    const bySite = new Map(sites.map((s) => [s.name, s]));
+    const hookName = inference?.config.hookName;
+    let site: string;
+    let bound = inference !== undefined;
+    if (selection.site) {
+      if (!bySite.has(selection.site)) throw new AnalysisError(`model ${modelName} has no hook site "${selection.site}"`, 'unknownSite');
+      site = selection.site;
+      if (inference) {
+        checkWidth(saeName, inference.dIn, site, bySite.get(site)!.dim, modelName);
+        if (hookName && hookName !== site) warnings.push(`SAE ${saeName} was trained on ${hookName}; it is applied at ${site}.`);
+      }
+    } else if (inference && hookName && bySite.get(hookName)?.dim === inference.dIn) {
+      site = hookName;
+    } else {
+      const last = sites[sites.length - 1]?.name;
+      if (!last) throw new AnalysisError(`model ${modelName} exposes no hook sites`, 'unknownSite');
+      site = last;
+      if (inference && saePath) {
+        bound = false;
+        const known = hookName ? bySite.get(hookName) : undefined;
+        saeChoice = { kind: 'site', path: saePath, name: saeName, ...(hookName ? { hookName } : {}), dIn: inference.dIn, dSae: inference.dSae };
+        saeProblem = !hookName
+          ? `SAE ${saeName} does not say which hook it reads: choose the site of model ${modelName} it applies to (width ${inference.dIn}).`
+          : known
+            ? `SAE ${saeName} has d_in ${inference.dIn}, but site ${hookName} of model ${modelName} has width ${known.dim}: choose a site of width ${inference.dIn}.`
+            : `SAE ${saeName} reads ${hookName}, which model ${modelName} does not have: choose the site it applies to (width ${inference.dIn}).`;
+      }
+    }
+
+    let sae: AnalysisSae | undefined;
+    let releaseEncoder = async () => {};
+    if (inference && bound && saePath) {
+      const prepared = inference;
+      const fast = await loaders.encoderKernel?.(prepared);
+      if (fast) releaseEncoder = () => fast.dispose();
       sae = {
-        name: basename(saePath),
-        weights: enc.weights,
-        encode: enc.encode,
+        name: saeName,
+        inference: prepared,
+        weights: prepared.weights,
+        encode: fast ? (x) => prepared.encodeWith(x, fast.kernel) : async (x) => prepared.encode(x),
         labels: loaders.readLabels(saePath),
       };
+      try {
+        // Build the graph prefix up to the site and the encoder now, not on the first request.
+        await sae.encode(await model.activations(Int32Array.of(0), site));
+      } catch (err) {
+        await releaseEncoder();
+        throw err;
+      }
     }
 
-    const sites = model.sites;
-    const site = selection.site || sae?.weights.config.hookName || sites[sites.length - 1]?.name;
-    if (!site) throw new AnalysisError(`model ${modelName} exposes no hook sites`, 'unknownSite');
-    if (sae) {
-      resolveSite(model, sae, site);
-      const trained = sae.weights.config.hookName;
-      if (trained && trained !== site) warnings.push(`SAE ${sae.name} was trained on ${trained}; it is applied at ${site}.`);
-    }
-    else if (!sites.some((s) => s.name === site)) throw new AnalysisError(`model ${modelName} has no hook site "${site}"`, 'unknownSite');
-
-    const c = sae?.weights.config;
+    const c = inference?.config;
     const info: SessionInfo = {
       model: { name: modelName, path: modelPath, layers: lm.info.layers, dModel: lm.info.dModel },
       sites: sites.map((s) => ({ name: s.name, dim: s.dim })),
@@ -111,9 +177,10 @@ export class AnalysisSession {
         ? { sae: { name: sae.name, path: saePath, architecture: c.architecture, hookName: c.hookName ?? site, dIn: c.dIn, dSae: c.dSae } }
         : {}),
       ...(saeProblem ? { saeProblem } : {}),
+      ...(saeChoice ? { saeChoice } : {}),
       warnings,
     };
-    return new AnalysisSession(lm, model, modelPath, site, sae, saePath, info);
+    return new AnalysisSession(lm, model, modelPath, site, sae, sae ? saePath : undefined, info, releaseEncoder);
   }
 
   requireSae(): AnalysisSae {
@@ -122,6 +189,16 @@ export class AnalysisSession {
   }
 
   async dispose(): Promise<void> {
+    await this.releaseEncoder();
     await this.lm.dispose();
   }
+}
+
+function checkWidth(sae: string, dIn: number, site: string, width: number, model: string): void {
+  if (width !== dIn) throw new AnalysisError(`SAE ${sae} has d_in ${dIn}, but site ${site} of model ${model} has width ${width}`, 'saeMismatch');
+}
+
+/** detect.ts's MultipleSaesError, recognised by shape so loaders may wrap the readers. */
+function isMultipleSaes(err: unknown): err is Error & { hooks: readonly string[] } {
+  return err instanceof Error && err.name === 'MultipleSaesError' && Array.isArray((err as { hooks?: unknown }).hooks);
 }

@@ -5,4 +5,5 @@ export { ModelFileError } from './onnxProto';
 export { planWindows, truncationMessage, DEFAULT_MAX_TOKENS, type Window } from './windowing';
 export { tokenCrossEntropy, crossEntropySum, meanCrossEntropy, rowKl, argmaxRow } from './loss';
 export { defaultCacheDir } from './cache';
+export { createDenseLayer, type DenseLayer } from './dense';
 export type * from './types';

@@ -271,8 +271,11 @@ export class OnnxLanguageModel implements LanguageModel {
   async activations(batch: readonly Int32Array[], sites: readonly string[]): Promise<Map<string, Matrix[]>> {
     this.checkBatch(batch);
     const tensors = sites.map((s) => this.siteTensor(s));
-    const { feeds, padded } = buildFeeds(this.main, batch, this.padId);
-    const out = await this.main.run(feeds, [...new Set(tensors)]);
+    const unique = [...new Set(tensors)];
+    // One tensor: run only the graph up to it (no later blocks, no logits), as the splice prefix does.
+    const session = unique.length === 1 ? (await this.spliceSessionsFor(unique[0])).prefix : this.main;
+    const { feeds, padded } = buildFeeds(session, batch, this.padId);
+    const out = await session.run(feeds, unique);
     const result = new Map<string, Matrix[]>();
     sites.forEach((s, i) => {
       const t = out[tensors[i]];

@@ -1,21 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decompose, type SparseFeatures } from '../../../../src/core/analysis/decompose';
+import { decompose } from '../../../../src/core/analysis/decompose';
+import { InferenceSae, type EncodedRows } from '../../../../src/core/inference/inferenceSae';
 import type { SaeWeights } from '../../../../src/core/sae/weights';
 
-// d_in 2, d_sae 3: decoder rows e0, e1 and (e0+e1)/√2.
-function weights(inputScale?: number): SaeWeights {
+// d_in 2, d_sae 3: decoder rows e0, e1 and (e0+e1)/√2; a tied encoder.
+function weights(extra: Partial<SaeWeights['config']> = {}, tensors: [string, Float32Array][] = []): InferenceSae {
   const s = Math.SQRT1_2;
-  return {
-    config: { architecture: 'relu', dIn: 2, dSae: 3, applyBDecToInput: false, ...(inputScale ? { inputScale } : {}) },
-    tensors: new Map([
+  return new InferenceSae({
+    config: { architecture: 'relu', dIn: 2, dSae: 3, applyBDecToInput: false, ...extra },
+    tensors: new Map<string, { shape: number[]; data: Float32Array }>([
+      ['W_enc', { shape: [2, 3], data: Float32Array.of(1, 0, s, 0, 1, s) }],
+      ['b_enc', { shape: [3], data: new Float32Array(3) }],
       ['W_dec', { shape: [3, 2], data: Float32Array.of(1, 0, 0, 1, s, s) }],
       ['b_dec', { shape: [2], data: Float32Array.of(0, 0) }],
+      ...tensors.map(([name, data]): [string, { shape: number[]; data: Float32Array }] => [name, { shape: [data.length], data }]),
     ]),
-  };
+  });
 }
 
-function sparse(rows: [number, number][][], cols = 3): SparseFeatures {
+function sparse(rows: [number, number][][], cols = 3): EncodedRows {
   const rowPtr = new Int32Array(rows.length + 1);
   const colIdx: number[] = [];
   const values: number[] = [];
@@ -26,7 +30,7 @@ function sparse(rows: [number, number][][], cols = 3): SparseFeatures {
     }
     rowPtr[i + 1] = colIdx.length;
   });
-  return { rows: rows.length, cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) };
+  return { features: { rows: rows.length, cols, rowPtr, colIdx: Int32Array.from(colIdx), values: Float32Array.from(values) } };
 }
 
 test('shares sum to one, features are ordered by activation, L0 counts active features', () => {
@@ -57,11 +61,37 @@ test('topK limits the listed features, not L0; the sparse list keeps every activ
   assert.equal(d.tokens[1].reconError, 0);
 });
 
-test('an input scale multiplies the reconstruction back into model units', () => {
+test('an input scale is folded in: features are in model units and the reconstruction matches', () => {
   const x = { data: Float32Array.of(4, 0), rows: 1, cols: 2 };
-  const f = sparse([[[0, 2]]]); // x̂ = 2 · (2·e0) = (4, 0)
-  const d = decompose(x, f, weights(2), { topK: 3 });
-  assert.ok(d.tokens[0].reconError < 1e-9);
+  const sae = weights({ inputScale: 2 });
+  const d = decompose(x, sae.encode(x), sae, { topK: 3 });
+  // Unscaled: f = (2, 0, √2) on x/2 = (2, 0); folded, every feature is twice that.
+  assert.deepEqual(d.tokens[0].top.map((h) => h.id), [0, 2]);
+  assert.ok(Math.abs(d.tokens[0].top[0].activation - 4) < 1e-6);
+  assert.ok(Math.abs(d.tokens[0].maxActivation - 4) < 1e-6);
+});
+
+test('a per-token normalisation is undone before the error is measured', () => {
+  // constant_norm_rescale: x ← x·√2/‖x‖ = (√2, 0); features (√2, 0, 1); x̂ = ((√2 + √½)·10/√2, √½·10/√2) = (15, 5).
+  const x = { data: Float32Array.of(10, 0), rows: 1, cols: 2 };
+  const sae = weights({ normalizeActivations: 'constant_norm_rescale' });
+  const enc = sae.encode(x);
+  assert.ok(Math.abs(enc.features.values[0] - Math.SQRT2) < 1e-6, 'encoded in normalised space');
+  const d = decompose(x, enc, sae, { topK: 3 });
+  const xHat = sae.decode(enc, x);
+  const err = ((10 - xHat.data[0]) ** 2 + xHat.data[1] ** 2) / 100;
+  assert.ok(Math.abs(d.tokens[0].reconError - err) < 1e-6);
+  assert.ok(Math.abs(xHat.data[0] - 15) < 1e-5 && Math.abs(xHat.data[1] - 5) < 1e-5, 'the reconstruction is back in the site’s scale');
+});
+
+test('a skip connection adds W_skip·x to the reconstruction', () => {
+  const x = { data: Float32Array.of(-1, -2), rows: 1, cols: 2 }; // nothing fires
+  const plain = decompose(x, weights().encode(x), weights(), { topK: 3 });
+  assert.equal(plain.tokens[0].l0, 0);
+  assert.ok(Math.abs(plain.tokens[0].reconError - 1) < 1e-9);
+  const skip = weights({}, [['W_skip', Float32Array.of(1, 0, 0, 1)]]); // identity: x̂ = x
+  const d = decompose(x, skip.encode(x), skip, { topK: 3 });
+  assert.ok(d.tokens[0].reconError < 1e-12);
 });
 
 test('a width mismatch is refused with both widths', () => {
