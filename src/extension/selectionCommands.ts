@@ -1,21 +1,41 @@
 import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import type { LoadResult, LoadSelection } from '../protocol/worker';
 import { Commands } from './commands';
 import type { LensService } from './services/lensService';
 
-/** Select Model / Select Hook Site / Load SAE…: what the analysis runs on, remembered per workspace. */
+/** Programmatic use of Load SAE… (tests, links): which SAE of a multi-SAE folder, and at which site. */
+export interface LoadSaeOptions {
+  readonly hook?: string;
+  readonly site?: string;
+}
+
+/**
+ * Select Model / Select Hook Site / Load SAE…: what the analysis runs on, remembered per workspace. A load
+ * that leaves a choice open (a folder of several SAEs, an SAE whose hook the model lacks) asks for it and
+ * loads again; the commands return what ended up loaded.
+ */
 export function registerSelectionCommands(service: LensService, onError: (err: unknown) => void): vscode.Disposable {
-  const reload = async (change: Parameters<LensService['select']>[0]) => {
-    try {
-      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Feature Lens: loading' }, () => service.select(change));
-      for (const w of (info as { warnings?: string[] }).warnings ?? []) void vscode.window.showWarningMessage(`Feature Lens: ${w}`);
-    } catch (err) {
-      onError(err);
-    }
+  const load = async (change: Partial<LoadSelection>): Promise<LoadResult> => {
+    const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Feature Lens: loading' }, () => service.select(change));
+    for (const w of info.warnings ?? []) void vscode.window.showWarningMessage(`Feature Lens: ${w}`);
+    return info;
   };
 
-  const pickPath = async (what: string, folders: boolean, files: boolean): Promise<string | undefined> => {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: folders, canSelectFiles: files, canSelectMany: false, openLabel: `Use this ${what}` });
-    return picked?.[0]?.fsPath;
+  const reload = async (change: Partial<LoadSelection>): Promise<LoadResult | undefined> => {
+    try {
+      let info = await load(change);
+      // At most two questions: which SAE of the folder, then which site.
+      for (let round = 0; info.saeChoice && round < 2; round++) {
+        const answer = await askChoice(info);
+        if (!answer) break;
+        info = await load(answer);
+      }
+      return info;
+    } catch (err) {
+      onError(err);
+      return undefined;
+    }
   };
 
   return vscode.Disposable.from(
@@ -24,14 +44,15 @@ export function registerSelectionCommands(service: LensService, onError: (err: u
       const choice = await vscode.window.showQuickPick(
         [
           { label: '$(package) Bundled model', description: 'tiny-lm', value: 'bundled' },
-          { label: '$(folder-opened) Choose a model folder or .onnx file…', value: 'pick' },
+          { label: '$(folder-opened) Choose a model folder…', value: 'folder' },
+          { label: '$(file) Choose an .onnx file…', value: 'file' },
         ],
         { placeHolder: `Model (now: ${service.loaded?.model.name ?? 'not loaded'})` },
       );
-      if (!choice) return;
+      if (!choice) return undefined;
       if (choice.value === 'bundled') return reload({ modelPath: undefined });
-      const p = await pickPath('model', true, true);
-      if (p) return reload({ modelPath: p });
+      const p = await pickPath('model', choice.value === 'folder', { 'ONNX models': ['onnx'] });
+      return p ? reload({ modelPath: p }) : undefined;
     }),
     vscode.commands.registerCommand(Commands.selectHookSite, async (site?: string) => {
       if (typeof site === 'string') return reload({ site: site || undefined });
@@ -39,28 +60,82 @@ export function registerSelectionCommands(service: LensService, onError: (err: u
       try {
         info ??= await service.ensureLoaded();
       } catch (err) {
-        return onError(err);
+        onError(err);
+        return undefined;
       }
-      const items = info.sites.map((s) => ({
-        label: s.name,
-        description: `${s.dim} dims${s.name === info.site ? ' · current' : ''}${info.sae && s.name === info.sae.hookName ? ' · the SAE’s site' : ''}`,
-      }));
-      const choice = await vscode.window.showQuickPick(items, { placeHolder: 'Hook site the SAE reads' });
-      if (choice) return reload({ site: choice.label });
+      const answer = await pickSite(info);
+      return answer ? reload(answer) : undefined;
     }),
-    vscode.commands.registerCommand(Commands.loadSae, async (path?: string) => {
-      if (typeof path === 'string') return reload({ saePath: path || undefined });
+    vscode.commands.registerCommand(Commands.loadSae, async (path?: string, options?: LoadSaeOptions) => {
+      if (typeof path === 'string') {
+        return reload({
+          saePath: path || undefined,
+          ...(options?.hook ? { saeHook: options.hook } : {}),
+          ...(options?.site ? { site: options.site } : {}),
+        });
+      }
+      // Windows and Linux dialogs pick files or folders, not both: ask which first.
       const choice = await vscode.window.showQuickPick(
         [
-          { label: '$(folder-opened) Choose an SAE folder or file…', value: 'pick' },
+          { label: '$(folder-opened) Choose an SAE folder…', description: 'SAELens, sparsify (one or several hooks), Gemma Scope', value: 'folder' },
+          { label: '$(file) Choose an SAE file…', description: 'params.npz, ae.pt, cfg.json / *.safetensors', value: 'file' },
           { label: '$(package) Bundled SAE', value: 'bundled' },
         ],
         { placeHolder: `SAE (now: ${service.loaded?.sae?.name ?? 'none'})` },
       );
-      if (!choice) return;
+      if (!choice) return undefined;
       if (choice.value === 'bundled') return reload({ saePath: undefined });
-      const p = await pickPath('SAE', true, true);
-      if (p) return reload({ saePath: p });
+      const p = await pickPath('SAE', choice.value === 'folder', { 'SAE checkpoints': ['npz', 'pt', 'pth', 'safetensors', 'json'] });
+      return p ? reload({ saePath: p }) : undefined;
     }),
   );
+}
+
+async function pickPath(what: string, folder: boolean, filters: Record<string, string[]>): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: folder,
+    canSelectFiles: !folder,
+    canSelectMany: false,
+    openLabel: `Use this ${what}`,
+    ...(folder ? {} : { filters: { ...filters, 'All files': ['*'] } }),
+  });
+  return picked?.[0]?.fsPath;
+}
+
+/** The next load for an open choice, or undefined when the user cancels. */
+async function askChoice(info: LoadResult): Promise<Partial<LoadSelection> | undefined> {
+  const choice = info.saeChoice;
+  if (!choice) return undefined;
+  if (choice.kind === 'hook') {
+    const hook = await vscode.window.showQuickPick([...choice.hooks], {
+      placeHolder: `${basename(choice.path)} holds ${choice.hooks.length} SAEs: which one?`,
+    });
+    return hook ? { saePath: choice.path, saeHook: hook } : undefined;
+  }
+  void vscode.window.showInformationMessage(`Feature Lens: ${info.saeProblem ?? `choose the site SAE ${choice.name} reads.`}`);
+  return pickSite(info);
+}
+
+/** A site of the model for the SAE in `info` (loaded or waiting for its site); a width that is not d_in is refused. */
+async function pickSite(info: LoadResult): Promise<{ site: string } | undefined> {
+  const pending = info.saeChoice?.kind === 'site' ? info.saeChoice : undefined;
+  const sae = pending ? { name: pending.name, dIn: pending.dIn, hookName: pending.hookName } : info.sae;
+  const items = info.sites.map((s) => {
+    const notes = [`${s.dim} dims`];
+    if (!pending && s.name === info.site) notes.push('current');
+    if (sae?.hookName === s.name) notes.push('the SAE’s hook');
+    if (sae && s.dim !== sae.dIn) notes.push(`≠ SAE d_in ${sae.dIn}`);
+    return { label: s.name, description: notes.join(' · '), dim: s.dim };
+  });
+  const picked = await vscode.window.showQuickPick(items, {
+    placeHolder: sae ? `Hook site SAE ${sae.name} reads (width ${sae.dIn})` : 'Hook site the SAE reads',
+  });
+  if (!picked) return undefined;
+  if (sae && picked.dim !== sae.dIn) {
+    void vscode.window.showErrorMessage(
+      `Feature Lens: SAE ${sae.name} has d_in ${sae.dIn}, but site ${picked.label} of model ${info.model.name} has width ${picked.dim}. Choose a site of width ${sae.dIn}.`,
+    );
+    return undefined;
+  }
+  return { site: picked.label };
 }

@@ -9,8 +9,10 @@ export type HostToWorker = { type: 'request'; id: number; request: WorkerRequest
 export interface LoadSelection {
   /** Model folder; undefined = bundled model. */
   readonly modelPath?: string;
-  /** SAE folder or file; undefined = bundled SAE (if present). */
+  /** SAE folder or file in any supported format; undefined = bundled SAE (if present). */
   readonly saePath?: string;
+  /** Which SAE of a folder holding several (e.g. sparsify's one sub-folder per hook point). */
+  readonly saeHook?: string;
   /** Hook site; undefined = the SAE's own site. */
   readonly site?: string;
 }
@@ -29,6 +31,13 @@ export interface SiteInfo {
   readonly dim: number;
 }
 
+/** What the user must choose before a loaded SAE can be used. */
+export type SaeChoice =
+  /** The path holds several SAEs: pick one (then load again with saeHook). */
+  | { readonly kind: 'hook'; readonly path: string; readonly hooks: readonly string[] }
+  /** The SAE names no hook, or one the model lacks (or of another width): pick the site (then load again with site). */
+  | { readonly kind: 'site'; readonly path: string; readonly name: string; readonly hookName?: string; readonly dIn: number; readonly dSae: number };
+
 export interface LoadResult {
   readonly model: ModelInfo;
   readonly sites: readonly SiteInfo[];
@@ -36,6 +45,9 @@ export interface LoadResult {
   readonly sae?: SaeInfo;
   /** Why no SAE is active (missing bundled SAE, …); shown to the user with an offer to load one. */
   readonly saeProblem?: string;
+  readonly saeChoice?: SaeChoice;
+  /** Things the user should know about what was loaded (format approximations, site overrides). */
+  readonly warnings?: readonly string[];
 }
 
 export interface WorkerResults {
@@ -72,11 +84,12 @@ export function parseWorkerRequest(value: unknown): WorkerRequest | string {
     case 'ping':
       return { kind: 'ping' };
     case 'load':
-      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.site)) return 'load: paths must be strings';
+      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site)) return 'load: paths must be strings';
       return {
         kind: 'load',
         modelPath: r.modelPath as string | undefined,
         saePath: r.saePath as string | undefined,
+        saeHook: r.saeHook as string | undefined,
         site: r.site as string | undefined,
       };
     case 'analyze':

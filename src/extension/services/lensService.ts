@@ -55,6 +55,7 @@ export class LensService implements vscode.Disposable {
     return {
       modelPath: stored.modelPath || config.modelPath || undefined,
       saePath: stored.saePath || config.saePath || undefined,
+      saeHook: stored.saePath ? stored.saeHook || undefined : undefined,
       site: stored.site || undefined,
     };
   }
@@ -63,8 +64,9 @@ export class LensService implements vscode.Disposable {
   async select(change: Partial<LoadSelection>): Promise<LoadResult> {
     const stored = this.context.workspaceState.get<LoadSelection>(SELECTION_KEY, {});
     const next = { ...stored, ...change };
-    // A new model or SAE brings its own site.
-    if (('modelPath' in change || 'saePath' in change) && !('site' in change)) delete (next as { site?: string }).site;
+    // A new model or SAE brings its own site; a new SAE path its own choice of hook.
+    if (('modelPath' in change || 'saePath' in change || 'saeHook' in change) && !('site' in change)) delete (next as { site?: string }).site;
+    if ('saePath' in change && !('saeHook' in change)) delete (next as { saeHook?: string }).saeHook;
     await this.context.workspaceState.update(SELECTION_KEY, next);
     this.loading = undefined;
     return this.ensureLoaded();
