@@ -11,6 +11,6 @@ export function registerInspectorTestHooks(context: vscode.ExtensionContext, ins
     vscode.commands.registerCommand('featureLens._test.postToTokens', (raw: unknown) => inspector.tokenPanel?.receive(raw)),
     vscode.commands.registerCommand('featureLens._test.highlightState', () => inspector.highlighter.state),
     vscode.commands.registerCommand('featureLens._test.killWorker', () => service.worker.terminate()),
-    vscode.commands.registerCommand('featureLens._test.loaded', () => service.loaded),
+    vscode.commands.registerCommand('featureLens._test.loadWithoutPrompts', (saePath: string) => service.select({ saePath })),
   );
 }

@@ -7,11 +7,12 @@ import type { TextAnalysis } from '../../core/analysis/types';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
 
-const USAGE = `feature-lens analyze "some text" [--model <dir>] [--sae <dir>] [--site <hook>] [--top 5] [--max-tokens 1024] [--json]
+const USAGE = `feature-lens analyze "some text" [--model <dir>] [--sae <path>] [--hook <name>] [--site <hook>] [--top 5] [--max-tokens 1024] [--json]
 
 Runs the text through the model to the SAE's hook site, encodes it with the SAE and prints, per token,
 its strongest features (activation and share of the reconstruction), its reconstruction error and L0.
-Defaults: the bundled model and SAE. Text "-" reads stdin.`;
+The SAE may be in any supported format (SAELens, Gemma Scope params.npz, sparsify, dictionary_learning ae.pt);
+--hook picks one SAE of a folder holding several. Defaults: the bundled model and SAE. Text "-" reads stdin.`;
 
 /** The folder holding models/: the package root, found from this file whether bundled or run from source. */
 export function packageRoot(from: string = __dirname): string {
@@ -39,7 +40,7 @@ export const analyzeCommand: CliCommand = {
   summary: 'per-token SAE features of a text',
   usage: USAGE,
   async run(argv) {
-    const args = parseArgs(argv, ['model', 'sae', 'site', 'top', 'max-tokens'], ['json']);
+    const args = parseArgs(argv, ['model', 'sae', 'hook', 'site', 'top', 'max-tokens'], ['json']);
     if (args.positionals.length !== 1) throw new UsageError('give exactly one text argument (quote it)');
     const text = args.positionals[0] === '-' ? readFileSync(0, 'utf8') : args.positionals[0];
     const topK = numberFlag(args, 'top', 5)!;
@@ -49,12 +50,14 @@ export const analyzeCommand: CliCommand = {
     const root = packageRoot();
     process.stderr.write('loading model and SAE…\n');
     const session = await AnalysisSession.open(
-      { modelPath: stringFlag(args, 'model'), saePath: stringFlag(args, 'sae'), site: stringFlag(args, 'site') },
+      { modelPath: stringFlag(args, 'model'), saePath: stringFlag(args, 'sae'), saeHook: stringFlag(args, 'hook'), site: stringFlag(args, 'site') },
       root,
       defaultLoaders(),
     );
     try {
       for (const w of session.info.warnings) process.stderr.write(`warning: ${w}\n`);
+      const choice = session.info.saeChoice;
+      if (choice) throw new UsageError(`${session.info.saeProblem} (${choice.kind === 'hook' ? `--hook ${choice.hooks.join(' | ')}` : '--site <hook>'})`);
       const result = await analyzeText(session.model, session.requireSae(), session.site, text, { topK, maxTokens });
       if (args.flags.has('json')) {
         const { active: _active, ...rest } = result;

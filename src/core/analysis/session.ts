@@ -1,7 +1,7 @@
 // One loaded model + SAE + site, shared by the worker and the CLI. Choosing what to load (user choice,
 // else the bundled defaults) and checking that the SAE fits the site happen here, once.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InferenceSae, type PreActivationKernel } from '../inference/inferenceSae';
 import type { LanguageModel } from '../runtime/types';
 import type { SaeWeights } from '../sae/weights';
@@ -101,7 +101,7 @@ export class AnalysisSession {
     let saeChoice: SaeChoice | undefined;
     let inference: InferenceSae | undefined;
     const saePath = selection.saePath || findBundledSae(root);
-    const saeName = saePath ? basename(saePath) + (selection.saeHook ? `/${selection.saeHook}` : '') : '';
+    const saeName = saePath ? saeDisplayName(saePath) + (selection.saeHook ? `/${selection.saeHook}` : '') : '';
     if (!saePath) {
       saeProblem = 'No SAE is loaded and no bundled SAE was found. Load one with "Feature Lens: Load SAE…".';
     } else {
@@ -112,7 +112,7 @@ export class AnalysisSession {
       } catch (err) {
         if (!isMultipleSaes(err)) throw err;
         saeChoice = { kind: 'hook', path: saePath, hooks: err.hooks };
-        saeProblem = `${basename(saePath)} holds ${err.hooks.length} SAEs (${err.hooks.join(', ')}): choose one with "Feature Lens: Load SAE…".`;
+        saeProblem = `${basename(saePath)} holds ${err.hooks.length} SAEs (${err.hooks.join(', ')}): choose one.`;
       }
     }
 
@@ -192,6 +192,11 @@ export class AnalysisSession {
     await this.releaseEncoder();
     await this.lm.dispose();
   }
+}
+
+/** A file (params.npz, ae.pt) is named with its folder: the file name alone says little. */
+function saeDisplayName(path: string): string {
+  return /\.(npz|pt|pth|safetensors|json)$/i.test(path) ? `${basename(dirname(path))}/${basename(path)}` : basename(path);
 }
 
 function checkWidth(sae: string, dIn: number, site: string, width: number, model: string): void {
