@@ -9,7 +9,7 @@ const MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
 export class NpyError extends Error {
   constructor(
     readonly where: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${where}: ${problem}`);
     this.name = 'NpyError';
@@ -42,8 +42,20 @@ export interface NpyArray {
   readonly data: Float32Array;
 }
 
-/** Parse a float32 .npy; anything else (other dtype, big-endian, Fortran order, size mismatch) is refused. */
-export function decodeNpy(bytes: Uint8Array, where = '.npy'): NpyArray {
+export interface NpyHeader {
+  /** numpy dtype string as written, e.g. '<f4'. */
+  readonly descr: string;
+  readonly shape: number[];
+  /** Byte offset of the data section. */
+  readonly dataOffset: number;
+}
+
+/**
+ * The header of any C-order little-endian .npy (versions 1–3): the dict is matched field by field, never
+ * evaluated; Fortran order and big-endian data are refused. The data section is not looked at: callers
+ * check its size against the shape (and their own bounds) before allocating anything.
+ */
+export function parseNpyHeader(bytes: Uint8Array, where = '.npy', options: { maxHeaderBytes?: number } = {}): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyError(where, 'not a .npy file (bad magic bytes)');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -58,6 +70,9 @@ export function decodeNpy(bytes: Uint8Array, where = '.npy'): NpyArray {
     headerLen = view.getUint32(8, true);
   } else {
     throw new NpyError(where, `unsupported .npy format version ${major}.${bytes[7]}`);
+  }
+  if (options.maxHeaderBytes !== undefined && headerLen > options.maxHeaderBytes) {
+    throw new NpyError(where, `the header declares ${headerLen} bytes, more than the ${options.maxHeaderBytes} accepted`);
   }
   if (headerStart + headerLen > bytes.length) throw new NpyError(where, `the header (${headerLen} bytes) runs past the end of the file: truncated`);
   const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLen)).trim();
@@ -80,19 +95,24 @@ export function decodeNpy(bytes: Uint8Array, where = '.npy'): NpyArray {
   const fortran = fields.get('fortran_order');
   const shapeText = fields.get('shape');
   if (!descr || !fortran || !shapeText) throw new NpyError(where, `the header lacks descr, fortran_order or shape: ${header}`);
-  if (descr === "'>f4'") throw new NpyError(where, 'big-endian float32 (>f4) is not supported; save as little-endian <f4');
-  if (descr !== "'<f4'") throw new NpyError(where, `dtype ${descr} is not supported; only float32 '<f4'`);
+  if (descr.startsWith("'>")) throw new NpyError(where, `big-endian data (${descr}) is not supported; save it little-endian`);
   if (fortran !== 'False') throw new NpyError(where, 'Fortran-order arrays are not supported; save in C order');
   const inner = shapeText.slice(1, -1).trim();
-  const parts = inner === '' ? [] : inner.split(',').map((s) => s.trim());
+  const parts = inner === '' ? [] : inner.split(',').map((p) => p.trim());
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
   const shape = parts.map((p) => {
-    if (!/^\d+$/.test(p)) throw new NpyError(where, `bad shape entry "${p}" in ${shapeText}`);
+    if (!/^\d+$/.test(p)) throw new NpyError(where, `bad shape entry "${p}" in ${shapeText}: the shape is not a tuple of integers`);
     return Number(p);
   });
+  return { descr: descr.slice(1, -1), shape, dataOffset: headerStart + headerLen };
+}
+
+/** Parse a float32 .npy; anything else (other dtype, big-endian, Fortran order, size mismatch) is refused. */
+export function decodeNpy(bytes: Uint8Array, where = '.npy'): NpyArray {
+  const { descr, shape, dataOffset } = parseNpyHeader(bytes, where);
+  if (descr !== '<f4') throw new NpyError(where, `dtype '${descr}' is not supported; only float32 '<f4'`);
   const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = headerStart + headerLen;
-  const available = bytes.length - dataStart;
+  const available = bytes.length - dataOffset;
   if (available !== count * 4) {
     throw new NpyError(
       where,
@@ -100,7 +120,7 @@ export function decodeNpy(bytes: Uint8Array, where = '.npy'): NpyArray {
     );
   }
   const data = new Float32Array(count);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset + dataStart, count * 4);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, count * 4);
   for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true);
   return { shape, data };
 }

@@ -99,7 +99,7 @@ test('.npy parsing is strict: fortran order, big-endian, unknown dtypes, lying l
   assert.throws(() => parseNpy(npyFile('>f4', [2, 3], data), 'x'), /big-endian/);
   assert.throws(() => parseNpy(npyFile('<c8', [3], data), 'x'), /dtype <c8 is not supported/);
   assert.throws(() => parseNpy(npyFile('<f4', [2, 4], data), 'x'), /declares shape \(2, 4\) = 32 bytes but holds 24/);
-  assert.throws(() => parseNpy(npyFile('', [], data, { headerText: "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': __import__('os')}" }), 'x'), /unexpected content/);
+  assert.throws(() => parseNpy(npyFile('', [], data, { headerText: "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': __import__('os')}" }), 'x'), /unexpected header content/);
   assert.throws(() => parseNpy(npyFile('', [], data, { headerText: "{'descr': '<f4', 'fortran_order': False, 'shape': (-6,), }" }), 'x'), /not a tuple of integers/);
   assert.throws(() => parseNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 'x'), /bad magic/);
 });
