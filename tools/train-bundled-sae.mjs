@@ -38,7 +38,9 @@ const ONLY = env('ONLY', 'jumprelu,topk,gated').split(',');
 // PARALLEL=1: harvest once, then train all three at once (TopK then uses k = TARGET_L0 instead of the
 // L0 the JumpReLU reached).
 const PARALLEL = env('PARALLEL', '0') === '1';
-const INIT_ROWS = 8192; // the trainer presets' initRows: drawn before step 1
+const INIT_ROWS = 8192;
+// ACCEPT_CHECKPOINT=gated: evaluate that SAE's last checkpoint instead of finishing its run.
+const ACCEPT_CHECKPOINT = env('ACCEPT_CHECKPOINT', '').split(',').filter(Boolean); // the trainer presets' initRows: drawn before step 1
 const trainFile = resolve(root, env('TRAIN_CORPUS', 'tools/build-model/out/corpus/train.txt'));
 const heldoutFile = resolve(root, env('HELDOUT_CORPUS', 'tools/build-model/out/corpus/heldout.txt'));
 
@@ -100,6 +102,13 @@ async function train(arch, sparsity, trainCorpus, tokens = TOKENS) {
   if (done) {
     log(`${arch}: already trained (L0 ${done.final.l0.toFixed(1)}), skipping`);
     return done.final;
+  }
+  if (ACCEPT_CHECKPOINT.includes(arch) && existsSync(join(outDir, 'trainer_state.json'))) {
+    // Out of time: take the last checkpoint as it is (its step and tokens are in cfg.json metadata).
+    const state = JSON.parse(readFileSync(join(outDir, 'trainer_state.json'), 'utf8'));
+    const records = JSON.parse(readFileSync(join(outDir, 'metrics.json'), 'utf8')).records;
+    log(`${arch}: using the unfinished checkpoint at step ${state.step} (${state.tokensSeen} tokens)`);
+    return { ...records[records.length - 1], partialTokens: state.tokensSeen };
   }
   const message = existsSync(join(outDir, 'trainer_state.json'))
     ? { type: 'resume', protocol: 1, checkpointDir: outDir }

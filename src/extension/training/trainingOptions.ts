@@ -102,8 +102,9 @@ export async function askTrainJob(extensionUri: vscode.Uri, cacheDir: string): P
     const k = await askNumber('k (active latents per token)', '32');
     if (!k) return undefined;
     sparsity = { k };
-  } else if (preset === 'paper' || arch === 'relu') {
-    const c = await askNumber('Sparsity coefficient λ', arch === 'relu' ? '5' : '0.0006', false);
+  } else if (preset === 'paper' || arch === 'relu' || arch === 'gated') {
+    // Gated and ReLU take λ directly (0.1 gave L0 ≈ 30 for Gated on the bundled model); the paper preset's λ is per the paper.
+    const c = await askNumber('Sparsity coefficient λ', preset === 'paper' ? '0.001' : arch === 'gated' ? '0.1' : '0.05', false);
     if (!c) return undefined;
     sparsity = { l0Coeff: c };
   } else {
