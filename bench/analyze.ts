@@ -2,7 +2,7 @@
 // worker (dist/worker.js: tokenize, activations at the site, SAE encode, decomposition) and back, for 16,
 // 256 and 1024 tokens on the bundled model and SAE. Reported as p50/p95 and as ratios against a reference
 // measured in the same run: one bare forward pass (logits) of the same tokens, in-process.
-//   npm run build && npx tsx bench/analyze.ts [--sae <dir>] [--runs 30] [--threads 2] [--dsae 2048]
+//   npm run build && npx tsx bench/analyze.ts [--sae <dir>] [--runs 30] [--threads 2] [--dsae 2048] [--worker dist/worker.js]
 // --threads: ONNX Runtime intra-op threads for both the worker and the reference (the featureLens.intraOpThreads
 // setting). Without a bundled SAE, the test SAE (random directions, calibrated thresholds) is generated.
 import { Worker } from 'node:worker_threads';
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const corpus = 'The quick brown fox jumps over the lazy dog. function add(a: number, b: number) { return a + b; }\n'.repeat(200);
   const allIds = lm.tokenizer!.encode(corpus);
 
-  const worker = new Worker(join(root, 'dist', 'worker.js'), { workerData: { root, intraOpThreads: threads } });
+  // --worker: another build of the worker (e.g. a copy of an older dist/) for a before/after comparison.
+  const worker = new Worker(resolve(flag('worker', join(root, 'dist', 'worker.js'))), { workerData: { root, intraOpThreads: threads } });
   const peer = new RpcPeer<WorkerRequest, WorkerResults>((m) => worker.postMessage(m));
   worker.on('message', (m: unknown) => peer.receive(m));
   const info = await peer.request({ kind: 'load', saePath });
