@@ -224,7 +224,15 @@ export class Inspector implements vscode.Disposable {
     if (code === 'cancelled') return;
     panel?.post({ type: 'error', message });
     log().error(`Feature Lens: ${message}`);
-    if (code === WorkerErrorCodes.noSae) {
+    const pending = this.service.loaded?.saeChoice;
+    if (code === WorkerErrorCodes.noSae && pending) {
+      // The SAE is read but waits for the user's choice of hook or site.
+      const action = pending.kind === 'site' ? 'Select Hook Site' : 'Load SAE…';
+      void vscode.window.showWarningMessage(`Feature Lens: ${message}`, action).then((choice) => {
+        if (choice === 'Select Hook Site') void vscode.commands.executeCommand(Commands.selectHookSite);
+        if (choice === 'Load SAE…') void vscode.commands.executeCommand(Commands.loadSae, pending.path);
+      });
+    } else if (code === WorkerErrorCodes.noSae) {
       void vscode.window.showWarningMessage(`Feature Lens: ${message}`, 'Load SAE…', 'Use Bundled SAE').then((choice) => {
         if (choice === 'Load SAE…') void vscode.commands.executeCommand(Commands.loadSae);
         if (choice === 'Use Bundled SAE') void this.service.select({ saePath: undefined });
