@@ -2,6 +2,7 @@
 // rectangle-kernel straight-through pseudo-derivatives (bandwidth ε) in both the JumpReLU and the L0 step.
 import type { Matrix } from '../tensor';
 import { SparseBuilder, withValues, sparseColumnSums, type SparseRows } from '../train/backend';
+import { rowTopK } from './topk';
 import {
   encoderInput,
   mseGradient,
@@ -27,6 +28,8 @@ export interface JumpReluOptions {
   readonly sparsity: JumpReluSparsity;
 }
 
+const WARMUP_EMA = 0.05;
+
 export class JumpReluSae implements SaeModel {
   readonly params = new Map<string, Float32Array>();
   readonly buffers = new Map<string, Float32Array>();
@@ -48,6 +51,8 @@ export class JumpReluSae implements SaeModel {
     this.params.set('b_dec', init.bDec);
     if (options.thresholdParam === 'log') this.params.set('log_threshold', init.threshold.map(Math.log));
     else this.params.set('threshold', init.threshold);
+    // TopK warm start: [EMA of the smallest selected activation per latent, selected yet (0/1)].
+    this.buffers.set('warmup_min_kept', new Float32Array(2 * config.dSae));
   }
 
   /** θ as used in the forward pass. */
@@ -86,6 +91,7 @@ export class JumpReluSae implements SaeModel {
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
+    if (options.topKWarmup !== undefined) return this.topKWarmupLoss(x, options.topKWarmup);
     const { backend } = this.ctx;
     const { dIn, dSae } = this;
     const eps = options.bandwidth ?? 0.001;
@@ -181,6 +187,69 @@ export class JumpReluSae implements SaeModel {
       reconstruction: xHat,
       grads,
     };
+  }
+
+  /**
+   * TopK phase of the warm start: TopK's per-token competition finds the dictionary much faster than
+   * independent thresholds do (bench/synthetic-recovery.ts), and its selections tell each latent where
+   * its threshold should start. Gradients as TopK; θ untouched.
+   */
+  private topKWarmupLoss(x: Matrix, k: number): LossResult {
+    const { backend } = this.ctx;
+    const { dIn, dSae } = this;
+    const B = x.rows;
+    const wDec: Matrix = { data: mustGet(this.params, 'W_dec'), rows: dSae, cols: dIn };
+    const { xin, pre } = this.preActivations(x);
+    const feats = rowTopK(pre, k, undefined);
+    const xHat = backend.sparseMatmul(feats, wDec, mustGet(this.params, 'b_dec'));
+    const { mse, grad: dXHat } = mseGradient(xHat, x);
+    const dPreVals = new Float32Array(feats.colIdx.length);
+    backend.sampledDot(feats, dXHat, wDec, dPreVals);
+    const dPre = withValues(feats, dPreVals);
+    const gWDec = new Float32Array(dSae * dIn);
+    backend.sparseTransMatmulAcc(feats, dXHat, { data: gWDec, rows: dSae, cols: dIn });
+    const gWEncT = new Float32Array(dSae * dIn);
+    backend.sparseTransMatmulAcc(dPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
+    const gWEnc = new Float32Array(dIn * dSae);
+    transposeInto(gWEncT, dSae, dIn, gWEnc);
+    const dPreSums = sparseColumnSums(dPre);
+    const gBDec = columnSums(dXHat);
+    if (this.config.applyBDecToInput) subtractEncoderPath(gBDec, mustGet(this.params, 'W_enc'), dPreSums, dIn, dSae);
+    const thetaName = this.options.thresholdParam === 'log' ? 'log_threshold' : 'threshold';
+    const grads = new Map<string, Float32Array>([
+      ['W_enc', gWEnc],
+      ['W_dec', gWDec],
+      ['b_enc', Float32Array.from(dPreSums)],
+      ['b_dec', gBDec],
+      [thetaName, new Float32Array(dSae)],
+    ]);
+    // Per latent: EMA over batches of the smallest activation it was selected with.
+    const batchMin = new Float32Array(dSae).fill(Number.POSITIVE_INFINITY);
+    for (let e = 0; e < feats.colIdx.length; e++) {
+      const j = feats.colIdx[e];
+      if (feats.values[e] < batchMin[j]) batchMin[j] = feats.values[e];
+    }
+    const buf = mustGet(this.buffers, 'warmup_min_kept');
+    for (let j = 0; j < dSae; j++) {
+      if (!Number.isFinite(batchMin[j])) continue;
+      buf[j] = buf[dSae + j] === 0 ? batchMin[j] : (1 - WARMUP_EMA) * buf[j] + WARMUP_EMA * batchMin[j];
+      buf[dSae + j] = 1;
+    }
+    return { loss: mse, mse, sparsityLoss: 0, auxLoss: 0, l0: feats.colIdx.length / B, features: feats, reconstruction: xHat, grads };
+  }
+
+  /** End of the warm start: θ_j = the smallest activation latent j was recently selected with (kept if never selected). */
+  thresholdFromWarmup(): void {
+    const buf = this.buffers.get('warmup_min_kept');
+    if (!buf) return;
+    const dSae = this.dSae;
+    const log = this.params.get('log_threshold');
+    const raw = this.params.get('threshold');
+    for (let j = 0; j < dSae; j++) {
+      if (buf[dSae + j] === 0 || !(buf[j] > 0)) continue;
+      if (log) log[j] = Math.log(buf[j]);
+      else if (raw) raw[j] = buf[j];
+    }
   }
 
   project(): void {

@@ -11,6 +11,11 @@ export interface LossOptions {
   readonly bandwidth?: number;
   /** 1 for latents that have not fired within the dead window (TopK/BatchTopK AuxK). */
   readonly dead?: Uint8Array;
+  /**
+   * JumpReLU warm start: select each row's top k latents (TopK) instead of thresholding, train no θ,
+   * and record per latent the smallest activation it was selected with (see JumpReluSae.thresholdFromWarmup).
+   */
+  readonly topKWarmup?: number;
   /** BatchTopK: update the inference threshold EMA from this batch. */
   readonly training?: boolean;
 }

@@ -46,6 +46,8 @@ export interface TrainConfig {
     readonly bandwidth: number;
     readonly bandwidthStart?: number;
     readonly bandwidthDecaySteps?: number;
+    /** Train the first steps as TopK (k = round(targetL0)), then start θ from TopK's selections. */
+    readonly topKWarmupSteps?: number;
   };
   readonly topK?: { readonly kAux?: number; readonly auxCoeff?: number; readonly thresholdEmaRate?: number };
 

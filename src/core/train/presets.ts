@@ -77,12 +77,11 @@ export function presetConfig(req: PresetRequest): TrainConfig {
     case 'jumprelu': {
       const targetL0 = req.targetL0 ?? 32;
       // Active pre-activations are ~1/√L0 on unit-mean-square inputs: the STE window is sized to that, wide
-      // early so θ gets gradient from many tokens, and narrowed 10× over the first half of the run.
+      // early so θ gets gradient from many tokens, and narrowed 10× over the run.
       const bandwidthStart = 0.5 / Math.sqrt(targetL0);
       return {
         ...base,
         lr: DEFAULT_LR,
-        beta1: 0, // as the paper: with β1 = 0.9 θ lags the fast-moving pre-activations (measured: no gain)
         lrWarmupSteps: Math.min(200, Math.floor(steps / 10)),
         sparsityCoeff: req.l0Coeff ?? 1,
         sparsityWarmupSteps: 0,
@@ -96,7 +95,10 @@ export function presetConfig(req: PresetRequest): TrainConfig {
           thresholdInit: { kind: 'quantile' },
           bandwidth: bandwidthStart / 10,
           bandwidthStart,
-          bandwidthDecaySteps: Math.floor(steps / 2),
+          bandwidthDecaySteps: steps,
+          // Measured (d_in 64, 512 true directions, 500k tokens): plain JumpReLU reached mean max cos 0.60
+          // where TopK reached 0.94; a TopK first half lets JumpReLU start from TopK's dictionary.
+          topKWarmupSteps: Math.floor(steps / 2),
         },
       };
     }

@@ -237,7 +237,11 @@ export class SaeTrainer {
     const t = this.stepCount;
     const sparsityCoeff = c.sparsityCoeff * linearWarmup(t, c.sparsityWarmupSteps);
     const isTopK = c.architecture === 'topk' || c.architecture === 'batchtopk';
+    const warmupSteps = c.jumpRelu?.topKWarmupSteps ?? 0;
+    const inWarmup = t < warmupSteps && this.model instanceof JumpReluSae;
+    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup();
     const res = this.model.lossAndGrads(x, {
+      ...(inWarmup ? { topKWarmup: Math.max(1, Math.round(c.jumpRelu?.targetL0 ?? 1)) } : {}),
       sparsityCoeff,
       bandwidth: this.bandwidthAt(t),
       dead: isTopK ? this.tracker.deadMask(c.deadWindowTokens) : undefined,

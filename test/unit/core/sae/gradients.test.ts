@@ -138,6 +138,20 @@ for (const arch of ['topk', 'batchtopk'] as const) {
   });
 }
 
+test('JumpReLU TopK warm-start gradients are TopK gradients; θ gets none', () => {
+  const { model, x } = setup(
+    { architecture: 'jumprelu', applyBDecToInput: true, jumpRelu: { thresholdParam: 'raw', sparsity: { kind: 'l0' }, thresholdInit: 0.4 } },
+    15,
+  );
+  const xs = Float64Array.from(x);
+  const r = check(model, x, { sparsityCoeff: 0.3, topKWarmup: 3 }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) => topKLoss(p, xs, shape(true), { k: 3 }));
+  report.push(`jumprelu topk warm start: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  const g = model.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0.3, topKWarmup: 3 }).grads.get('threshold');
+  assert.ok(g && g.every((v) => v === 0));
+});
+
 test('report', () => {
   console.log(report.join('\n'));
   assert.ok(report.length > 0);

@@ -1,8 +1,9 @@
 // Feature recovery on synthetic data with a known dictionary (sparse positive combinations of random unit
 // directions, two correlated groups, a little noise), and the default JumpReLU's target-L0 control.
 // Thresholds come from measurements at this size (150k tokens, seed-fixed): TopK mean max cos 0.943;
-// default JumpReLU L0 2.97 for a target of 2.77 and mean max cos 0.834. They leave room for float/order
-// changes but fail if learning, the L0 control or the gradients break.
+// default JumpReLU (TopK warm start) L0 2.94 for a target of 2.77 and mean max cos 0.904 (0.834 without
+// the warm start). They leave room for float/order changes but fail if learning, the L0 control or the
+// gradients break.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { presetConfig } from '../../../../src/core/train/presets';
@@ -48,16 +49,17 @@ test('TopK at the true L0 recovers the true directions; the default JumpReLU rea
   console.log(`true L0 ${trueL0.toFixed(2)} | topk ${JSON.stringify(topk)} | jumprelu ${JSON.stringify(jump)}`);
   assert.ok(topk.meanMaxCos > 0.9, `topk mean max cos ${topk.meanMaxCos}`);
   assert.ok(Math.abs(jump.l0 / trueL0 - 1) < 0.25, `jumprelu L0 ${jump.l0} vs target ${trueL0}`);
-  assert.ok(jump.meanMaxCos > 0.78, `jumprelu mean max cos ${jump.meanMaxCos}`);
-  assert.ok(jump.meanMaxCos > topk.meanMaxCos - 0.15, `jumprelu ${jump.meanMaxCos} vs topk ${topk.meanMaxCos}`);
+  assert.ok(jump.meanMaxCos > 0.86, `jumprelu mean max cos ${jump.meanMaxCos}`);
+  assert.ok(jump.meanMaxCos > topk.meanMaxCos - 0.08, `jumprelu ${jump.meanMaxCos} vs topk ${topk.meanMaxCos}`);
   assert.ok(jump.fvu < 0.3 && topk.fvu < 0.3, `FVU jumprelu ${jump.fvu}, topk ${topk.fvu}`);
 });
 
 test('the target-L0 loss, not only the quantile θ init, drives L0: from θ = 0.001 (L0 ≈ d_sae/2) towards the target', async () => {
-  // Measured at 150k tokens: L0 4.05 for a target of 2.77 (from ≈ 48 at step 0).
+  // No TopK warm start here, so only the sparsity loss moves θ. Measured at 150k tokens: L0 4.05 for a
+  // target of 2.77 (from ≈ 48 at step 0).
   const base = presetConfig({ architecture: 'jumprelu', targetL0: trueL0, dSae: 96, totalTokens: tokens, batchSize: 256, seed: 0 });
   const jr = base.jumpRelu;
   assert.ok(jr);
-  const r = await fit({ ...base, jumpRelu: { ...jr, thresholdInit: { kind: 'constant', value: 0.001 } } });
+  const r = await fit({ ...base, jumpRelu: { ...jr, thresholdInit: { kind: 'constant', value: 0.001 }, topKWarmupSteps: 0, bandwidthDecaySteps: 293 } });
   assert.ok(r.l0 < 1.6 * trueL0, `L0 ${r.l0} vs target ${trueL0}`);
 });
