@@ -55,10 +55,9 @@ function gemmSeconds(): number {
 
 async function stepSeconds(arch: SaeArchitecture): Promise<{ seconds: number; l0: number }> {
   const source = new GaussianSource();
-  const config = {
-    ...presetConfig({ architecture: arch, dSae: D_SAE, totalTokens: 1e9, batchSize: BATCH, k: K, targetL0: K }),
-    initRows: 4096,
-  };
+  const preset = presetConfig({ architecture: arch, dSae: D_SAE, totalTokens: 1e9, batchSize: BATCH, k: K, targetL0: K });
+  // Time JumpReLU's own steps, not its TopK warm start.
+  const config = { ...preset, initRows: 4096, ...(preset.jumpRelu ? { jumpRelu: { ...preset.jumpRelu, topKWarmupSteps: 0 } } : {}) };
   const trainer = await SaeTrainer.create(config, source);
   const times: number[] = [];
   let l0 = 0;
