@@ -177,3 +177,18 @@ test('setState on a live trainer continues exactly like the trainer the state ca
   sameBits(a.getState().params, b.getState().params, 'params');
   assert.throws(() => b.setState({ ...a.getState(), config: { ...config, lr: 1 } }), /another training config/);
 });
+
+test('decoder rows stay unit-norm where the architecture constrains them (not for ReLU+L1)', async () => {
+  for (const arch of ['jumprelu', 'topk', 'batchtopk', 'gated', 'relu'] as SaeArchitecture[]) {
+    const { state } = await run(smallConfig(arch), new SyntheticSource(spec));
+    const w = state.params.W_dec;
+    let maxDev = 0;
+    for (let r = 0; r < 32; r++) {
+      let s = 0;
+      for (let j = 0; j < spec.dIn; j++) s += w[r * spec.dIn + j] ** 2;
+      maxDev = Math.max(maxDev, Math.abs(Math.sqrt(s) - 1));
+    }
+    if (arch === 'relu') assert.ok(maxDev > 1e-3, 'relu decoder norms are free');
+    else assert.ok(maxDev < 1e-5, `${arch}: row norm off by ${maxDev}`);
+  }
+});
