@@ -12,7 +12,8 @@ import type { WorkerRequest, WorkerResults } from '../protocol/worker';
 export interface EngineOptions {
   readonly root: string;
   readonly loaders: Loaders;
-  readonly writeLabel: (saePath: string, feature: number, label: string) => Promise<string>;
+  /** Saves a label in the SAE's folder; returns the file written. */
+  readonly writeLabel: (folder: string, feature: number, label: string) => Promise<string>;
 }
 
 const DASHBOARD_CORPUS_TOKENS = 4096;
@@ -64,7 +65,7 @@ export class AnalysisEngine {
         const s = await this.current();
         const sae = s.requireSae();
         const corpusPath = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
-        const key = `${s.site}|${s.saePath}|${corpusPath}`;
+        const key = `${s.site}|${s.labelsDir}|${corpusPath}`;
         if (this.corpus?.key !== key) {
           const index = await CorpusIndex.build(s.model, sae, s.site, corpusPath, readCorpus(corpusPath), {
             maxTokens: DASHBOARD_CORPUS_TOKENS,
@@ -78,8 +79,8 @@ export class AnalysisEngine {
       case 'setLabel': {
         const s = await this.current();
         const sae = s.requireSae();
-        if (!s.saePath) throw new Error('the SAE has no folder to save labels beside');
-        const saved = await this.options.writeLabel(s.saePath, request.feature, request.label);
+        if (!s.labelsDir) throw new Error('the SAE has no folder to save labels beside');
+        const saved = await this.options.writeLabel(s.labelsDir, request.feature, request.label);
         const labels = sae.labels as Map<number, string>;
         if (request.label) labels.set(request.feature, request.label);
         else labels.delete(request.feature);

@@ -12,10 +12,11 @@ import { analysisModel } from './runtimeAdapter';
 export interface Loaders {
   loadModel(path: string): Promise<LanguageModel>;
   /** Reads any supported SAE file/folder; `hook` picks one SAE of a folder holding several (else MultipleSaesError). */
-  loadSae(path: string, hook?: string): { weights: SaeWeights; warnings: readonly string[] };
+  loadSae(path: string, hook?: string): { weights: SaeWeights; warnings: readonly string[]; folder?: string };
   /** A faster GEMM for x·W_enc than the JavaScript one (the runtime's), made once per loaded SAE. */
   encoderKernel?(sae: InferenceSae): Promise<{ kernel: PreActivationKernel; dispose(): Promise<void> }>;
-  readLabels(saePath: string): Map<number, string>;
+  /** Labels saved beside the SAE (in the folder it was read from). */
+  readLabels(folder: string): Map<number, string>;
   unembedding?(lm: LanguageModel, modelPath: string): Unembedding | undefined;
 }
 
@@ -70,6 +71,8 @@ export class AnalysisSession {
     readonly site: string,
     readonly sae: AnalysisSae | undefined,
     readonly saePath: string | undefined,
+    /** The folder the SAE was read from (a sparsify hook's sub-folder, a params.npz's folder): labels go there. */
+    readonly labelsDir: string | undefined,
     readonly info: SessionInfo,
     private readonly releaseEncoder: () => Promise<void>,
   ) {}
@@ -100,6 +103,7 @@ export class AnalysisSession {
     let saeProblem: string | undefined;
     let saeChoice: SaeChoice | undefined;
     let inference: InferenceSae | undefined;
+    let labelsDir: string | undefined;
     const saePath = selection.saePath || findBundledSae(root);
     const saeName = saePath ? saeDisplayName(saePath) + (selection.saeHook ? `/${selection.saeHook}` : '') : '';
     if (!saePath) {
@@ -109,6 +113,7 @@ export class AnalysisSession {
         const loaded = loaders.loadSae(saePath, selection.saeHook);
         warnings.push(...loaded.warnings);
         inference = new InferenceSae(loaded.weights);
+        labelsDir = loaded.folder ?? saePath;
       } catch (err) {
         if (!isMultipleSaes(err)) throw err;
         saeChoice = { kind: 'hook', path: saePath, hooks: err.hooks };
@@ -148,7 +153,7 @@ export class AnalysisSession {
 
     let sae: AnalysisSae | undefined;
     let releaseEncoder = async () => {};
-    if (inference && bound && saePath) {
+    if (inference && bound && labelsDir) {
       const prepared = inference;
       const fast = await loaders.encoderKernel?.(prepared);
       if (fast) releaseEncoder = () => fast.dispose();
@@ -157,7 +162,7 @@ export class AnalysisSession {
         inference: prepared,
         weights: prepared.weights,
         encode: fast ? (x) => prepared.encodeWith(x, fast.kernel) : async (x) => prepared.encode(x),
-        labels: loaders.readLabels(saePath),
+        labels: loaders.readLabels(labelsDir),
       };
       try {
         // Build the graph prefix up to the site and the encoder now, not on the first request.
@@ -180,7 +185,7 @@ export class AnalysisSession {
       ...(saeChoice ? { saeChoice } : {}),
       warnings,
     };
-    return new AnalysisSession(lm, model, modelPath, site, sae, sae ? saePath : undefined, info, releaseEncoder);
+    return new AnalysisSession(lm, model, modelPath, site, sae, sae ? saePath : undefined, sae ? labelsDir : undefined, info, releaseEncoder);
   }
 
   requireSae(): AnalysisSae {

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { analyzeText } from '../../../../src/core/analysis/analyzeText';
 import { defaultLoaders } from '../../../../src/core/analysis/defaultLoaders';
 import { AnalysisSession } from '../../../../src/core/analysis/session';
@@ -69,6 +69,7 @@ test('a Gemma Scope file whose path names its layer is bound to that site and an
   assert.equal(s.info.site, 'blocks.1.hook_resid_post');
   assert.equal(s.info.saeChoice, undefined);
   assert.equal(s.info.sae?.architecture, 'jumprelu');
+  assert.equal(s.labelsDir, dirname(file), 'labels are saved beside params.npz');
   const r = await analyzeText(s.model, s.requireSae(), s.site, 'The cat sat on the mat.', { topK: 4, maxTokens: 64 });
   assert.equal(r.tokens.map((t) => t.text).join(''), 'The cat sat on the mat.');
   assert.ok(r.meanL0 > 0, 'features fire');
@@ -95,6 +96,7 @@ test('a sparsify folder of several hooks asks which one, then binds the chosen h
   const bound = await open({ saePath: folder, saeHook: 'layers.2' });
   assert.equal(bound.info.sae?.architecture, 'topk');
   assert.equal(bound.site, 'blocks.2.hook_resid_post');
+  assert.equal(bound.labelsDir, join(folder, 'layers.2'), 'labels are saved in the hook’s own folder');
   const r = await analyzeText(bound.model, bound.requireSae(), bound.site, 'hello world', { topK: 8, maxTokens: 16 });
   assert.ok(r.tokens.every((t) => t.l0 <= 4), 'TopK k = 4');
 });
