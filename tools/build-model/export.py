@@ -85,6 +85,8 @@ def main():
         model.load_state_dict(ck["model"])
         meta = {k: ck.get(k) for k in ("step", "tokens_seen", "heldout_loss", "elapsed")}
         meta["max_steps"] = ck["args"]["max_steps"]
+        meta["time_budget"] = ck["args"].get("time_budget") or None
+        meta["finished"] = bool(ck.get("finished")) or ck["step"] == ck["args"]["max_steps"]
     model.eval()
     tok = ByteLevelBPE.load(args.tokenizer)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -152,10 +154,13 @@ def main():
         "training": {
             "steps": meta.get("step"),
             "max_steps": meta.get("max_steps"),
+            "time_budget_seconds": meta.get("time_budget"),
+            "batch": "16 x 256 tokens",
+            "heldout_tokens": 128924,
             "tokens_seen": meta.get("tokens_seen"),
             "train_seconds": round(meta.get("elapsed") or 0),
             "heldout_loss_nats_per_token": meta.get("heldout_loss"),
-            "final": bool(meta.get("step")) and meta.get("step") == meta.get("max_steps"),
+            "final": bool(meta.get("finished")),
         },
     }
     with open(os.path.join(args.out_dir, "config.json"), "w") as f:
