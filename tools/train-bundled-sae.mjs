@@ -18,7 +18,7 @@
 // WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -148,7 +148,11 @@ function bundle(arch, evaluation) {
   const to = arch === 'jumprelu' ? join(BUNDLE, `${SITE}-${arch}`) : join(BUNDLE, 'baselines', `${SITE}-${arch}`);
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
-  for (const f of ['cfg.json', 'sae_weights.safetensors', 'sparsity.safetensors', 'metrics.json']) copyFileSync(join(from, f), join(to, f));
+  for (const f of ['sae_weights.safetensors', 'sparsity.safetensors', 'metrics.json']) copyFileSync(join(from, f), join(to, f));
+  // Paths in the shipped cfg.json are relative to the repository, not this machine.
+  const cfg = JSON.parse(readFileSync(join(from, 'cfg.json'), 'utf8'));
+  cfg.metadata.dataset_path = relative(root, trainFile);
+  writeFileSync(join(to, 'cfg.json'), JSON.stringify(cfg, null, 2) + '\n');
   const { densityHistogram, sae: _s, ...rest } = evaluation;
   writeFileSync(join(to, 'eval.json'), JSON.stringify({ ...rest, densityHistogram }, null, 1) + '\n');
 }
