@@ -4,16 +4,16 @@
 //   npm run build && node tools/train-bundled-sae.mjs
 //
 // Three SAEs on the same site and the same harvested activations (one harvest, reused through the
-// activation store's cache): the default JumpReLU preset at a target L0, then TopK with k = the L0 the
-// JumpReLU reached, then Gated with λ chosen for a similar L0. Each runs in dist/trainWorker.js (the
+// activation store's cache): the default JumpReLU preset at a target L0, TopK at the same L0 (k), and
+// Gated with λ chosen for a similar L0 (see PARALLEL below). Each runs in dist/trainWorker.js (the
 // worker the extension uses), checkpointing as it goes: run the script again after an interruption and
 // every unfinished SAE resumes from its checkpoint, finished ones are skipped. Then every SAE is
 // evaluated with `feature-lens eval` on the same held-out text and context, the SAELens files are copied
 // to models/sae/<site>-jumprelu/ (the bundled default) and models/sae/baselines/<site>-{topk,gated}/,
 // and the table is printed (and saved as models/sae/comparison.json).
 //
-// Environment (defaults in brackets): PARALLEL [0], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
-// TOKENS training tokens per SAE [1500000], TOKENS_GATED [TOKENS], GATED_L1 [0.1], EVAL_TOKENS [32768],
+// Environment (defaults = the committed run): PARALLEL [1], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
+// TOKENS training tokens per SAE [1000000], TOKENS_GATED [500000], GATED_L1 [0.15], EVAL_TOKENS [32768],
 // TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
 // WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
 import { execFile, execFileSync } from 'node:child_process';
@@ -26,18 +26,18 @@ const env = (k, d) => process.env[k] ?? d;
 const SITE = env('SITE', 'blocks.1.hook_resid_post');
 const D_SAE = Number(env('D_SAE', '2048'));
 const TARGET_L0 = Number(env('TARGET_L0', '32'));
-const TOKENS = Number(env('TOKENS', '1500000'));
-const GATED_L1 = Number(env('GATED_L1', '0.1'));
+const TOKENS = Number(env('TOKENS', '1000000'));
+const GATED_L1 = Number(env('GATED_L1', '0.15'));
 // Gated trains ~3× slower per token than JumpReLU/TopK on this CPU path; it may get a smaller budget.
-const TOKENS_GATED = Number(env('TOKENS_GATED', String(TOKENS)));
+const TOKENS_GATED = Number(env('TOKENS_GATED', '500000'));
 const EVAL_TOKENS = Number(env('EVAL_TOKENS', '32768'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
 const MODEL = join(root, 'models/tiny-lm');
 const BUNDLE = resolve(root, env('BUNDLE_DIR', 'models/sae'));
 const ONLY = env('ONLY', 'jumprelu,topk,gated').split(',');
-// PARALLEL=1: harvest once, then train all three at once (TopK then uses k = TARGET_L0 instead of the
-// L0 the JumpReLU reached).
-const PARALLEL = env('PARALLEL', '0') === '1';
+// PARALLEL=1 (default): harvest once, then train all three at once, TopK with k = TARGET_L0.
+// PARALLEL=0: one after the other, TopK with k = the L0 the JumpReLU reached.
+const PARALLEL = env('PARALLEL', '1') === '1';
 const INIT_ROWS = 8192;
 // ACCEPT_CHECKPOINT=gated: evaluate that SAE's last checkpoint instead of finishing its run.
 const ACCEPT_CHECKPOINT = env('ACCEPT_CHECKPOINT', '').split(',').filter(Boolean); // the trainer presets' initRows: drawn before step 1
