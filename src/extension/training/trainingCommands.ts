@@ -67,6 +67,10 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
             channel.appendLine(`${s.cancelled ? 'cancelled' : 'done'} after ${s.steps} steps, ${s.tokens.toLocaleString('en-US')} tokens, ${s.seconds.toFixed(0)} s → ${s.outDir}`);
             const verb = s.cancelled ? 'Training cancelled; checkpoint kept in' : 'SAE trained:';
             void vscode.window.showInformationMessage(`${verb} ${s.outDir} (L0 ${s.final.l0.toFixed(1)}, FVU ${s.final.fvu.toFixed(3)})`);
+          } else if (outcome.kind === 'error' && outcome.message === 'cancelled') {
+            // Cancelled while harvesting: nothing was trained, so there is no checkpoint to mention.
+            channel.appendLine('cancelled before training started');
+            void vscode.window.showInformationMessage('Training cancelled before it started.');
           } else {
             channel.appendLine(`error: ${outcome.message}`);
             void vscode.window.showErrorMessage(outcome.message);
