@@ -7,11 +7,12 @@
 // runtime's ONNX GEMM in the worker (see PreActivationKernel).
 import { normalizeInput } from '../formats/activation-normalization';
 import { withInputScaleFolded } from '../sae/fold';
+import { gatedActivation } from '../sae/gated';
 import { activeAbove } from '../sae/jumprelu';
 import { rowTopK } from '../sae/topk';
 import type { SaeConfig, SaeWeights } from '../sae/weights';
 import type { Matrix } from '../tensor';
-import { SparseBuilder, type SparseRows } from '../train/backend';
+import type { SparseRows } from '../train/backend';
 import { matmulTransposed, transpose } from './gemm';
 
 /** x̃ [n, d_in] · W_enc [d_in, d_sae], without bias, as a fresh matrix (the caller may overwrite it). */
@@ -192,20 +193,4 @@ function biased(proj: Matrix, bias: Float32Array): Matrix {
     for (let j = 0; j < n; j++) p[o + j] += bias[j];
   }
   return proj;
-}
-
-function gatedActivation(proj: Matrix, bGate: Float32Array, bMag: Float32Array, scale: Float32Array): SparseRows {
-  const n = proj.cols;
-  const out = new SparseBuilder(proj.rows, n);
-  for (let r = 0; r < proj.rows; r++) {
-    for (let j = 0; j < n; j++) {
-      const pv = proj.data[r * n + j];
-      if (pv + bGate[j] > 0) {
-        const mag = scale[j] * pv + bMag[j];
-        if (mag > 0) out.push(j, mag);
-      }
-    }
-    out.endRow();
-  }
-  return out.finish();
 }

@@ -3,42 +3,24 @@
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
 import type { Matrix } from '../tensor';
 import { SparseBuilder, type SparseRows } from '../train/backend';
-import {
-  encoderInput,
-  mseGradient,
-  columnSums,
-  transposeInto,
-  subtractEncoderPath,
-  mustGet,
-  tensor,
-  type LossOptions,
-  type LossResult,
-  type ModelContext,
-  type SaeModel,
-} from './model';
+import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
+import { SaeBase } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
-export class GatedSae implements SaeModel {
-  readonly params = new Map<string, Float32Array>();
-  readonly buffers = new Map<string, Float32Array>();
-  readonly unitNormDecoder = true;
-  private readonly dIn: number;
-  private readonly dSae: number;
+export interface GatedInit {
+  readonly wEnc: Float32Array;
+  readonly wDec: Float32Array;
+  readonly bGate: Float32Array;
+  readonly bMag: Float32Array;
+  readonly rMag: Float32Array;
+  readonly bDec: Float32Array;
+}
 
-  constructor(
-    readonly config: SaeConfig,
-    private readonly ctx: ModelContext,
-    init: {
-      wEnc: Float32Array;
-      wDec: Float32Array;
-      bGate: Float32Array;
-      bMag: Float32Array;
-      rMag: Float32Array;
-      bDec: Float32Array;
-    },
-  ) {
-    this.dIn = config.dIn;
-    this.dSae = config.dSae;
+export class GatedSae extends SaeBase {
+  readonly unitNormDecoder = true;
+
+  constructor(config: SaeConfig, ctx: ModelContext, init: GatedInit) {
+    super(config, ctx);
     // W_enc is W_gate (SAELens name).
     this.params.set('W_enc', init.wEnc);
     this.params.set('W_dec', init.wDec);
@@ -48,57 +30,21 @@ export class GatedSae implements SaeModel {
     this.params.set('b_dec', init.bDec);
   }
 
-  /** xin, P = xin·W_gate (shared by both paths). */
-  private shared(x: Matrix): { xin: Matrix; p: Matrix } {
-    const xin = encoderInput(x, mustGet(this.params, 'b_dec'), this.config.applyBDecToInput);
-    const p = this.ctx.backend.matmul(xin, { data: mustGet(this.params, 'W_enc'), rows: this.dIn, cols: this.dSae });
-    return { xin, p };
-  }
-
   encode(x: Matrix): SparseRows {
-    const { p } = this.shared(x);
-    const bGate = mustGet(this.params, 'b_gate');
-    const bMag = mustGet(this.params, 'b_mag');
+    // P = xin·W_gate is shared by both paths.
+    const { pre: p } = this.encoderPre(x, undefined);
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
-    const n = this.dSae;
-    const out = new SparseBuilder(x.rows, n);
-    for (let r = 0; r < x.rows; r++) {
-      for (let j = 0; j < n; j++) {
-        const pv = p.data[r * n + j];
-        if (pv + bGate[j] > 0) {
-          const mag = scale[j] * pv + bMag[j];
-          if (mag > 0) out.push(j, mag);
-        }
-      }
-      out.endRow();
-    }
-    return out.finish();
-  }
-
-  decode(features: SparseRows): Matrix {
-    return this.ctx.backend.sparseMatmul(
-      features,
-      { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn },
-      mustGet(this.params, 'b_dec'),
-    );
-  }
-
-  forward(x: Matrix): { features: SparseRows; reconstruction: Matrix } {
-    const features = this.encode(x);
-    return { features, reconstruction: this.decode(features) };
+    return gatedActivation(p, mustGet(this.params, 'b_gate'), mustGet(this.params, 'b_mag'), scale);
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
-    const { backend } = this.ctx;
-    const { dIn, dSae } = this;
+    const { dSae } = this;
     const B = x.rows;
     const lambda = options.sparsityCoeff;
     const bGate = mustGet(this.params, 'b_gate');
     const bMag = mustGet(this.params, 'b_mag');
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
-    const bDec = mustGet(this.params, 'b_dec');
-    const wDec: Matrix = { data: mustGet(this.params, 'W_dec'), rows: dSae, cols: dIn };
-    const { xin, p } = this.shared(x);
+    const { xin, pre: p } = this.encoderPre(x, undefined);
 
     // gate: entries with π_gate > 0 (values ReLU(π_gate)); feats ⊆ gate: also π_mag > 0 (values π_mag).
     const gate = new SparseBuilder(B, dSae);
@@ -121,16 +67,12 @@ export class GatedSae implements SaeModel {
     const gates = gate.finish();
     const feats = feat.finish();
 
-    const xHat = backend.sparseMatmul(feats, wDec, bDec);
-    const { mse, grad: dXHat } = mseGradient(xHat, x);
-    const xHatAux = backend.sparseMatmul(gates, wDec, bDec);
-    const { mse: auxLoss, grad: dXHatAux } = mseGradient(xHatAux, x);
+    const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
+    const { mse: auxLoss, dXHat: dXHatAux } = this.reconstructionLoss(gates, x);
     const sparsityLoss = (lambda * l1) / B;
 
-    const dMag = new Float32Array(feats.colIdx.length);
-    backend.sampledDot(feats, dXHat, wDec, dMag);
-    const dGate = new Float32Array(gates.colIdx.length);
-    backend.sampledDot(gates, dXHatAux, wDec, dGate); // through the frozen decoder: reaches π_gate only
+    const dMag = this.featureGrads(feats, dXHat);
+    const dGate = this.featureGrads(gates, dXHatAux); // through the frozen decoder: reaches π_gate only
 
     const gBGate = new Float64Array(dSae);
     const gBMag = new Float64Array(dSae);
@@ -154,26 +96,14 @@ export class GatedSae implements SaeModel {
         dP[e] = d;
       }
     }
-    const dPre: SparseRows = { ...gates, values: dP };
-    const gWEncT = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(dPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
-    const gWEnc = new Float32Array(dIn * dSae);
-    transposeInto(gWEncT, dSae, dIn, gWEnc);
-    const gWDec = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(feats, dXHat, { data: gWDec, rows: dSae, cols: dIn });
-    const gBDec = columnSums(dXHat);
-    if (this.config.applyBDecToInput) {
-      const sums = new Float64Array(dSae);
-      for (let e = 0; e < dP.length; e++) sums[dPre.colIdx[e]] += dP[e];
-      subtractEncoderPath(gBDec, mustGet(this.params, 'W_enc'), sums, dIn, dSae);
-    }
+    const shared = this.sharedGrads(feats, dXHat, { ...gates, values: dP }, xin);
     const grads = new Map<string, Float32Array>([
-      ['W_enc', gWEnc],
-      ['W_dec', gWDec],
+      ['W_enc', shared.wEnc],
+      ['W_dec', shared.wDec],
       ['b_gate', Float32Array.from(gBGate)],
       ['b_mag', Float32Array.from(gBMag)],
       ['r_mag', Float32Array.from(gRMag)],
-      ['b_dec', gBDec],
+      ['b_dec', shared.bDec],
     ]);
     return {
       loss: mse + sparsityLoss + auxLoss,
@@ -188,15 +118,24 @@ export class GatedSae implements SaeModel {
   }
 
   toWeights(): SaeWeights {
-    const { dIn, dSae } = this;
-    const tensors = new Map<string, { shape: number[]; data: Float32Array }>([
-      ['W_enc', tensor([dIn, dSae], mustGet(this.params, 'W_enc').slice())],
-      ['W_dec', tensor([dSae, dIn], mustGet(this.params, 'W_dec').slice())],
-      ['b_gate', tensor([dSae], mustGet(this.params, 'b_gate').slice())],
-      ['b_mag', tensor([dSae], mustGet(this.params, 'b_mag').slice())],
-      ['r_mag', tensor([dSae], mustGet(this.params, 'r_mag').slice())],
-      ['b_dec', tensor([dIn], mustGet(this.params, 'b_dec').slice())],
-    ]);
+    const tensors = this.storedTensors(['W_enc', 'W_dec', 'b_gate', 'b_mag', 'r_mag', 'b_dec']);
     return { config: { ...this.config, architecture: 'gated' }, tensors };
   }
+}
+
+/** f_j = π_mag,j where the gate π_gate,j = p_j + b_gate,j is open and π_mag,j = e^{r_mag,j}·p_j + b_mag,j > 0. `scale` = e^{r_mag}. */
+export function gatedActivation(p: Matrix, bGate: Float32Array, bMag: Float32Array, scale: Float32Array): SparseRows {
+  const n = p.cols;
+  const out = new SparseBuilder(p.rows, n);
+  for (let r = 0; r < p.rows; r++) {
+    for (let j = 0; j < n; j++) {
+      const pv = p.data[r * n + j];
+      if (pv + bGate[j] > 0) {
+        const mag = scale[j] * pv + bMag[j];
+        if (mag > 0) out.push(j, mag);
+      }
+    }
+    out.endRow();
+  }
+  return out.finish();
 }

@@ -1,21 +1,10 @@
 // JumpReLU SAE (Rajamanoharan et al. 2024b): f = pre ⊙ H(pre − θ), θ learned per latent with
 // rectangle-kernel straight-through pseudo-derivatives (bandwidth ε) in both the JumpReLU and the L0 step.
 import type { Matrix } from '../tensor';
-import { SparseBuilder, withValues, sparseColumnSums, type SparseRows } from '../train/backend';
+import { SparseBuilder, withValues, type SparseRows } from '../train/backend';
 import { rowTopK } from './topk';
-import {
-  encoderInput,
-  mseGradient,
-  columnSums,
-  transposeInto,
-  subtractEncoderPath,
-  mustGet,
-  tensor,
-  type LossOptions,
-  type LossResult,
-  type ModelContext,
-  type SaeModel,
-} from './model';
+import { mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
+import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export type ThresholdParametrisation = 'log' | 'raw';
@@ -30,25 +19,17 @@ export interface JumpReluOptions {
 
 const WARMUP_EMA = 0.05;
 
-export class JumpReluSae implements SaeModel {
-  readonly params = new Map<string, Float32Array>();
-  readonly buffers = new Map<string, Float32Array>();
+export class JumpReluSae extends SaeBase {
   readonly unitNormDecoder = true;
-  private readonly dIn: number;
-  private readonly dSae: number;
 
   constructor(
-    readonly config: SaeConfig,
-    private readonly ctx: ModelContext,
-    init: { wEnc: Float32Array; wDec: Float32Array; bEnc: Float32Array; bDec: Float32Array; threshold: Float32Array },
+    config: SaeConfig,
+    ctx: ModelContext,
+    init: AffineInit & { readonly threshold: Float32Array },
     readonly options: JumpReluOptions,
   ) {
-    this.dIn = config.dIn;
-    this.dSae = config.dSae;
-    this.params.set('W_enc', init.wEnc);
-    this.params.set('W_dec', init.wDec);
-    this.params.set('b_enc', init.bEnc);
-    this.params.set('b_dec', init.bDec);
+    super(config, ctx);
+    this.setAffineParams(init);
     if (options.thresholdParam === 'log') this.params.set('log_threshold', init.threshold.map(Math.log));
     else this.params.set('threshold', init.threshold);
     // TopK warm start: [EMA of the smallest selected activation per latent, selected yet (0/1)].
@@ -63,13 +44,7 @@ export class JumpReluSae implements SaeModel {
   }
 
   preActivations(x: Matrix): { xin: Matrix; pre: Matrix } {
-    const xin = encoderInput(x, mustGet(this.params, 'b_dec'), this.config.applyBDecToInput);
-    const pre = this.ctx.backend.matmul(
-      xin,
-      { data: mustGet(this.params, 'W_enc'), rows: this.dIn, cols: this.dSae },
-      mustGet(this.params, 'b_enc'),
-    );
-    return { xin, pre };
+    return this.encoderPre(x, mustGet(this.params, 'b_enc'));
   }
 
   encode(x: Matrix): SparseRows {
@@ -77,28 +52,13 @@ export class JumpReluSae implements SaeModel {
     return activeAbove(pre, this.threshold());
   }
 
-  decode(features: SparseRows): Matrix {
-    return this.ctx.backend.sparseMatmul(
-      features,
-      { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn },
-      mustGet(this.params, 'b_dec'),
-    );
-  }
-
-  forward(x: Matrix): { features: SparseRows; reconstruction: Matrix } {
-    const features = this.encode(x);
-    return { features, reconstruction: this.decode(features) };
-  }
-
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
     if (options.topKWarmup !== undefined) return this.topKWarmupLoss(x, options.topKWarmup);
-    const { backend } = this.ctx;
-    const { dIn, dSae } = this;
+    const { dSae } = this;
     const eps = options.bandwidth ?? 0.001;
     const half = eps / 2;
     const B = x.rows;
     const theta = this.threshold();
-    const wDec: Matrix = { data: mustGet(this.params, 'W_dec'), rows: dSae, cols: dIn };
     const { xin, pre } = this.preActivations(x);
 
     // One pass builds both the active set and the STE window |pre − θ| < ε/2 (they overlap).
@@ -127,12 +87,8 @@ export class JumpReluSae implements SaeModel {
     const touch = touched.finish();
     const l0 = activeTotal / B;
 
-    const xHat = backend.sparseMatmul(feats, wDec, mustGet(this.params, 'b_dec'));
-    const { mse, grad: dXHat } = mseGradient(xHat, x);
-
-    // df at every active or near-threshold entry.
-    const df = new Float32Array(touch.colIdx.length);
-    backend.sampledDot(touch, dXHat, wDec, df);
+    const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
+    const df = this.featureGrads(touch, dXHat); // at every active or near-threshold entry
 
     const gTheta = new Float64Array(dSae);
     const dPreVals = new Float32Array(touch.colIdx.length);
@@ -157,21 +113,7 @@ export class JumpReluSae implements SaeModel {
     }
     for (let j = 0; j < dSae; j++) gTheta[j] += dSdL0 * (-(1 / eps) * windowCount[j]) / B;
 
-    const grads = new Map<string, Float32Array>();
-    const gWDec = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(feats, dXHat, { data: gWDec, rows: dSae, cols: dIn });
-    const gBDec = columnSums(dXHat);
-    const dPre = withValues(touch, dPreVals);
-    const dPreSums = sparseColumnSums(dPre);
-    const gWEncT = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(dPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
-    const gWEnc = new Float32Array(dIn * dSae);
-    transposeInto(gWEncT, dSae, dIn, gWEnc);
-    if (this.config.applyBDecToInput) subtractEncoderPath(gBDec, mustGet(this.params, 'W_enc'), dPreSums, dIn, dSae);
-    grads.set('W_enc', gWEnc);
-    grads.set('W_dec', gWDec);
-    grads.set('b_enc', Float32Array.from(dPreSums));
-    grads.set('b_dec', gBDec);
+    const grads = affineGrads(this.sharedGrads(feats, dXHat, withValues(touch, dPreVals), xin));
     if (this.options.thresholdParam === 'log') {
       grads.set('log_threshold', Float32Array.from(gTheta, (g, j) => g * theta[j])); // dθ/dlogθ = θ
     } else {
@@ -195,34 +137,14 @@ export class JumpReluSae implements SaeModel {
    * its threshold should start. Gradients as TopK; θ untouched.
    */
   private topKWarmupLoss(x: Matrix, k: number): LossResult {
-    const { backend } = this.ctx;
-    const { dIn, dSae } = this;
+    const { dSae } = this;
     const B = x.rows;
-    const wDec: Matrix = { data: mustGet(this.params, 'W_dec'), rows: dSae, cols: dIn };
     const { xin, pre } = this.preActivations(x);
     const feats = rowTopK(pre, k, undefined);
-    const xHat = backend.sparseMatmul(feats, wDec, mustGet(this.params, 'b_dec'));
-    const { mse, grad: dXHat } = mseGradient(xHat, x);
-    const dPreVals = new Float32Array(feats.colIdx.length);
-    backend.sampledDot(feats, dXHat, wDec, dPreVals);
-    const dPre = withValues(feats, dPreVals);
-    const gWDec = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(feats, dXHat, { data: gWDec, rows: dSae, cols: dIn });
-    const gWEncT = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(dPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
-    const gWEnc = new Float32Array(dIn * dSae);
-    transposeInto(gWEncT, dSae, dIn, gWEnc);
-    const dPreSums = sparseColumnSums(dPre);
-    const gBDec = columnSums(dXHat);
-    if (this.config.applyBDecToInput) subtractEncoderPath(gBDec, mustGet(this.params, 'W_enc'), dPreSums, dIn, dSae);
-    const thetaName = this.options.thresholdParam === 'log' ? 'log_threshold' : 'threshold';
-    const grads = new Map<string, Float32Array>([
-      ['W_enc', gWEnc],
-      ['W_dec', gWDec],
-      ['b_enc', Float32Array.from(dPreSums)],
-      ['b_dec', gBDec],
-      [thetaName, new Float32Array(dSae)],
-    ]);
+    const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
+    const dPre = withValues(feats, this.featureGrads(feats, dXHat));
+    const grads = affineGrads(this.sharedGrads(feats, dXHat, dPre, xin));
+    grads.set(this.options.thresholdParam === 'log' ? 'log_threshold' : 'threshold', new Float32Array(dSae));
     // Per latent: EMA over batches of the smallest activation it was selected with.
     const batchMin = new Float32Array(dSae).fill(Number.POSITIVE_INFINITY);
     for (let e = 0; e < feats.colIdx.length; e++) {
@@ -261,14 +183,8 @@ export class JumpReluSae implements SaeModel {
   }
 
   toWeights(): SaeWeights {
-    const { dIn, dSae } = this;
-    const tensors = new Map<string, { shape: number[]; data: Float32Array }>([
-      ['W_enc', tensor([dIn, dSae], mustGet(this.params, 'W_enc').slice())],
-      ['W_dec', tensor([dSae, dIn], mustGet(this.params, 'W_dec').slice())],
-      ['b_enc', tensor([dSae], mustGet(this.params, 'b_enc').slice())],
-      ['b_dec', tensor([dIn], mustGet(this.params, 'b_dec').slice())],
-      ['threshold', tensor([dSae], this.threshold().slice())],
-    ]);
+    const tensors = this.storedTensors(AFFINE_PARAMS);
+    tensors.set('threshold', tensor([this.dSae], this.threshold().slice()));
     return { config: { ...this.config, architecture: 'jumprelu' }, tensors };
   }
 }

@@ -2,21 +2,10 @@
 // BatchTopK keeps the k·B largest pre-activations of the whole batch while training; at inference it is a
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
 import type { Matrix } from '../tensor';
-import { SparseBuilder, sparseColumnSums, type SparseRows } from '../train/backend';
+import { SparseBuilder, type SparseRows } from '../train/backend';
 import { activeAbove } from './jumprelu';
-import {
-  encoderInput,
-  mseGradient,
-  columnSums,
-  transposeInto,
-  subtractEncoderPath,
-  mustGet,
-  tensor,
-  type LossOptions,
-  type LossResult,
-  type ModelContext,
-  type SaeModel,
-} from './model';
+import { mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
+import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface TopKOptions {
@@ -29,38 +18,24 @@ export interface TopKOptions {
   readonly thresholdEmaRate: number;
 }
 
-export class TopKSae implements SaeModel {
-  readonly params = new Map<string, Float32Array>();
-  readonly buffers = new Map<string, Float32Array>();
+export class TopKSae extends SaeBase {
   readonly unitNormDecoder = true;
-  private readonly dIn: number;
-  private readonly dSae: number;
 
   constructor(
-    readonly config: SaeConfig,
-    private readonly ctx: ModelContext,
-    init: { wEnc: Float32Array; wDec: Float32Array; bEnc: Float32Array; bDec: Float32Array },
+    config: SaeConfig,
+    ctx: ModelContext,
+    init: AffineInit,
     readonly options: TopKOptions,
     readonly batchTopK: boolean,
   ) {
-    this.dIn = config.dIn;
-    this.dSae = config.dSae;
-    this.params.set('W_enc', init.wEnc);
-    this.params.set('W_dec', init.wDec);
-    this.params.set('b_enc', init.bEnc);
-    this.params.set('b_dec', init.bDec);
+    super(config, ctx);
+    this.setAffineParams(init);
     // [threshold, batches seen]: NaN until the first training batch sets it.
     if (batchTopK) this.buffers.set('threshold_ema', Float32Array.of(Number.NaN, 0));
   }
 
   preActivations(x: Matrix): { xin: Matrix; pre: Matrix } {
-    const xin = encoderInput(x, mustGet(this.params, 'b_dec'), this.config.applyBDecToInput);
-    const pre = this.ctx.backend.matmul(
-      xin,
-      { data: mustGet(this.params, 'W_enc'), rows: this.dIn, cols: this.dSae },
-      mustGet(this.params, 'b_enc'),
-    );
-    return { xin, pre };
+    return this.encoderPre(x, mustGet(this.params, 'b_enc'));
   }
 
   /** BatchTopK's inference threshold (NaN before training saw a batch). */
@@ -78,24 +53,9 @@ export class TopKSae implements SaeModel {
     return rowTopK(pre, this.options.k, undefined);
   }
 
-  decode(features: SparseRows): Matrix {
-    return this.ctx.backend.sparseMatmul(
-      features,
-      { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn },
-      mustGet(this.params, 'b_dec'),
-    );
-  }
-
-  forward(x: Matrix): { features: SparseRows; reconstruction: Matrix } {
-    const features = this.encode(x);
-    return { features, reconstruction: this.decode(features) };
-  }
-
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
-    const { backend } = this.ctx;
-    const { dIn, dSae } = this;
+    const { dIn } = this;
     const B = x.rows;
-    const wDec: Matrix = { data: mustGet(this.params, 'W_dec'), rows: dSae, cols: dIn };
     const { xin, pre } = this.preActivations(x);
     let feats: SparseRows;
     if (this.batchTopK) {
@@ -105,25 +65,17 @@ export class TopKSae implements SaeModel {
     } else {
       feats = rowTopK(pre, this.options.k, undefined);
     }
-    const xHat = backend.sparseMatmul(feats, wDec, mustGet(this.params, 'b_dec'));
-    const { mse, grad: dXHat } = mseGradient(xHat, x);
-    const dPreVals = new Float32Array(feats.colIdx.length);
-    backend.sampledDot(feats, dXHat, wDec, dPreVals);
-
-    const gWDec = new Float32Array(dSae * dIn);
-    const gWEncT = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(feats, dXHat, { data: gWDec, rows: dSae, cols: dIn });
-    const dPre: SparseRows = { ...feats, values: dPreVals };
-    backend.sparseTransMatmulAcc(dPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
-    const dPreSums = sparseColumnSums(dPre);
+    const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
+    const dPre: SparseRows = { ...feats, values: this.featureGrads(feats, dXHat) };
 
     // AuxK: the top-k_aux dead latents reconstruct the (detached) residual e = x − x̂, without b_dec.
     let auxLoss = 0;
+    let auxGrads: ExtraCodeGrads | undefined;
     const dead = options.dead;
     if (dead && this.options.auxCoeff > 0 && this.options.kAux > 0 && dead.some((v) => v !== 0)) {
       const aux = rowTopK(pre, this.options.kAux, dead);
       if (aux.colIdx.length > 0) {
-        const eHat = backend.sparseMatmul(aux, wDec);
+        const eHat = this.ctx.backend.sparseMatmul(aux, this.decoder());
         const dEHat = new Float32Array(eHat.data.length);
         const scale = (2 * this.options.auxCoeff) / B;
         let sum = 0;
@@ -133,27 +85,11 @@ export class TopKSae implements SaeModel {
           dEHat[i] = scale * diff;
         }
         auxLoss = (this.options.auxCoeff * sum) / B;
-        const dEHatM: Matrix = { data: dEHat, rows: B, cols: dIn };
-        backend.sparseTransMatmulAcc(aux, dEHatM, { data: gWDec, rows: dSae, cols: dIn });
-        const dAux = new Float32Array(aux.colIdx.length);
-        backend.sampledDot(aux, dEHatM, wDec, dAux);
-        const dAuxPre: SparseRows = { ...aux, values: dAux };
-        backend.sparseTransMatmulAcc(dAuxPre, xin, { data: gWEncT, rows: dSae, cols: dIn });
-        const auxSums = sparseColumnSums(dAuxPre);
-        for (let j = 0; j < dSae; j++) dPreSums[j] += auxSums[j];
+        const dOut: Matrix = { data: dEHat, rows: B, cols: dIn };
+        auxGrads = { features: aux, dOut, dPre: { ...aux, values: this.featureGrads(aux, dOut) } };
       }
     }
 
-    const gWEnc = new Float32Array(dIn * dSae);
-    transposeInto(gWEncT, dSae, dIn, gWEnc);
-    const gBDec = columnSums(dXHat);
-    if (this.config.applyBDecToInput) subtractEncoderPath(gBDec, mustGet(this.params, 'W_enc'), dPreSums, dIn, dSae);
-    const grads = new Map<string, Float32Array>([
-      ['W_enc', gWEnc],
-      ['W_dec', gWDec],
-      ['b_enc', Float32Array.from(dPreSums)],
-      ['b_dec', gBDec],
-    ]);
     return {
       loss: mse + auxLoss,
       mse,
@@ -162,7 +98,7 @@ export class TopKSae implements SaeModel {
       l0: feats.colIdx.length / B,
       features: feats,
       reconstruction: xHat,
-      grads,
+      grads: affineGrads(this.sharedGrads(feats, dXHat, dPre, xin, auxGrads)),
     };
   }
 
@@ -173,13 +109,8 @@ export class TopKSae implements SaeModel {
   }
 
   toWeights(): SaeWeights {
-    const { dIn, dSae } = this;
-    const tensors = new Map<string, { shape: number[]; data: Float32Array }>([
-      ['W_enc', tensor([dIn, dSae], mustGet(this.params, 'W_enc').slice())],
-      ['W_dec', tensor([dSae, dIn], mustGet(this.params, 'W_dec').slice())],
-      ['b_enc', tensor([dSae], mustGet(this.params, 'b_enc').slice())],
-      ['b_dec', tensor([dIn], mustGet(this.params, 'b_dec').slice())],
-    ]);
+    const { dSae } = this;
+    const tensors = this.storedTensors(AFFINE_PARAMS);
     if (!this.batchTopK) return { config: { ...this.config, architecture: 'topk', k: this.options.k }, tensors };
     // SAELens saves BatchTopK as a JumpReLU with a uniform threshold.
     tensors.set('threshold', tensor([dSae], uniform(dSae, this.globalThreshold())));

@@ -1,0 +1,153 @@
+// What every architecture here shares: an encoder that reads x − b_dec (when the SAE subtracts it) through
+// W_enc, a decoder f·W_dec + b_dec, the reconstruction loss, and the gradients of W_dec, W_enc and b_dec
+// given dL/dx̂ and dL/dpre. Subclasses keep only their activation, sparsity terms and extra parameters.
+// Accumulation order is part of the contract: resumed and repeated runs must stay bit-identical.
+import type { Matrix } from '../tensor';
+import { sparseColumnSums, type SparseRows } from '../train/backend';
+import {
+  encoderInput,
+  mseGradient,
+  columnSums,
+  transposeInto,
+  subtractEncoderPath,
+  mustGet,
+  tensor,
+  type LossOptions,
+  type LossResult,
+  type ModelContext,
+  type SaeModel,
+} from './model';
+import type { SaeConfig, SaeWeights } from './weights';
+
+/** The four tensors of an SAE with an affine encoder (SAELens names W_enc, W_dec, b_enc, b_dec). */
+export interface AffineInit {
+  readonly wEnc: Float32Array;
+  readonly wDec: Float32Array;
+  readonly bEnc: Float32Array;
+  readonly bDec: Float32Array;
+}
+
+/** A second sparse code decoded with the same W_dec whose loss also trains the encoder (TopK's AuxK). */
+export interface ExtraCodeGrads {
+  readonly features: SparseRows;
+  /** dL/d(its reconstruction). */
+  readonly dOut: Matrix;
+  /** dL/dpre at its entries. */
+  readonly dPre: SparseRows;
+}
+
+export interface SharedGrads {
+  readonly wEnc: Float32Array;
+  readonly wDec: Float32Array;
+  /** Σ over rows of dL/dpre per latent (b_enc's gradient where there is a b_enc). */
+  readonly preSums: Float64Array;
+  readonly bDec: Float32Array;
+}
+
+export abstract class SaeBase implements SaeModel {
+  readonly params = new Map<string, Float32Array>();
+  readonly buffers = new Map<string, Float32Array>();
+  abstract readonly unitNormDecoder: boolean;
+  protected readonly dIn: number;
+  protected readonly dSae: number;
+
+  constructor(
+    readonly config: SaeConfig,
+    protected readonly ctx: ModelContext,
+  ) {
+    this.dIn = config.dIn;
+    this.dSae = config.dSae;
+  }
+
+  abstract encode(x: Matrix): SparseRows;
+  abstract lossAndGrads(x: Matrix, options: LossOptions): LossResult;
+  abstract toWeights(): SaeWeights;
+
+  /** Registers W_enc, W_dec, b_enc, b_dec in that order (the order optimiser state is saved in). */
+  protected setAffineParams(init: AffineInit): void {
+    this.params.set('W_enc', init.wEnc);
+    this.params.set('W_dec', init.wDec);
+    this.params.set('b_enc', init.bEnc);
+    this.params.set('b_dec', init.bDec);
+  }
+
+  /** xin (x − b_dec or x) and xin·W_enc (+ bias). */
+  protected encoderPre(x: Matrix, bias: Float32Array | undefined): { xin: Matrix; pre: Matrix } {
+    const xin = encoderInput(x, mustGet(this.params, 'b_dec'), this.config.applyBDecToInput);
+    const pre = this.ctx.backend.matmul(xin, { data: mustGet(this.params, 'W_enc'), rows: this.dIn, cols: this.dSae }, bias);
+    return { xin, pre };
+  }
+
+  protected decoder(): Matrix {
+    return { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn };
+  }
+
+  decode(features: SparseRows): Matrix {
+    return this.ctx.backend.sparseMatmul(features, this.decoder(), mustGet(this.params, 'b_dec'));
+  }
+
+  forward(x: Matrix): { features: SparseRows; reconstruction: Matrix } {
+    const features = this.encode(x);
+    return { features, reconstruction: this.decode(features) };
+  }
+
+  /** x̂ = decode(features), the mean ‖x − x̂‖² and dL/dx̂. */
+  protected reconstructionLoss(features: SparseRows, x: Matrix): { xHat: Matrix; mse: number; dXHat: Matrix } {
+    const xHat = this.decode(features);
+    const { mse, grad } = mseGradient(xHat, x);
+    return { xHat, mse, dXHat: grad };
+  }
+
+  /** dL/df at each entry of `at` (its values unused): the row of dOut dotted with the latent's decoder row. */
+  protected featureGrads(at: SparseRows, dOut: Matrix): Float32Array {
+    const out = new Float32Array(at.colIdx.length);
+    this.ctx.backend.sampledDot(at, dOut, this.decoder(), out);
+    return out;
+  }
+
+  /**
+   * Gradients of W_dec (featuresᵀ·dX̂), W_enc (xinᵀ·dPre), b_dec (Σ dX̂, minus the encoder path when the
+   * input is x − b_dec) and the per-latent sums of dPre; `extra` adds a second code's contributions after
+   * the main one's.
+   */
+  protected sharedGrads(features: SparseRows, dXHat: Matrix, dPre: SparseRows, xin: Matrix, extra?: ExtraCodeGrads): SharedGrads {
+    const { backend } = this.ctx;
+    const { dIn, dSae } = this;
+    const wDec = new Float32Array(dSae * dIn);
+    const wEncT = new Float32Array(dSae * dIn);
+    backend.sparseTransMatmulAcc(features, dXHat, { data: wDec, rows: dSae, cols: dIn });
+    backend.sparseTransMatmulAcc(dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
+    const preSums = sparseColumnSums(dPre);
+    if (extra) {
+      backend.sparseTransMatmulAcc(extra.features, extra.dOut, { data: wDec, rows: dSae, cols: dIn });
+      backend.sparseTransMatmulAcc(extra.dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
+      const extraSums = sparseColumnSums(extra.dPre);
+      for (let j = 0; j < dSae; j++) preSums[j] += extraSums[j];
+    }
+    const wEnc = new Float32Array(dIn * dSae);
+    transposeInto(wEncT, dSae, dIn, wEnc);
+    const bDec = columnSums(dXHat);
+    if (this.config.applyBDecToInput) subtractEncoderPath(bDec, mustGet(this.params, 'W_enc'), preSums, dIn, dSae);
+    return { wEnc, wDec, preSums, bDec };
+  }
+
+  /** Copies of the named parameters with their stored shapes (any name but W_enc, W_dec, b_dec is per latent). */
+  protected storedTensors(names: readonly string[]): Map<string, { shape: number[]; data: Float32Array }> {
+    const { dIn, dSae } = this;
+    const shapeOf = (name: string): number[] =>
+      name === 'W_enc' ? [dIn, dSae] : name === 'W_dec' ? [dSae, dIn] : name === 'b_dec' ? [dIn] : [dSae];
+    return new Map(names.map((name) => [name, tensor(shapeOf(name), mustGet(this.params, name).slice())]));
+  }
+}
+
+/** W_enc, W_dec, b_enc, b_dec gradients keyed like AffineInit's params, in the same order. */
+export function affineGrads(g: SharedGrads): Map<string, Float32Array> {
+  return new Map<string, Float32Array>([
+    ['W_enc', g.wEnc],
+    ['W_dec', g.wDec],
+    ['b_enc', Float32Array.from(g.preSums)],
+    ['b_dec', g.bDec],
+  ]);
+}
+
+export const AFFINE_PARAMS: readonly string[] = ['W_enc', 'W_dec', 'b_enc', 'b_dec'];
