@@ -1,8 +1,8 @@
 // "Feature Lens: Train SAE…", "Cancel Training" and "Resume Training…": one run at a time, shown as a
 // cancellable notification plus a log of every progress line in the "Feature Lens Training" channel.
 import * as vscode from 'vscode';
-import type { TrainProgressEvent } from '../../protocol/training';
-import { TrainingRun, type TrainingStart } from './trainingClient';
+import type { TrainJob, TrainProgressEvent } from '../../protocol/training';
+import { TrainingRun, type TrainingOutcome, type TrainingStart } from './trainingClient';
 import { askTrainJob } from './trainingOptions';
 
 export const TrainingCommands = {
@@ -28,11 +28,12 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
   const cacheDir = vscode.Uri.joinPath(context.globalStorageUri, 'activations').fsPath;
   let current: TrainingRun | undefined;
 
-  const run = async (start: TrainingStart, title: string): Promise<void> => {
+  const run = async (start: TrainingStart, title: string): Promise<TrainingOutcome | undefined> => {
     if (current) {
       void vscode.window.showWarningMessage('A training run is already going. Cancel it first ("Feature Lens: Cancel Training").');
-      return;
+      return undefined;
     }
+    let result: TrainingOutcome | undefined;
     channel.show(true);
     channel.appendLine(`— ${new Date().toLocaleString()}: ${title}`);
     await vscode.window.withProgress(
@@ -62,6 +63,7 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
         });
         try {
           const outcome = await training.outcome;
+          result = outcome;
           if (outcome.kind === 'done') {
             const s = outcome.summary;
             channel.appendLine(`${s.cancelled ? 'cancelled' : 'done'} after ${s.steps} steps, ${s.tokens.toLocaleString('en-US')} tokens, ${s.seconds.toFixed(0)} s → ${s.outDir}`);
@@ -81,10 +83,18 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
         }
       },
     );
+    return result;
   };
+
+  // Integration tests start a job without the quick picks, through the same progress and log path.
+  const testHook =
+    context.extensionMode === vscode.ExtensionMode.Test
+      ? vscode.commands.registerCommand('featureLens._test.trainJob', (job: TrainJob) => run({ kind: 'start', job: { ...job, data: job.data.kind === 'corpus' ? { ...job.data, cacheDir } : job.data } }, 'Training (test)'))
+      : new vscode.Disposable(() => undefined);
 
   return vscode.Disposable.from(
     channel,
+    testHook,
     vscode.commands.registerCommand(TrainingCommands.train, async () => {
       const job = await askTrainJob(context.extensionUri, cacheDir);
       if (job) await run({ kind: 'start', job }, `Training ${job.arch} SAE on ${job.site}`);

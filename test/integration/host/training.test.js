@@ -1,0 +1,45 @@
+// The training commands inside a real VS Code: registered, and a small job really runs in
+// dist/trainWorker.js (ONNX Runtime inside a worker thread of the extension host) and leaves an SAE.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const vscode = require('vscode');
+const { test, activeExtension } = require('./harness');
+
+test('the training commands are registered', async () => {
+  await activeExtension();
+  const commands = await vscode.commands.getCommands(true);
+  for (const id of ['featureLens.trainSae', 'featureLens.cancelTraining', 'featureLens.resumeTraining']) {
+    assert.ok(commands.includes(id), `${id} is not registered`);
+  }
+});
+
+test(
+  'a small corpus job harvests through the bundled model and writes an SAE',
+  async () => {
+    const extension = await activeExtension();
+    const root = extension.extensionUri.fsPath;
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-it-train-'));
+    const outcome = await vscode.commands.executeCommand('featureLens._test.trainJob', {
+      site: 'blocks.1.hook_resid_post',
+      arch: 'topk',
+      k: 8,
+      dSae: 256,
+      tokens: 4096,
+      batchSize: 512,
+      data: { kind: 'corpus', modelPath: path.join(root, 'models/tiny-lm'), corpusDir: path.join(root, 'models/sample-corpus'), cacheDir: '' },
+      outDir,
+      checkpointEvery: 4,
+      seed: 0,
+    });
+    assert.equal(outcome && outcome.kind, 'done', JSON.stringify(outcome));
+    assert.equal(outcome.summary.cancelled, false);
+    assert.equal(outcome.summary.final.l0, 8);
+    const cfg = JSON.parse(fs.readFileSync(path.join(outDir, 'cfg.json'), 'utf8'));
+    assert.equal(cfg.d_in, 128);
+    assert.equal(cfg.metadata.hook_name, 'blocks.1.hook_resid_post');
+    fs.rmSync(outDir, { recursive: true, force: true });
+  },
+  { timeout: 180_000 },
+);
