@@ -12,7 +12,7 @@
 // every θ at 0.001: nothing is sparse yet. At 500k tokens plain JumpReLU reached 0.60 vs TopK's 0.94.
 import { presetConfig } from '../src/core/train/presets';
 import { SyntheticSource, dictionaryRecovery } from '../src/core/train/syntheticData';
-import { train, type TrainResult } from '../src/core/train/trainer';
+import { train, trainToEnd } from '../src/core/train/trainer';
 import { saeFromWeights } from '../src/core/sae/create';
 import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
 import { l0 as meanL0 } from '../src/core/metrics/sparsity';
@@ -59,20 +59,12 @@ function configFor(run: string): TrainConfig {
 async function runOne(run: string): Promise<Record<string, number | string>> {
   const config = configFor(run);
   const source = new SyntheticSource(spec);
-  const gen = train(config, source, undefined, { progressIntervalMs: 10_000 });
-  let result: TrainResult | undefined;
   const t0 = performance.now();
-  for (;;) {
-    const it = await gen.next();
-    if (it.done) {
-      result = it.value;
-      break;
-    }
-    const p = it.value;
+  const result = await trainToEnd(train(config, source, undefined, { progressIntervalMs: 10_000 }), (p) =>
     process.stderr.write(
       `  ${run} step ${p.step}/${p.totalSteps} L0 ${p.l0.toFixed(2)} FVU ${p.fvu.toFixed(4)} dead ${p.deadFraction.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s\n`,
-    );
-  }
+    ),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const sae = saeFromWeights(result.weights);
   const evalSource = new SyntheticSource({ ...spec, seed: spec.seed }); // same dictionary

@@ -4,7 +4,7 @@ import type { MetricsRecord } from '../../core/checkpoints/metrics-history';
 import { log10Frequencies } from '../../core/metrics/sparsity';
 import type { SaeArchitecture } from '../../core/sae/weights';
 import { presetConfig, type PresetName } from '../../core/train/presets';
-import { train, type TrainResult } from '../../core/train/trainer';
+import { train, trainToEnd } from '../../core/train/trainer';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
 import { openTrainingData } from './storeOptions';
@@ -65,20 +65,12 @@ export const trainCommand: CliCommand = {
       const config = lr !== undefined ? { ...base, lr } : base;
       process.stderr.write(`train: ${arch} (${preset}) d_in ${source.dIn} → d_sae ${dSae}, ${tokens} tokens in batches of ${config.batchSize}\n`);
       const started = Date.now();
-      const gen = train(config, source, undefined, { progressIntervalMs: 2000 });
-      let result: TrainResult;
-      for (;;) {
-        const it = await gen.next();
-        if (it.done) {
-          result = it.value;
-          break;
-        }
-        const p = it.value;
+      const result = await trainToEnd(train(config, source, undefined, { progressIntervalMs: 2000 }), (p) =>
         process.stderr.write(
           `step ${p.step}/${p.totalSteps} tokens ${p.tokens} loss ${p.loss.toPrecision(4)} mse ${p.mse.toPrecision(4)} ` +
             `FVU ${p.fvu.toFixed(4)} L0 ${p.l0.toFixed(2)} dead ${(100 * p.deadFraction).toFixed(1)}% ${Math.round(p.tokensPerSecond)} tok/s\n`,
-        );
-      }
+        ),
+      );
       const { state, trainer } = result;
       const last = state.history[state.history.length - 1];
       const summary = {

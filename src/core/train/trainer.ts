@@ -451,3 +451,15 @@ export async function* train(
   }
   return { weights: trainer.exportWeights(), state: trainer.getState(source), trainer };
 }
+
+/** Drives a train() run to its end, handing each progress event to onProgress. */
+export async function trainToEnd(
+  run: AsyncGenerator<TrainProgress, TrainResult>,
+  onProgress?: (progress: TrainProgress) => void,
+): Promise<TrainResult> {
+  for (;;) {
+    const it = await run.next();
+    if (it.done) return it.value;
+    onProgress?.(it.value);
+  }
+}
