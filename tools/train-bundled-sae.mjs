@@ -13,7 +13,7 @@
 // and the table is printed (and saved as models/sae/comparison.json).
 //
 // Environment (defaults = the committed run): PARALLEL [1], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
-// TOKENS training tokens per SAE [1000000], TOKENS_GATED [500000], GATED_L1 [0.15], EVAL_TOKENS [32768],
+// TOKENS training tokens per SAE [1000000], TOKENS_GATED [1000000], GATED_L1 [0.15], EVAL_TOKENS [32768],
 // TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
 // WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
 import { execFile, execFileSync } from 'node:child_process';
@@ -29,7 +29,7 @@ const TARGET_L0 = Number(env('TARGET_L0', '32'));
 const TOKENS = Number(env('TOKENS', '1000000'));
 const GATED_L1 = Number(env('GATED_L1', '0.15'));
 // Gated trains ~3× slower per token than JumpReLU/TopK on this CPU path; it may get a smaller budget.
-const TOKENS_GATED = Number(env('TOKENS_GATED', '500000'));
+const TOKENS_GATED = Number(env('TOKENS_GATED', '1000000'));
 const EVAL_TOKENS = Number(env('EVAL_TOKENS', '32768'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
 const MODEL = join(root, 'models/tiny-lm');
