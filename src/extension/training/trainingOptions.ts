@@ -103,7 +103,7 @@ export async function askTrainJob(extensionUri: vscode.Uri, cacheDir: string): P
     if (!k) return undefined;
     sparsity = { k };
   } else if (preset === 'paper' || arch === 'relu' || arch === 'gated') {
-    // Gated and ReLU take λ directly (λ 0.15 gave Gated L0 ≈ 33 on the bundled model, models/README.md).
+    // Gated and ReLU take λ directly (λ 0.15 gave Gated L0 33–38 on the bundled model, models/README.md).
     const c = await askNumber('Sparsity coefficient λ', preset === 'paper' ? '0.001' : arch === 'gated' ? '0.15' : '0.05', false);
     if (!c) return undefined;
     sparsity = { l0Coeff: c };
