@@ -16,23 +16,31 @@ export class NpyError extends Error {
   }
 }
 
-/** The bytes of a version-1.0 .npy file holding `data` (float32, little-endian, C order) with `shape`. */
-export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
+/** A version-1.0 .npy header (magic through padding) for C-ordered little-endian float32 data of `shape`. */
+export function encodeNpyHeader(shape: readonly number[]): Uint8Array {
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`npy: bad shape [${shape.join(', ')}]`);
-  if (count !== data.length) throw new Error(`npy: ${data.length} values do not fill shape [${shape.join(', ')}]`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
   const pad = 64 - ((10 + header.length + 1) % 64);
   header += ' '.repeat(pad % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + data.length * 4);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const body = new DataView(out.buffer, 10 + header.length);
+  return out;
+}
+
+/** The bytes of a version-1.0 .npy file holding `data` (float32, little-endian, C order) with `shape`. */
+export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
+  const header = encodeNpyHeader(shape);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new Error(`npy: ${data.length} values do not fill shape [${shape.join(', ')}]`);
+  const out = new Uint8Array(header.length + data.length * 4);
+  out.set(header, 0);
+  const body = new DataView(out.buffer, header.length);
   for (let i = 0; i < data.length; i++) body.setFloat32(4 * i, data[i], true);
   return out;
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { SaeConfig, SaeWeights } from '../sae/weights';
 import { isRecord } from './json-file';
-import { recoverFolder, writeFolderAtomic, type AtomicFs, type FileContent } from './atomic';
+import { recoverFolder, writeFolderAtomic, type AtomicFs, type FileContent } from '../util/atomic';
 import { LABELS_FILE } from './labels';
 import { DEFAULT_LIMITS, formatError, type LoadLimits } from './limits';
 import type { LoadedSae } from './loaded';

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, type AtomicFs } from './atomic';
+import { writeFileAtomic, type AtomicFs } from '../util/atomic';
 import { encodeJson, isRecord, readJsonObject } from './json-file';
 import { formatError } from './limits';
 

@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActivationNormalization, SaeArchitecture, SaeConfig, SaeWeights } from '../sae/weights';
-import type { FileContent } from './atomic';
-import { writeFolderAtomic, type FolderWriteOptions } from './atomic';
+import { writeFolderAtomic, type FileContent, type FolderWriteOptions } from '../util/atomic';
 import { foldInputScale } from './fold';
 import { encodeJson, isRecord, readJsonObject } from './json-file';
 import { checkSaeDims, DEFAULT_LIMITS, formatError, type LoadLimits } from './limits';

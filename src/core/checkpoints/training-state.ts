@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { encodeJson, isRecord, readJsonObject } from './json-file';
 import { DEFAULT_LIMITS, formatError, type LoadLimits } from './limits';
 import { encodeSafetensors, openSafetensors, type StoredArray, type StoredTensor } from './safetensors';
-import type { FileContent } from './atomic';
+import type { FileContent } from '../util/atomic';
 
 export const TRAINING_TENSORS_FILE = 'training_state.safetensors';
 export const TRAINER_STATE_FILE = 'trainer_state.json';

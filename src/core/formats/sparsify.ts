@@ -4,7 +4,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeFolderAtomic, type FileContent, type FolderWriteOptions } from '../checkpoints/atomic';
+import { writeFolderAtomic, type FileContent, type FolderWriteOptions } from '../util/atomic';
 import { foldInputScale } from '../checkpoints/fold';
 import { encodeJson, readJsonObject } from '../checkpoints/json-file';
 import { checkSaeDims, DEFAULT_LIMITS, formatError, type LoadLimits } from '../checkpoints/limits';

@@ -3,18 +3,24 @@
 //   CE over predicted positions: position t predicts token t+1, so the first token is never scored.
 //   ΔLM loss       = CE(reconstruction spliced in) − CE(clean)
 //   loss recovered = (CE_zero − CE_spliced) / (CE_zero − CE_clean), CE_zero with the site zero-ablated
-//   KL(clean ‖ spliced) of the next-token distributions, averaged over the same positions.
-// The reconstruction is applied to every position of each sequence; the callback decides what it does
-// (e.g. keep row 0 to leave a BOS position alone). Cross-entropies are token-weighted means over all sequences.
-import { crossEntropySum, rowKl } from '../runtime/loss';
+//   KL(clean ‖ spliced) of the next-token distributions at every spliced position (the last position has no
+//   label for CE but still has a next-token distribution).
+// `keepLeading` positions of each sequence (e.g. a BOS-like first token) are neither spliced nor ablated, and
+// their predictions are not scored. Cross-entropies are token-weighted means over all sequences.
+// This is the one implementation used by the CLI, the worker and the UI (through evaluateOnModel).
+import { rowKl, tokenCrossEntropy } from '../runtime/loss';
 import type { LanguageModel } from '../runtime/types';
-import { matrix, type Matrix } from '../tensor';
+import type { Matrix } from '../tensor';
+import { throwIfAborted } from '../util/abort';
 
+/** Maps the site's activations (rows of the spliced positions) to what replaces them (same shape). */
 export type Reconstruct = (acts: Matrix) => Matrix;
 
 export interface SplicedLossOptions {
   /** Sequences per forward pass (default 8). */
   readonly batchSize?: number;
+  /** Leading positions of each sequence left as they are and not scored (default 0). */
+  readonly keepLeading?: number;
   readonly signal?: AbortSignal;
   /** Called after each batch with the number of sequences done. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -32,7 +38,7 @@ export interface SplicedLossResult {
   readonly deltaLoss: number;
   /** (ceZero − ceSpliced) / (ceZero − ceClean); NaN when zero-ablation does not change the loss. */
   readonly lossRecovered: number;
-  /** Mean KL(clean ‖ spliced) per predicted position (nats). */
+  /** Mean KL(clean ‖ spliced) per spliced position (nats). */
   readonly klCleanSpliced: number;
 }
 
@@ -46,35 +52,46 @@ export async function splicedLoss(
   opts: SplicedLossOptions = {},
 ): Promise<SplicedLossResult> {
   const batchSize = Math.max(1, opts.batchSize ?? 8);
-  const scored = sequences.filter((s) => s.length >= 2);
-  if (scored.length === 0) throw new Error('splicedLoss: no sequence has two or more tokens, so nothing is predicted');
+  const keep = Math.max(0, opts.keepLeading ?? 0);
+  const scored = sequences.filter((s) => s.length >= keep + 2);
+  if (scored.length === 0) throw new Error('splicedLoss: no sequence has two or more scored tokens, so nothing is predicted');
+  const spliceFrom = (acts: Matrix, replace: (tail: Matrix) => Matrix): Matrix => {
+    const tail = replace(tailRows(acts, keep));
+    if (tail.rows !== acts.rows - keep || tail.cols !== acts.cols) {
+      throw new Error(`splicedLoss: the reconstruction at ${site} is ${tail.rows}×${tail.cols}, the activations ${acts.rows - keep}×${acts.cols}`);
+    }
+    if (keep === 0) return tail;
+    const out = acts.data.slice();
+    out.set(tail.data, keep * acts.cols);
+    return { data: out, rows: acts.rows, cols: acts.cols };
+  };
   let clean = 0;
   let spliced = 0;
   let zero = 0;
   let kl = 0;
   let count = 0;
+  let klCount = 0;
   for (let i = 0; i < scored.length; i += batchSize) {
-    opts.signal?.throwIfAborted();
+    throwIfAborted(opts.signal);
     const batch = scored.slice(i, i + batchSize);
     const cleanLogits = await lm.logits(batch);
-    const withRecon = await lm.spliced(batch, site, (acts) => {
-      const r = reconstruct(acts);
-      if (r.rows !== acts.rows || r.cols !== acts.cols) {
-        throw new Error(`splicedLoss: the reconstruction at ${site} is ${r.rows}×${r.cols}, the activations ${acts.rows}×${acts.cols}`);
-      }
-      return r;
-    });
-    const ablated = await lm.spliced(batch, site, (acts) => matrix(acts.rows, acts.cols));
+    const withRecon = await lm.spliced(batch, site, (acts) => spliceFrom(acts, reconstruct));
+    const ablated = await lm.spliced(batch, site, (acts) => spliceFrom(acts, (t) => ({ data: new Float32Array(t.data.length), rows: t.rows, cols: t.cols })));
     batch.forEach((ids, b) => {
-      const c = crossEntropySum(cleanLogits[b], ids);
-      clean += c.sum;
-      count += c.count;
-      spliced += crossEntropySum(withRecon.logits[b], ids).sum;
-      zero += crossEntropySum(ablated.logits[b], ids).sum;
-      // Rows 0..n−2 are the distributions over the predicted tokens 1..n−1.
-      const rows = ids.length - 1;
-      const klRows = rowKl(sliceRows(cleanLogits[b], rows), sliceRows(withRecon.logits[b], rows));
-      for (const v of klRows) kl += v;
+      // Entry t of the per-token CE is the prediction made at position t.
+      const c = tokenCrossEntropy(cleanLogits[b], ids);
+      const s = tokenCrossEntropy(withRecon.logits[b], ids);
+      const z = tokenCrossEntropy(ablated.logits[b], ids);
+      for (let t = keep; t < c.length; t++) {
+        clean += c[t];
+        spliced += s[t];
+        zero += z[t];
+        count++;
+      }
+      for (const v of rowKl(cleanLogits[b], withRecon.logits[b], keep)) {
+        kl += v;
+        klCount++;
+      }
     });
     opts.onProgress?.(Math.min(i + batchSize, scored.length), scored.length);
   }
@@ -91,10 +108,10 @@ export async function splicedLoss(
     ceZero,
     deltaLoss: ceSpliced - ceClean,
     lossRecovered: Math.abs(denom) < 1e-12 ? NaN : (ceZero - ceSpliced) / denom,
-    klCleanSpliced: kl / count,
+    klCleanSpliced: kl / klCount,
   };
 }
 
-function sliceRows(m: Matrix, rows: number): Matrix {
-  return { data: m.data.subarray(0, rows * m.cols), rows, cols: m.cols };
+function tailRows(m: Matrix, from: number): Matrix {
+  return from === 0 ? m : { data: m.data.subarray(from * m.cols), rows: m.rows - from, cols: m.cols };
 }

@@ -1,10 +1,11 @@
 // Evaluating an SAE with the shared metrics: reconstruction (MSE, FVU, explained variance), sparsity
 // (L0, dead, dense, density histogram) over activation rows, and — given the model and token windows —
 // the spliced next-token loss: the SAE's reconstruction put in place of the site's activation.
-// Position 0 of each window is left unspliced and unscored, as in training (it is BOS-like).
+// Position 0 of each window is left unspliced and unscored, as in training (it is BOS-like). The LM-loss
+// numbers come from metrics/splicedLoss, the same code everywhere.
 import { ReconstructionAccumulator } from '../metrics/reconstruction';
 import { densityHistogram, denseFraction, FiringTracker, type DensityHistogram } from '../metrics/sparsity';
-import { rowKl, tokenCrossEntropy } from '../runtime/loss';
+import { splicedLoss } from '../metrics/splicedLoss';
 import type { LanguageModel } from '../runtime/types';
 import type { SaeModel } from '../sae/model';
 import type { Matrix } from '../tensor';
@@ -121,59 +122,24 @@ export async function evaluateOnModel(sae: SaeModel, lm: LanguageModel, site: st
   checkWidth(sae, dim, site);
   const T = windows.length;
   const tally = new Tally(dim, sae);
-  let ceClean = 0;
-  let ceSpliced = 0;
-  let ceZero = 0;
-  let kl = 0;
-  let predicted = 0;
-  let klRows = 0;
-  const B = Math.max(1, options.batchWindows ?? 8);
-  for (let w = 0; w < windows.count; w += B) {
-    throwIfAborted(options.signal);
-    const batch = Array.from({ length: Math.min(B, windows.count - w) }, (_, i) => windows.ids.subarray((w + i) * T, (w + i + 1) * T));
-    const clean = await lm.logits(batch);
-    const spliced = await lm.spliced(batch, site, (acts) => {
-      const out = { data: acts.data.slice(), rows: acts.rows, cols: acts.cols };
-      const rest = { data: acts.data.subarray(acts.cols), rows: acts.rows - 1, cols: acts.cols };
-      out.data.set(tally.add(rest).data, acts.cols);
-      return out;
-    });
-    const zeroed = await lm.spliced(batch, site, (acts) => {
-      const out = { data: new Float32Array(acts.data.length), rows: acts.rows, cols: acts.cols };
-      out.data.set(acts.data.subarray(0, acts.cols));
-      return out;
-    });
-    batch.forEach((ids, i) => {
-      // Prediction 0 comes from the unspliced position 0 and is identical in all three runs: not scored.
-      const c = tokenCrossEntropy(clean[i], ids);
-      const s = tokenCrossEntropy(spliced.logits[i], ids);
-      const z = tokenCrossEntropy(zeroed.logits[i], ids);
-      for (let t = 1; t < c.length; t++) {
-        ceClean += c[t];
-        ceSpliced += s[t];
-        ceZero += z[t];
-        predicted++;
-      }
-      for (const v of rowKl(clean[i], spliced.logits[i], 1)) {
-        kl += v;
-        klRows++;
-      }
-    });
-    options.onProgress?.(Math.min(w + B, windows.count), windows.count);
-  }
-  const clean = ceClean / predicted;
-  const spl = ceSpliced / predicted;
-  const zero = ceZero / predicted;
+  const sequences = Array.from({ length: windows.count }, (_, w) => windows.ids.subarray(w * T, (w + 1) * T));
+  // Position 0 is BOS-like: left unspliced, and its prediction (identical in all three runs) is not scored.
+  const loss = await splicedLoss(lm, sequences, site, (acts) => tally.add(acts), {
+    batchSize: options.batchWindows,
+    keepLeading: 1,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
   return {
     ...tally.result(),
     lm: {
-      ceClean: clean,
-      ceSpliced: spl,
-      ceZeroAblated: zero,
-      deltaLoss: spl - clean,
-      lossRecovered: (zero - spl) / (zero - clean),
-      klCleanSpliced: kl / klRows,
-      predictedTokens: predicted,
+      ceClean: loss.ceClean,
+      ceSpliced: loss.ceSpliced,
+      ceZeroAblated: loss.ceZero,
+      deltaLoss: loss.deltaLoss,
+      lossRecovered: loss.lossRecovered,
+      klCleanSpliced: loss.klCleanSpliced,
+      predictedTokens: loss.predictedTokens,
     },
   };
 }

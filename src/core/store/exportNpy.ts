@@ -3,14 +3,14 @@
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreManifest } from './manifest';
-import { npyFloat32Header } from './npyFile';
+import { encodeNpyHeader } from '../npy';
 
 export function exportStoreToNpy(dir: string, manifest: StoreManifest, outPath: string, rows = manifest.rows): number {
   const n = Math.min(rows, manifest.rows);
   const rowBytes = manifest.dim * 4;
   const out = openSync(outPath, 'w');
   try {
-    const header = npyFloat32Header([n, manifest.dim]);
+    const header = encodeNpyHeader([n, manifest.dim]);
     writeSync(out, header);
     const buf = Buffer.alloc(Math.max(rowBytes, 8 * 1024 * 1024 - ((8 * 1024 * 1024) % rowBytes)));
     let left = n * rowBytes;

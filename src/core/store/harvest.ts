@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
+import { nodeAtomicFs, writeFileAtomic } from '../util/atomic';
 import { Rng } from '../util/rng';
-import { fsyncDir, writeFileAtomic } from './atomic';
 import { type CorpusListing, readDocuments } from './corpus';
 import { MANIFEST_FILE, readManifest, STORE_FORMAT, STORE_VERSION, type ShardInfo, type StoreManifest, storeKey } from './manifest';
 import type { ActivationModel } from './types';
@@ -116,11 +116,11 @@ export async function harvestActivations(options: HarvestOptions): Promise<Activ
       corpusFiles: corpus.files.length,
       shards,
     };
-    writeFileAtomic(join(partialDir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+    await writeFileAtomic(join(partialDir, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
     // Publish the whole folder at once; an older, smaller harvest under the same key is replaced.
     if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
     renameSync(partialDir, finalDir);
-    fsyncDir(cacheDir);
+    await nodeAtomicFs.syncDir(cacheDir);
     return { dir: finalDir, manifest, reused: false };
   } catch (err) {
     rmSync(partialDir, { recursive: true, force: true });

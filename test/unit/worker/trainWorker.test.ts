@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { npyFloat32Header } from '../../../src/core/store/npyFile';
+import { encodeNpyHeader } from '../../../src/core/npy';
 import { Rng } from '../../../src/core/util/rng';
 import {
   parseTrainerToHost,
@@ -38,7 +38,7 @@ function writeActs(rows = 4096, dIn = 16): string {
     }
   }
   const path = join(dir, 'acts.npy');
-  writeFileSync(path, Buffer.concat([npyFloat32Header([rows, dIn]), Buffer.from(data.buffer)]));
+  writeFileSync(path, Buffer.concat([encodeNpyHeader([rows, dIn]), Buffer.from(data.buffer)]));
   return path;
 }
 const ACTS = writeActs();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { readSaeLensFolder } from '../../../src/core/checkpoints/saelens';
-import { npyFloat32Header } from '../../../src/core/store/npyFile';
+import { encodeNpyHeader } from '../../../src/core/npy';
 import { Rng } from '../../../src/core/util/rng';
 import { TrainingRun } from '../../../src/extension/training/trainingClient';
 import type { TrainJob } from '../../../src/protocol/training';
@@ -20,7 +20,7 @@ writeFileSync(entry, `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nr
 
 const acts = join(dir, 'acts.npy');
 const rng = new Rng(1);
-writeFileSync(acts, Buffer.concat([npyFloat32Header([2048, 8]), Buffer.from(Float32Array.from({ length: 2048 * 8 }, () => rng.normal()).buffer)]));
+writeFileSync(acts, Buffer.concat([encodeNpyHeader([2048, 8]), Buffer.from(Float32Array.from({ length: 2048 * 8 }, () => rng.normal()).buffer)]));
 
 const job: TrainJob = {
   site: 'blocks.0.hook_resid_post',

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splicedLoss } from '../../../../src/core/metrics/splicedLoss';
 import { loadModel, meanCrossEntropy, type OnnxLanguageModel } from '../../../../src/core/runtime';
+import { tokenCrossEntropy } from '../../../../src/core/runtime/loss';
 import { matrix } from '../../../../src/core/tensor';
 import { rng } from '../../../fixtures/onnxBuilder';
 import { buildLlama } from '../../../fixtures/llamaModel';
@@ -62,6 +63,32 @@ describe('splicedLoss', () => {
     } finally {
       await bundled.dispose();
     }
+  });
+
+  test('keepLeading: the first position is neither spliced nor ablated, and its prediction is not scored', async () => {
+    const seen: number[] = [];
+    const res = await splicedLoss(
+      lm,
+      seqs,
+      site,
+      (a) => {
+        seen.push(a.rows);
+        return matrix(a.rows, a.cols);
+      },
+      { keepLeading: 1, batchSize: 4 },
+    );
+    const scored = seqs.filter((s) => s.length >= 3);
+    assert.equal(res.sequences, scored.length);
+    assert.deepEqual(seen, scored.map((s) => s.length - 1));
+    assert.equal(res.predictedTokens, scored.reduce((n, s) => n + s.length - 2, 0));
+    let clean = 0;
+    for (const [i, l] of (await lm.logits(scored)).entries()) for (const v of tokenCrossEntropy(l, scored[i]).subarray(1)) clean += v;
+    assert.ok(Math.abs(res.ceClean - clean / res.predictedTokens) < 1e-9);
+    assert.ok(Math.abs(res.ceSpliced - res.ceZero) < 1e-9, 'zeros after position 0 are the zero-ablation');
+    const keptFirst = await lm.spliced(scored, site, (a) => matrix(a.rows, a.cols, a.data.map((v, i) => (i < a.cols ? v : 0))));
+    let zero = 0;
+    for (const [i, l] of keptFirst.logits.entries()) for (const v of tokenCrossEntropy(l, scored[i]).subarray(1)) zero += v;
+    assert.ok(Math.abs(res.ceZero - zero / res.predictedTokens) < 1e-9);
   });
 
   test('a reconstruction of the wrong shape and an input with nothing to predict are errors', async () => {

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { saeFromWeights } from '../../../../src/core/sae/create';
 import type { SaeWeights } from '../../../../src/core/sae/weights';
 import { evaluateOnActivations } from '../../../../src/core/store/evaluateSae';
-import { npyFloat32Header } from '../../../../src/core/store/npyFile';
+import { encodeNpyHeader } from '../../../../src/core/npy';
 import { openNpySource } from '../../../../src/core/store/sources';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-eval-'));
@@ -37,7 +37,7 @@ function axisSae(): SaeWeights {
 function npy(name: string, rows: number[][]): string {
   const data = Float32Array.from(rows.flat());
   const path = join(dir, name);
-  writeFileSync(path, Buffer.concat([npyFloat32Header([rows.length, rows[0].length]), Buffer.from(data.buffer)]));
+  writeFileSync(path, Buffer.concat([encodeNpyHeader([rows.length, rows[0].length]), Buffer.from(data.buffer)]));
   return path;
 }
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ChunkedSource, type RowChunk } from '../../../../src/core/store/chunkedSource';
-import { npyFloat32Header, readNpyMatrixInfo } from '../../../../src/core/store/npyFile';
+import { encodeNpyHeader } from '../../../../src/core/npy';
+import { readNpyMatrixInfo } from '../../../../src/core/store/npyFile';
 import { openNpySource } from '../../../../src/core/store/sources';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-sources-'));
@@ -15,7 +16,7 @@ function writeNpy(name: string, rows: number, cols = 2): string {
   const data = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = r + c * 0.5;
   const path = join(dir, name);
-  writeFileSync(path, Buffer.concat([npyFloat32Header([rows, cols]), Buffer.from(data.buffer)]));
+  writeFileSync(path, Buffer.concat([encodeNpyHeader([rows, cols]), Buffer.from(data.buffer)]));
   return path;
 }
 
@@ -32,12 +33,22 @@ test('npy header round-trips and is 64-byte aligned', () => {
 
 test('an npy whose header promises more data than the file holds is refused', () => {
   const path = join(dir, 'short.npy');
-  writeFileSync(path, Buffer.concat([npyFloat32Header([100, 4]), Buffer.alloc(16)]));
+  writeFileSync(path, Buffer.concat([encodeNpyHeader([100, 4]), Buffer.alloc(16)]));
   assert.throws(() => readNpyMatrixInfo(path), /promises 100×4/);
   const f64 = join(dir, 'f64.npy');
-  const header = Buffer.from(npyFloat32Header([2, 2])).toString('latin1').replace('<f4', '<f8');
+  const header = Buffer.from(encodeNpyHeader([2, 2])).toString('latin1').replace('<f4', '<f8');
   writeFileSync(f64, Buffer.concat([Buffer.from(header, 'latin1'), Buffer.alloc(32)]));
   assert.throws(() => readNpyMatrixInfo(f64), /float32/);
+});
+
+test('the streaming header reader is the strict one: extra dict content and a truncated header are refused', () => {
+  const odd = join(dir, 'odd.npy');
+  const header = Buffer.from(encodeNpyHeader([2, 2])).toString('latin1').replace("'shape': (2, 2), }", "'shape': (2, 2), 'x': 1}");
+  writeFileSync(odd, Buffer.concat([Buffer.from(header, 'latin1'), Buffer.alloc(16)]));
+  assert.throws(() => readNpyMatrixInfo(odd), /unexpected header content/);
+  const cut = join(dir, 'cut.npy');
+  writeFileSync(cut, encodeNpyHeader([2, 2]).subarray(0, 40));
+  assert.throws(() => readNpyMatrixInfo(cut), /truncated/);
 });
 
 test('one epoch visits every row exactly once, shuffled across chunks', () => {

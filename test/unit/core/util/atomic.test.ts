@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recoverFolder, writeFileAtomic, writeFolderAtomic } from '../../../../src/core/checkpoints/atomic';
+import { recoverFolder, writeFileAtomic, writeFolderAtomic } from '../../../../src/core/util/atomic';
 import { failingOpFs, fullDiskFs } from '../fixtures/failing-fs';
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -1,6 +1,6 @@
 // Crash- and full-disk-safe writes. A file is written to a temporary name in the same directory,
-// fsynced, renamed over the target, and the directory fsynced. A checkpoint folder is written whole
-// as a new sibling folder and swapped in, so the previous checkpoint survives any failure.
+// fsynced, renamed over the target, and the directory fsynced. A folder (a checkpoint, an export) is written
+// whole as a new sibling folder and swapped in, so the previous version survives any failure.
 
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
