@@ -162,9 +162,14 @@ async function main() {
   rmSync(artifactsDir, { recursive: true, force: true });
   mkdirSync(artifactsDir, { recursive: true });
   const runDir = mkdtempSync(join(tmpdir(), 'feature-lens-it-'));
+  // Host tests change settings and per-workspace state (e.g. load a test SAE); UI tests get a folder of
+  // their own so they start as a new user would, with the bundled defaults.
   const workspace = join(runDir, 'workspace');
-  mkdirSync(workspace, { recursive: true });
-  writeFileSync(join(workspace, 'sample.txt'), 'The quick brown fox jumps over the lazy dog.\n');
+  const uiWorkspace = join(runDir, 'ui-workspace');
+  for (const folder of [workspace, uiWorkspace]) {
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'sample.txt'), 'The quick brown fox jumps over the lazy dog.\n');
+  }
   const resultsFile = join(runDir, 'host-results.json');
 
   let server;
@@ -194,7 +199,7 @@ async function main() {
     note('host tests (inside the extension host)');
     await runHostTests({ browser, server, workspace, resultsFile });
     note('UI tests (through the window)');
-    await runUiTests({ browser, server, workspace });
+    await runUiTests({ browser, server, workspace: uiWorkspace });
     if (browser.blocked.size > 0) note(`blocked requests off the machine: ${[...browser.blocked].join(' ')}`);
   } catch (error) {
     record({ name: 'integration harness', ok: false, ms: Date.now() - started, error: error?.stack ?? error });

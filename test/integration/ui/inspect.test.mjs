@@ -1,21 +1,11 @@
 // Inspect in the editor, as a person would: select text, run Analyze Selection from the palette, read the
 // token view's DOM, click a feature and check the editor decorations and the legend.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { test } from '../lib/uiTest.mjs';
 import { waitFor } from '../lib/poll.mjs';
 
-const require = createRequire(import.meta.url);
-const { testSaeDir } = require('../fixtures/testSae.js');
-
-test('analyze a selection, read tokens and features, click a feature to highlight it', async ({ workbench, page }) => {
-  // The workspace folder is in the window URL; point the workspace settings at the test SAE.
-  const folder = new URL(page.url()).searchParams.get('folder');
-  mkdirSync(join(folder, '.vscode'), { recursive: true });
-  writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify({ 'featureLens.saePath': testSaeDir() }));
-
+test('analyze a selection with the bundled model and SAE, read tokens and features, click a feature to highlight it', async ({ workbench, page }) => {
+  // No settings: a new user gets the bundled model and the bundled JumpReLU SAE.
   // Quick Open keeps its input visible, so it is driven here rather than through runCommand.
   await page.locator('.monaco-workbench .part.editor').click({ position: { x: 20, y: 60 } });
   await page.keyboard.press('Control+P');
@@ -34,6 +24,8 @@ test('analyze a selection, read tokens and features, click a feature to highligh
   assert.ok(texts.length >= 8, `only ${texts.length} tokens rendered`);
   assert.ok(texts.join('').includes('quick'), `tokens: ${texts.join('|')}`);
   assert.match(await view.locator('[data-testid="summary"]').textContent(), /tokens · mean L0/);
+  // The status bar names what was used: the bundled model at the bundled SAE's site.
+  await waitFor(async () => (await page.locator('.statusbar-item', { hasText: 'tiny-lm · blocks.1.hook_resid_post' }).count()) > 0, { what: 'the status bar naming the bundled model and site' });
 
   // Keyboard: End moves the focus to the last token, whose details are shown.
   await tokens.first().click();
