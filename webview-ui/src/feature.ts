@@ -1,17 +1,18 @@
 import type { FeatureDashboard } from '../../src/protocol/analysis';
 import type { HostToWebview } from '../../src/protocol/webview';
 import { button, el, fmt, pct } from './dom';
+import { HistogramChart, onThemeChange } from './histogramChart';
 import { displayToken, initialState, reduce, type TokenViewState } from './state/tokenView';
 import { postToHost } from './vscodeApi';
-
-const SVG = 'http://www.w3.org/2000/svg';
 
 /** The feature dashboard: label, statistics, activation histogram, logit effects, top examples. */
 export class FeatureView {
   private state: TokenViewState = initialState;
+  private chart: HistogramChart | undefined;
 
   constructor(private readonly root: HTMLElement) {
     this.render();
+    onThemeChange(() => this.chart?.redraw());
   }
 
   dispatch(action: HostToWebview): void {
@@ -23,14 +24,18 @@ export class FeatureView {
     const s = this.state;
     const d = s.dashboard;
     const children: Node[] = [];
+    this.chart?.destroy();
+    this.chart = d ? new HistogramChart(d.histogram) : undefined;
     if (s.analyzing !== undefined) children.push(el('p', { className: 'busy', text: `Computing ${s.analyzing} over the corpus…`, attrs: { role: 'status' } }));
     if (s.error) children.push(el('p', { className: 'error', text: s.error, attrs: { role: 'alert' } }));
-    if (d) children.push(...this.dashboard(d));
+    if (d && this.chart) children.push(...this.dashboard(d, this.chart));
     else if (!s.analyzing && !s.error) children.push(el('p', { className: 'muted', text: 'Run “Feature Lens: Show Feature…” or open a feature from the token view.' }));
     this.root.replaceChildren(...children);
+    // uPlot measures its container, so it draws only once the figure is in the document.
+    this.chart?.redraw();
   }
 
-  private dashboard(d: FeatureDashboard): Node[] {
+  private dashboard(d: FeatureDashboard, chart: HistogramChart): Node[] {
     const label = this.state.labels[d.feature] ?? d.label ?? '';
     const input = el('input', { attrs: { type: 'text', value: label, maxlength: '200', 'aria-label': `Label of feature ${d.feature}`, placeholder: 'Describe what this feature detects' } });
     const save = () => postToHost({ type: 'setLabel', feature: d.feature, label: input.value });
@@ -50,7 +55,7 @@ export class FeatureView {
       el('div', { className: 'label-editor' }, input, ' ', button('Save label', save)),
       stats,
       el('h2', { text: 'Activation histogram (when firing)' }),
-      histogram(d.histogram),
+      chart.element,
       el('h2', { text: 'Logit effects' }),
       el('p', { className: 'muted', text: d.logitNote }),
       el('div', { className: 'columns' }, effects('Promoted', d.promoted), effects('Suppressed', d.suppressed)),
@@ -75,38 +80,4 @@ export class FeatureView {
 
 function effects(title: string, list: readonly { token: string; value: number }[]): HTMLElement {
   return el('div', {}, el('h3', { text: title }), el('ol', { className: 'effects' }, ...list.map((e) => el('li', { text: `${JSON.stringify(e.token)} ${fmt(e.value, 3)}` }))));
-}
-
-/** Plain SVG bars (no inline style: CSP-safe); colours come from the theme through CSS classes. */
-function histogram(h: { edges: readonly number[]; counts: readonly number[] }): Element {
-  const width = 320;
-  const height = 100;
-  const max = Math.max(1, ...h.counts);
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height + 14}`);
-  svg.setAttribute('class', 'histogram');
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `Histogram of ${h.counts.reduce((a, b) => a + b, 0)} firing activations from 0 to ${fmt(h.edges[h.edges.length - 1] ?? 0)}`);
-  const w = width / Math.max(1, h.counts.length);
-  h.counts.forEach((c, i) => {
-    const r = document.createElementNS(SVG, 'rect');
-    const bh = (c / max) * height;
-    r.setAttribute('x', String(i * w + 0.5));
-    r.setAttribute('y', String(height - bh));
-    r.setAttribute('width', String(Math.max(1, w - 1)));
-    r.setAttribute('height', String(bh));
-    const title = document.createElementNS(SVG, 'title');
-    title.textContent = `${fmt(h.edges[i])}–${fmt(h.edges[i + 1])}: ${c}`;
-    r.append(title);
-    svg.append(r);
-  });
-  for (const [x, anchor, text] of [[0, 'start', '0'], [width, 'end', fmt(h.edges[h.edges.length - 1] ?? 0)]] as const) {
-    const t = document.createElementNS(SVG, 'text');
-    t.setAttribute('x', String(x));
-    t.setAttribute('y', String(height + 12));
-    t.setAttribute('text-anchor', anchor);
-    t.textContent = text;
-    svg.append(t);
-  }
-  return svg;
 }
