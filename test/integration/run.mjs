@@ -115,6 +115,8 @@ async function runHostTests({ browser, server, workspace, resultsFile }) {
 }
 
 /** Phase 2: each UI test gets a fresh window with the extension loaded from source. */
+const SAMPLE_TEXT = 'The quick brown fox jumps over the lazy dog.\n';
+
 async function runUiTests({ browser, server, workspace }) {
   const files = readdirSync(uiTestsDir).filter((f) => f.endsWith('.test.mjs')).sort();
   for (const file of files) {
@@ -130,7 +132,11 @@ async function runUiTests({ browser, server, workspace }) {
       try {
         let timer;
         const body = (async () => {
-          const url = workbenchUrl(server, { folder: workspace, extensionDevelopmentPath: repoRoot });
+          // Each UI test opens its own new folder: no editor layout or per-workspace state carries over.
+          const folder = join(workspace, slug(name));
+          mkdirSync(folder, { recursive: true });
+          writeFileSync(join(folder, 'sample.txt'), SAMPLE_TEXT);
+          const url = workbenchUrl(server, { folder, extensionDevelopmentPath: repoRoot });
           workbench = await Workbench.open(browser.context, url, { artifactsDir, consoleLines });
           await fn({ workbench, page: workbench.page, screenshot: (n) => workbench.screenshot(n) });
         })();
@@ -162,14 +168,12 @@ async function main() {
   rmSync(artifactsDir, { recursive: true, force: true });
   mkdirSync(artifactsDir, { recursive: true });
   const runDir = mkdtempSync(join(tmpdir(), 'feature-lens-it-'));
-  // Host tests change settings and per-workspace state (e.g. load a test SAE); UI tests get a folder of
-  // their own so they start as a new user would, with the bundled defaults.
+  // Host tests change settings and per-workspace state (e.g. load a test SAE); each UI test gets a folder of
+  // its own (see runUiTests) so it starts as a new user would, with the bundled defaults.
   const workspace = join(runDir, 'workspace');
-  const uiWorkspace = join(runDir, 'ui-workspace');
-  for (const folder of [workspace, uiWorkspace]) {
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, 'sample.txt'), 'The quick brown fox jumps over the lazy dog.\n');
-  }
+  const uiWorkspace = join(runDir, 'ui-workspaces');
+  mkdirSync(workspace, { recursive: true });
+  writeFileSync(join(workspace, 'sample.txt'), SAMPLE_TEXT);
   const resultsFile = join(runDir, 'host-results.json');
 
   let server;

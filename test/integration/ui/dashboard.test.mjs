@@ -1,4 +1,3 @@
-// Runs after inspect (files run in name order): the inspect test expects the fresh workspace layout.
 // The feature dashboard as a person opens it: analyze a selection, open a firing feature's dashboard,
 // read its uPlot histogram, labels and logit effects, then switch colour themes and watch it follow.
 import assert from 'node:assert/strict';
