@@ -1,6 +1,7 @@
 // The feature dashboard as a person opens it: analyze a selection, open a firing feature's dashboard,
 // read its uPlot histogram, labels and logit effects, then switch colour themes and watch it follow.
 import assert from 'node:assert/strict';
+import { openSampleAndSelectAll } from '../lib/editor.mjs';
 import { test } from '../lib/uiTest.mjs';
 import { waitFor } from '../lib/poll.mjs';
 
@@ -59,14 +60,7 @@ async function canvasSize(view) {
 }
 
 test('a firing feature dashboard draws its histogram with uPlot and follows light, dark and high-contrast themes', async ({ workbench, page }) => {
-  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 20, y: 60 } });
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 30_000 });
-  await page.keyboard.type('sample.txt');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.txt' }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+A');
+  await openSampleAndSelectAll(page);
 
   await workbench.runCommand('Feature Lens: Analyze Selection');
   const tokenView = await webviewShowing(workbench, 'tokens');

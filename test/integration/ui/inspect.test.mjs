@@ -1,20 +1,13 @@
 // Inspect in the editor, as a person would: select text, run Analyze Selection from the palette, read the
 // token view's DOM, click a feature and check the editor decorations and the legend.
 import assert from 'node:assert/strict';
+import { openSampleAndSelectAll } from '../lib/editor.mjs';
 import { test } from '../lib/uiTest.mjs';
 import { waitFor } from '../lib/poll.mjs';
 
 test('analyze a selection with the bundled model and SAE, read tokens and features, click a feature to highlight it', async ({ workbench, page }) => {
   // No settings: a new user gets the bundled model and the bundled JumpReLU SAE.
-  // Quick Open keeps its input visible, so it is driven here rather than through runCommand.
-  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 20, y: 60 } });
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 30_000 });
-  await page.keyboard.type('sample.txt');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.txt' }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+A');
+  await openSampleAndSelectAll(page);
 
   await workbench.runCommand('Feature Lens: Analyze Selection');
   const view = workbench.webview();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeSaeLensFolder } from '../../../../src/core/checkpoints/saelens';
 import { loadModel } from '../../../../src/core/runtime/model';
 import type { SaeWeights } from '../../../../src/core/sae/weights';
+import { rng } from '../../../fixtures/onnxBuilder';
 
 export const TEST_SITE = 'blocks.2.hook_resid_post';
 
@@ -15,22 +16,11 @@ const SAMPLE = [
   'In the beginning the Universe was created. This has made a lot of people very angry and been widely regarded as a bad move.',
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function makeTestSae(dir: string, modelDir: string, options: { dSae?: number; firingRate?: number; seed?: number } = {}): Promise<string> {
   if (existsSync(join(dir, 'cfg.json'))) return dir;
   const dSae = options.dSae ?? 512;
   const rate = options.firingRate ?? 0.03;
-  const rand = mulberry32(options.seed ?? 1);
+  const rand = rng(options.seed ?? 1);
   const lm = await loadModel(modelDir);
   try {
     const site = lm.sites().find((s) => s.name === TEST_SITE);
