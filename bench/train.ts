@@ -6,13 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { referenceBackend } from '../src/core/train/referenceBackend';
+import { referenceBackend, type Matrix } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
 import { SaeTrainer } from '../src/core/train/trainer';
 import type { DataSource } from '../src/core/train/dataSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
 import { Rng } from '../src/core/util/rng';
-import type { Matrix } from '../src/core/tensor';
 
 const D_IN = 128;
 const D_SAE = 2048;

@@ -26,6 +26,22 @@ export default tseslint.config(
     },
   },
   {
+    // The rooms below train/ compute with the tensor room; they never reach up into the trainer.
+    files: ['src/core/{sae,inference,metrics,store,tensor}/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode, noOrt],
+          patterns: [
+            { group: ['**/protocol/**', '**/extension/**', '**/worker/**'], message: 'The core does not know about messaging or the host.' },
+            { group: ['**/train/**', '../train', './train'], message: 'sae/, inference/, metrics/, store/ and tensor/ do not import train/ (shared types live in src/core/tensor).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/runtime/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -35,3 +35,17 @@ test('the webview may not reach into the core', async () => {
   const found = await problems('webview-ui/src/x.ts', "import { x } from '../../src/core/index';\nexport const y = x;\n");
   assert.ok(found.length > 0);
 });
+
+test('sae, inference, metrics, store and tensor may not import train, and may import the tensor room', async () => {
+  for (const file of ['src/core/sae/x.ts', 'src/core/inference/x.ts', 'src/core/metrics/x.ts', 'src/core/store/x.ts', 'src/core/tensor/x.ts']) {
+    const found = await problems(file, "import { SaeTrainer } from '../train/trainer';\nexport const t = SaeTrainer;\n");
+    assert.ok(found.some((m) => m.includes('do not import train/')), `${file}: ${found.join('; ')}`);
+    assert.deepEqual(await problems(file, "import { matrix } from '../tensor';\nexport const m = matrix;\n"), [], file);
+  }
+  assert.deepEqual(await problems('src/core/analysis/x.ts', "import { SaeTrainer } from '../train/trainer';\nexport const t = SaeTrainer;\n"), []);
+});
+
+test('the layering rule for the lower core rooms still keeps vscode out', async () => {
+  const found = await problems('src/core/sae/x.ts', vscodeImport);
+  assert.ok(found.some((m) => m.includes("'vscode'")), found.join('; '));
+});

@@ -4,7 +4,7 @@ import { ReconstructionAccumulator } from '../../core/metrics/reconstruction';
 import { l0 } from '../../core/metrics/sparsity';
 import { readNpyMatrix, writeNpyMatrix } from '../../core/npy';
 import { saeFromWeights } from '../../core/sae/create';
-import { sparseToDense } from '../../core/train/backend';
+import { sparseToDense } from '../../core/tensor';
 import { parseArgs, requireFlag, stringFlag } from '../args';
 import type { CliCommand } from '../command';
 

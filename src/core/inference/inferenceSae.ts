@@ -8,12 +8,9 @@
 import { normalizeInput } from '../formats/activation-normalization';
 import { withInputScaleFolded } from '../sae/fold';
 import { gatedActivation } from '../sae/gated';
-import { activeAbove } from '../sae/jumprelu';
-import { rowTopK } from '../sae/topk';
+import { activeAbove, rowTopK } from '../sae/activations';
 import type { SaeConfig, SaeWeights } from '../sae/weights';
-import type { Matrix } from '../tensor';
-import type { SparseRows } from '../train/backend';
-import { matmulTransposed, transpose } from './gemm';
+import { matmulTransposed, transpose, type Matrix, type SparseRows } from '../tensor';
 
 /** x̃ [n, d_in] · W_enc [d_in, d_sae], without bias, as a fresh matrix (the caller may overwrite it). */
 export type PreActivationKernel = (x: Matrix) => Promise<Matrix>;

@@ -1,6 +1,5 @@
 // Sparsity metrics: L0, dead features over a token window, dense features, firing-frequency histogram.
-import type { SparseRows } from '../train/backend';
-import type { Matrix } from '../tensor';
+import type { Matrix, SparseRows } from '../tensor';
 
 /** Mean over rows of the number of latents with f > 0. */
 export function l0(features: SparseRows | Matrix): number {

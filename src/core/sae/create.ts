@@ -1,6 +1,5 @@
 // Building SAE models: fresh (for training) or from stored weights (for inference or resume).
-import { referenceBackend } from '../train/referenceBackend';
-import type { NumericBackend } from '../train/backend';
+import { referenceBackend, type NumericBackend } from '../tensor';
 import type { Rng } from '../util/rng';
 import { withInputScaleFolded } from './fold';
 import { GatedSae } from './gated';

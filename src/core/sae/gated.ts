@@ -1,8 +1,7 @@
 // Gated SAE (Rajamanoharan et al. 2024a): a gate path decides which latents fire, a magnitude path that
 // shares the gate's weights (W_mag = W_gate ⊙ exp(r_mag)) sets how much. The auxiliary loss reconstructs
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
-import type { Matrix } from '../tensor';
-import { SparseBuilder, type SparseRows } from '../train/backend';
+import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { SaeBase } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';

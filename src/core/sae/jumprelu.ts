@@ -1,8 +1,7 @@
 // JumpReLU SAE (Rajamanoharan et al. 2024b): f = pre ⊙ H(pre − θ), θ learned per latent with
 // rectangle-kernel straight-through pseudo-derivatives (bandwidth ε) in both the JumpReLU and the L0 step.
-import type { Matrix } from '../tensor';
-import { SparseBuilder, withValues, type SparseRows } from '../train/backend';
-import { rowTopK } from './topk';
+import { SparseBuilder, withValues, type Matrix, type SparseRows } from '../tensor';
+import { activeAbove, rowTopK } from './activations';
 import { mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
@@ -187,19 +186,4 @@ export class JumpReluSae extends SaeBase {
     tensors.set('threshold', tensor([this.dSae], this.threshold().slice()));
     return { config: { ...this.config, architecture: 'jumprelu' }, tensors };
   }
-}
-
-/** Entries with pre > θ (per latent), values = pre. */
-export function activeAbove(pre: Matrix, theta: ArrayLike<number>): SparseRows {
-  const n = pre.cols;
-  const b = new SparseBuilder(pre.rows, n);
-  for (let r = 0; r < pre.rows; r++) {
-    const base = r * n;
-    for (let j = 0; j < n; j++) {
-      const p = pre.data[base + j];
-      if (p > theta[j]) b.push(j, p);
-    }
-    b.endRow();
-  }
-  return b.finish();
 }

@@ -1,7 +1,6 @@
 // One interface for every SAE architecture: inference (encode/decode) and training (loss + hand-written
 // gradients). Models always work in the trainer's normalised input space; weights.ts holds stored SAEs.
-import type { Matrix } from '../tensor';
-import type { NumericBackend, SparseRows } from '../train/backend';
+import type { Matrix, NumericBackend, SparseRows } from '../tensor';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface LossOptions {

@@ -1,7 +1,6 @@
 // ReLU SAE with the decoder-norm-weighted L1 penalty λ Σ_i f_i‖W_dec,i‖ (Anthropic, April 2024 update).
 // No decoder-norm constraint: the penalty itself stops the decoder from growing to shrink f.
-import type { Matrix } from '../tensor';
-import { SparseBuilder, type SparseRows } from '../train/backend';
+import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';

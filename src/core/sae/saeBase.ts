@@ -2,8 +2,7 @@
 // W_enc, a decoder f·W_dec + b_dec, the reconstruction loss, and the gradients of W_dec, W_enc and b_dec
 // given dL/dx̂ and dL/dpre. Subclasses keep only their activation, sparsity terms and extra parameters.
 // Accumulation order is part of the contract: resumed and repeated runs must stay bit-identical.
-import type { Matrix } from '../tensor';
-import { sparseColumnSums, type SparseRows } from '../train/backend';
+import { sparseColumnSums, type Matrix, type SparseRows } from '../tensor';
 import {
   encoderInput,
   mseGradient,

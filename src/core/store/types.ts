@@ -1,7 +1,6 @@
 // What the activation store needs from a language model, and what it hands to the trainer.
 // The runtime adapter (modelAdapter.ts) fills the first; tests use a small fake.
 import type { Matrix } from '../tensor';
-import type { DataSource } from '../train/dataSource';
 
 export interface ActivationModel {
   /** Identity of the weights (e.g. a content hash): part of the cache key. */
@@ -29,8 +28,11 @@ export interface SourceState {
 /**
  * A stream of activation rows for training, looping over its data in epochs. Deterministic for a
  * seed, and resumable: setState(getState()) continues with exactly the rows that would have followed.
+ * It fits the trainer's DataSource (train/dataSource.ts) by shape, so the store does not import train/.
  */
-export interface ActivationSource extends DataSource {
+export interface ActivationSource {
+  /** Width of a row (the same as dim: the name the trainer reads). */
+  readonly dIn: number;
   readonly dim: number;
   /** Rows in one epoch. */
   readonly rows: number;

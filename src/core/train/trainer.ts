@@ -7,14 +7,12 @@ import { JumpReluSae } from '../sae/jumprelu';
 import { normalizeRows, removeParallelComponent, mustGet, type SaeModel } from '../sae/model';
 import type { SaeWeights } from '../sae/weights';
 import { FiringTracker } from '../metrics/sparsity';
-import type { Matrix } from '../tensor';
+import { referenceBackend, type Matrix, type NumericBackend } from '../tensor';
 import { Rng, type RngState } from '../util/rng';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
 import { Adam } from './adam';
-import type { NumericBackend } from './backend';
 import { totalSteps, validateTrainConfig, type TrainConfig } from './config';
 import type { DataSource } from './dataSource';
-import { referenceBackend } from './referenceBackend';
 import { geometricDecay, linearWarmup, lrFactor } from './schedules';
 
 export interface StepMetrics {

@@ -3,11 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceSae } from '../../../../src/core/inference/inferenceSae';
-import { matmulTransposed, transpose } from '../../../../src/core/inference/gemm';
+import { matmulTransposed, transpose, type Matrix } from '../../../../src/core/tensor';
 import { createDenseLayer } from '../../../../src/core/runtime/dense';
 import { saeFromWeights } from '../../../../src/core/sae/create';
 import type { SaeArchitecture, SaeConfig, SaeWeights } from '../../../../src/core/sae/weights';
-import type { Matrix } from '../../../../src/core/tensor';
 import { internalDecode, internalEncode } from '../fixtures/internal-encode';
 
 function random(n: number, seed: number, scale = 1): Float32Array {

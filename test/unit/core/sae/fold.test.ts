@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSae, saeFromWeights } from '../../../../src/core/sae/create';
 import { foldInputScale } from '../../../../src/core/sae/fold';
-import { sparseToDense } from '../../../../src/core/train/backend';
+import { sparseToDense } from '../../../../src/core/tensor';
 import type { SaeArchitecture } from '../../../../src/core/sae/weights';
 import { Rng } from '../../../../src/core/util/rng';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JumpReluSae, type JumpReluOptions } from '../../../../src/core/sae/jumprelu';
-import { referenceBackend } from '../../../../src/core/train/referenceBackend';
+import { referenceBackend } from '../../../../src/core/tensor';
 
 // W_enc = W_dec = I (2×2), biases 0, θ = (0.2, 0.1), ε = 0.002 (window |pre − θ| < 0.001), B = 2.
 //   row 0: x = (0.5, 0.1005) → pre = x; latent 0 active (far from θ); latent 1 active and in the window.

@@ -2,7 +2,7 @@
 // loop is a contiguous dot product. Two rows × two columns per pass: each load feeds two multiply-adds,
 // about 3× faster than the one-row axpy form. The runtime's ONNX GEMM is faster still; this is the
 // synchronous path (splice edits, tests) and the fallback.
-import type { Matrix } from '../tensor';
+import type { Matrix } from './matrix';
 
 /** The transpose of a row-major [rows, cols] matrix. */
 export function transpose(data: Float32Array, rows: number, cols: number): Float32Array {

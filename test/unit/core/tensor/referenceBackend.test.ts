@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referenceBackend as be } from '../../../../src/core/train/referenceBackend';
-import { SparseBuilder, sparseToDense, sparseColumnSums } from '../../../../src/core/train/backend';
+import { referenceBackend as be, SparseBuilder, sparseColumnSums, sparseToDense, type Matrix } from '../../../../src/core/tensor';
 import { Rng } from '../../../../src/core/util/rng';
-import type { Matrix } from '../../../../src/core/tensor';
 
 const rng = new Rng(9);
 function rand(rows: number, cols: number, density = 1): Matrix {

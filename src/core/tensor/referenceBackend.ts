@@ -1,6 +1,7 @@
 // Straightforward, correct kernels: row-major loops whose innermost loop runs over contiguous memory.
-import type { Matrix } from '../tensor';
-import type { NumericBackend, SparseRows } from './backend';
+import type { NumericBackend } from './backend';
+import type { Matrix } from './matrix';
+import type { SparseRows } from './sparse';
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`reference backend: ${what}`);

@@ -1,0 +1,20 @@
+// The few numeric kernels SAE training and inference need. The reference backend is plain TypeScript;
+// a faster one can replace it behind this interface and be checked against it.
+import type { Matrix } from './matrix';
+import type { SparseRows } from './sparse';
+
+export interface NumericBackend {
+  readonly name: string;
+  /** A[m,k]·B[k,n] (+ bias[n] on every row). */
+  matmul(a: Matrix, b: Matrix, bias?: Float32Array): Matrix;
+  /** A[k,m]ᵀ·B[k,n] → [m,n]. */
+  matmulTransA(a: Matrix, b: Matrix): Matrix;
+  /** A[m,k]·B[n,k]ᵀ → [m,n]. */
+  matmulTransB(a: Matrix, b: Matrix): Matrix;
+  /** S[m,n]·B[n,d] (+ bias[d] on every row) → [m,d]: decoding touches only active latents. */
+  sparseMatmul(s: SparseRows, b: Matrix, bias?: Float32Array): Matrix;
+  /** out[n,d] += S[m,n]ᵀ·A[m,d]: weight gradients that scale with the number of active latents. */
+  sparseTransMatmulAcc(s: SparseRows, a: Matrix, out: Matrix): void;
+  /** out[e] = A[r,:]·B[c,:] for each stored entry e = (r, c) of the pattern. A [m,d], B [n,d]. */
+  sampledDot(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
+}
