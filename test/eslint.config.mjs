@@ -1,8 +1,11 @@
-// Layering is enforced here, not by convention: see DEVELOPERS.md "Architecture".
+// Layering is enforced here, not by convention: see docs/architecture.md.
 import tseslint from 'typescript-eslint';
 
 const noVscode = { name: 'vscode', message: 'Only src/extension may import vscode.', allowTypeImports: true };
 const noOrt = { name: 'onnxruntime-node', message: 'Only src/core/runtime may import onnxruntime-node.' };
+// The protocol defines the data that crosses a boundary; the core returns those types (type imports only,
+// erased at build, so the core still runs without any messaging code). See docs/architecture.md.
+const protocolTypesOnly = { group: ['**/protocol/**'], allowTypeImports: true, message: 'The core may import protocol types only (import type).' };
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.vscode-test/**', 'tools/build-model/out/**', 'models/**', 'test-artifacts/**', '**/*.mjs', '**/*.js'] },
@@ -20,7 +23,7 @@ export default tseslint.config(
         'error',
         {
           paths: [noVscode, noOrt],
-          patterns: [{ group: ['**/protocol/**', '**/extension/**', '**/worker/**'], message: 'The core does not know about messaging or the host.' }],
+          patterns: [protocolTypesOnly, { group: ['**/extension/**', '**/worker/**'], message: 'The core does not know about the host or the worker.' }],
         },
       ],
     },
@@ -34,7 +37,8 @@ export default tseslint.config(
         {
           paths: [noVscode, noOrt],
           patterns: [
-            { group: ['**/protocol/**', '**/extension/**', '**/worker/**'], message: 'The core does not know about messaging or the host.' },
+            protocolTypesOnly,
+            { group: ['**/extension/**', '**/worker/**'], message: 'The core does not know about the host or the worker.' },
             { group: ['**/train/**', '../train', './train'], message: 'sae/, inference/, metrics/, store/ and tensor/ do not import train/ (shared types live in src/core/tensor).' },
           ],
         },
@@ -46,7 +50,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [noVscode], patterns: [{ group: ['**/protocol/**', '**/extension/**', '**/worker/**'], message: 'The core does not know about messaging or the host.' }] },
+        { paths: [noVscode], patterns: [protocolTypesOnly, { group: ['**/extension/**', '**/worker/**'], message: 'The core does not know about the host or the worker.' }] },
       ],
     },
   },
@@ -59,7 +63,7 @@ export default tseslint.config(
           paths: [noVscode, noOrt],
           patterns: [
             { group: ['node:*'], message: 'The protocol is shared with the browser: no Node built-ins.' },
-            { group: ['**/extension/**', '**/worker/**', '**/webview-ui/**'], message: 'The protocol depends on nothing else.' },
+            { group: ['**/core/**', '**/extension/**', '**/worker/**', '**/webview-ui/**'], message: 'The protocol depends on nothing else.' },
           ],
         },
       ],

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import type { LoadResult, LoadSelection } from '../protocol/worker';
+import type { LoadResult, LoadSelection } from '../protocol/session';
 import { Commands } from './commands';
 import type { LensService } from './services/lensService';
 
@@ -18,7 +18,7 @@ export interface LoadSaeOptions {
 export function registerSelectionCommands(service: LensService, onError: (err: unknown) => void): vscode.Disposable {
   const load = async (change: Partial<LoadSelection>): Promise<LoadResult> => {
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Feature Lens: loading' }, () => service.select(change));
-    for (const w of info.warnings ?? []) void vscode.window.showWarningMessage(`Feature Lens: ${w}`);
+    for (const w of info.warnings) void vscode.window.showWarningMessage(`Feature Lens: ${w}`);
     return info;
   };
 

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { Worker } from 'node:worker_threads';
 import { RpcError, RpcPeer } from '../protocol/rpc';
-import type { LoadSelection, WorkerRequest, WorkerResults } from '../protocol/worker';
+import type { LoadSelection } from '../protocol/session';
+import type { WorkerRequest, WorkerResults } from '../protocol/worker';
 import { log } from './log';
 
 /**

@@ -1,5 +1,6 @@
 // Analysis results as they cross the worker → host → webview boundaries. Plain data only (numbers,
-// strings, arrays, typed arrays), so structured clone carries them unchanged.
+// strings, arrays, typed arrays), so structured clone carries them unchanged. These are the only
+// definitions: src/core/analysis returns them (see docs/architecture.md, "One type per boundary").
 
 export interface FeatureHit {
   readonly id: number;
@@ -54,6 +55,12 @@ export interface FeatureExample {
   readonly maxActivation: number;
 }
 
+/** Equal-width bins of non-zero activations: bin edges (bins + 1) and counts. */
+export interface Histogram {
+  readonly edges: readonly number[];
+  readonly counts: readonly number[];
+}
+
 export interface LogitEffect {
   readonly token: string;
   readonly value: number;
@@ -69,8 +76,8 @@ export interface FeatureDashboard {
   /** JumpReLU threshold; undefined for architectures without one. */
   readonly threshold?: number;
   readonly examples: readonly FeatureExample[];
-  /** Histogram of non-zero activations over the corpus: bin edges (bins + 1) and counts. */
-  readonly histogram: { readonly edges: readonly number[]; readonly counts: readonly number[] };
+  /** Histogram of non-zero activations over the corpus. */
+  readonly histogram: Histogram;
   /** Fraction of corpus tokens where the feature fires. */
   readonly density: number;
   readonly corpusTokens: number;

@@ -31,7 +31,26 @@ export interface RequestOptions {
   readonly onProgress?: (progress: unknown) => void;
 }
 
-type ResultMap<R extends { kind: string }> = { [K in R['kind']]: unknown };
+/** What each request kind of a channel answers. */
+export type ResultMap<R extends { kind: string }> = { [K in R['kind']]: unknown };
+
+/**
+ * One handler per request kind of a channel. A missing kind, or a handler whose answer is not the
+ * channel's result type for that kind, is a compile error.
+ */
+export type RequestHandlers<In extends { kind: string }, InResults extends ResultMap<In>, Context = RequestContext> = {
+  readonly [K in In['kind']]: (request: Extract<In, { kind: K }>, context: Context) => Promise<InResults[K]>;
+};
+
+/** Runs the handler for the request's kind; the result type follows the kind. */
+export function dispatchRequest<In extends { kind: string }, InResults extends ResultMap<In>, Context, K extends In['kind']>(
+  handlers: RequestHandlers<In, InResults, Context>,
+  request: Extract<In, { kind: K }>,
+  context: Context,
+): Promise<InResults[K]> {
+  const handler: RequestHandlers<In, InResults, Context>[K] = handlers[request.kind as K];
+  return handler(request, context);
+}
 
 interface Pending {
   resolve(value: unknown): void;

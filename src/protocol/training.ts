@@ -2,7 +2,7 @@
 // one job: the host sends `start`, may send `cancel`, and the worker answers with progress events and
 // exactly one `done` or `error`. Every message is checked on arrival: both sides treat the other as
 // untrusted input, so a malformed message is refused with a reason instead of crashing a loop.
-import { describeUnknown, hasFiniteNumber, hasString, isRecord } from './validate';
+import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
 export const TRAINING_PROTOCOL_VERSION = 1;
 
@@ -44,6 +44,9 @@ export interface TrainJob {
   readonly batchSize?: number;
 }
 
+/** What a training run is asked to do: a new job, or the run saved in a checkpoint folder. */
+export type TrainingStart = { readonly kind: 'start'; readonly job: TrainJob } | { readonly kind: 'resume'; readonly checkpointDir: string };
+
 export type HostToTrainer =
   | { readonly type: 'start'; readonly protocol: number; readonly job: TrainJob }
   /** Continue the run saved in a checkpoint folder (its job is stored there) to its original budget. */
@@ -82,12 +85,6 @@ export type TrainerToHost =
   | { readonly type: 'done'; readonly summary: TrainSummary }
   | { readonly type: 'error'; readonly message: string };
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
-
-function fail<T>(reason: string): Parsed<T> {
-  return { ok: false, reason };
-}
-
 function positiveInt(r: Record<string, unknown>, key: string, optional = false): string | undefined {
   const v = r[key];
   if (v === undefined && optional) return undefined;
@@ -96,11 +93,11 @@ function positiveInt(r: Record<string, unknown>, key: string, optional = false):
 }
 
 function parseData(v: unknown): Parsed<TrainData> {
-  if (!isRecord(v)) return fail('data must be an object');
-  if (v.kind === 'acts') return hasString(v, 'path') ? { ok: true, value: { kind: 'acts', path: v.path as string } } : fail('data.path must be a string');
+  if (!isRecord(v)) return refuse('data must be an object');
+  if (v.kind === 'acts') return hasString(v, 'path') ? { ok: true, value: { kind: 'acts', path: v.path as string } } : refuse('data.path must be a string');
   if (v.kind === 'corpus') {
-    for (const k of ['modelPath', 'corpusDir', 'cacheDir']) if (!hasString(v, k)) return fail(`data.${k} must be a string`);
-    if (v.maxFileBytes !== undefined && positiveInt(v, 'maxFileBytes')) return fail('data.maxFileBytes must be a positive integer');
+    for (const k of ['modelPath', 'corpusDir', 'cacheDir']) if (!hasString(v, k)) return refuse(`data.${k} must be a string`);
+    if (v.maxFileBytes !== undefined && positiveInt(v, 'maxFileBytes')) return refuse('data.maxFileBytes must be a positive integer');
     return {
       ok: true,
       value: {
@@ -112,68 +109,68 @@ function parseData(v: unknown): Parsed<TrainData> {
       },
     };
   }
-  return fail('data.kind must be "corpus" or "acts"');
+  return refuse('data.kind must be "corpus" or "acts"');
 }
 
 export function parseTrainJob(v: unknown): Parsed<TrainJob> {
-  if (!isRecord(v)) return fail('job must be an object');
-  if (!hasString(v, 'site') || !(v.site as string)) return fail('site must be a non-empty string');
-  if (!TRAIN_ARCHITECTURES.includes(v.arch as TrainArchitecture)) return fail(`arch must be one of ${TRAIN_ARCHITECTURES.join(', ')}`);
+  if (!isRecord(v)) return refuse('job must be an object');
+  if (!hasString(v, 'site') || !(v.site as string)) return refuse('site must be a non-empty string');
+  if (!TRAIN_ARCHITECTURES.includes(v.arch as TrainArchitecture)) return refuse(`arch must be one of ${TRAIN_ARCHITECTURES.join(', ')}`);
   for (const [key, optional] of [['dSae', false], ['tokens', false], ['targetL0', true], ['k', true], ['batchSize', true]] as const) {
     const problem = positiveInt(v, key, optional);
-    if (problem) return fail(problem);
+    if (problem) return refuse(problem);
   }
-  if (v.l0Coeff !== undefined && !(hasFiniteNumber(v, 'l0Coeff') && (v.l0Coeff as number) >= 0)) return fail('l0Coeff must be a number ≥ 0');
-  if (v.preset !== undefined && !hasString(v, 'preset')) return fail('preset must be a string');
-  if (!hasString(v, 'outDir') || !(v.outDir as string)) return fail('outDir must be a non-empty string');
-  if (!(typeof v.checkpointEvery === 'number' && Number.isInteger(v.checkpointEvery) && v.checkpointEvery >= 0)) return fail('checkpointEvery must be an integer ≥ 0');
-  if (!(typeof v.seed === 'number' && Number.isInteger(v.seed) && v.seed >= 0)) return fail('seed must be an integer ≥ 0');
-  if ((v.arch === 'topk' || v.arch === 'batchtopk') && v.k === undefined) return fail(`${v.arch as string} needs k`);
+  if (v.l0Coeff !== undefined && !(hasFiniteNumber(v, 'l0Coeff') && (v.l0Coeff as number) >= 0)) return refuse('l0Coeff must be a number ≥ 0');
+  if (v.preset !== undefined && !hasString(v, 'preset')) return refuse('preset must be a string');
+  if (!hasString(v, 'outDir') || !(v.outDir as string)) return refuse('outDir must be a non-empty string');
+  if (!(typeof v.checkpointEvery === 'number' && Number.isInteger(v.checkpointEvery) && v.checkpointEvery >= 0)) return refuse('checkpointEvery must be an integer ≥ 0');
+  if (!(typeof v.seed === 'number' && Number.isInteger(v.seed) && v.seed >= 0)) return refuse('seed must be an integer ≥ 0');
+  if ((v.arch === 'topk' || v.arch === 'batchtopk') && v.k === undefined) return refuse(`${v.arch as string} needs k`);
   const data = parseData(v.data);
   if (!data.ok) return data;
   return { ok: true, value: { ...(v as unknown as TrainJob), data: data.value } };
 }
 
 export function parseHostToTrainer(v: unknown): Parsed<HostToTrainer> {
-  if (!isRecord(v)) return fail(describeUnknown(v));
+  if (!isRecord(v)) return refuse(describeUnknown(v));
   switch (v.type) {
     case 'cancel':
       return { ok: true, value: { type: 'cancel' } };
     case 'start': {
-      if (v.protocol !== TRAINING_PROTOCOL_VERSION) return fail(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
+      if (v.protocol !== TRAINING_PROTOCOL_VERSION) return refuse(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
       const job = parseTrainJob(v.job);
       return job.ok ? { ok: true, value: { type: 'start', protocol: TRAINING_PROTOCOL_VERSION, job: job.value } } : job;
     }
     case 'resume': {
-      if (v.protocol !== TRAINING_PROTOCOL_VERSION) return fail(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
-      if (!hasString(v, 'checkpointDir')) return fail('checkpointDir must be a string');
+      if (v.protocol !== TRAINING_PROTOCOL_VERSION) return refuse(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
+      if (!hasString(v, 'checkpointDir')) return refuse('checkpointDir must be a string');
       return { ok: true, value: { type: 'resume', protocol: TRAINING_PROTOCOL_VERSION, checkpointDir: v.checkpointDir as string } };
     }
     default:
-      return fail(describeUnknown(v));
+      return refuse(describeUnknown(v));
   }
 }
 
 export function parseTrainerToHost(v: unknown): Parsed<TrainerToHost> {
-  if (!isRecord(v)) return fail(describeUnknown(v));
+  if (!isRecord(v)) return refuse(describeUnknown(v));
   switch (v.type) {
     case 'progress':
-      for (const k of ['step', 'tokens', 'totalTokens', 'tokensPerSecond', 'skippedRows']) if (!hasFiniteNumber(v, k)) return fail(`progress.${k} must be a number`);
-      if (v.phase !== 'harvest' && v.phase !== 'train') return fail('progress.phase must be "harvest" or "train"');
+      for (const k of ['step', 'tokens', 'totalTokens', 'tokensPerSecond', 'skippedRows']) if (!hasFiniteNumber(v, k)) return refuse(`progress.${k} must be a number`);
+      if (v.phase !== 'harvest' && v.phase !== 'train') return refuse('progress.phase must be "harvest" or "train"');
       // Loss metrics may legitimately be NaN before the first step.
-      for (const k of ['loss', 'mse', 'fvu', 'l0', 'deadFraction']) if (typeof v[k] !== 'number') return fail(`progress.${k} must be a number`);
+      for (const k of ['loss', 'mse', 'fvu', 'l0', 'deadFraction']) if (typeof v[k] !== 'number') return refuse(`progress.${k} must be a number`);
       return { ok: true, value: v as unknown as TrainerToHost };
     case 'log':
-      return hasString(v, 'message') ? { ok: true, value: v as unknown as TrainerToHost } : fail('log.message must be a string');
+      return hasString(v, 'message') ? { ok: true, value: v as unknown as TrainerToHost } : refuse('log.message must be a string');
     case 'checkpoint-saved':
       return hasString(v, 'dir') && hasFiniteNumber(v, 'step') && hasFiniteNumber(v, 'tokens')
         ? { ok: true, value: v as unknown as TrainerToHost }
-        : fail('checkpoint-saved needs dir, step, tokens');
+        : refuse('checkpoint-saved needs dir, step, tokens');
     case 'done':
-      return isRecord(v.summary) && hasString(v.summary, 'outDir') ? { ok: true, value: v as unknown as TrainerToHost } : fail('done.summary.outDir must be a string');
+      return isRecord(v.summary) && hasString(v.summary, 'outDir') ? { ok: true, value: v as unknown as TrainerToHost } : refuse('done.summary.outDir must be a string');
     case 'error':
-      return hasString(v, 'message') ? { ok: true, value: v as unknown as TrainerToHost } : fail('error.message must be a string');
+      return hasString(v, 'message') ? { ok: true, value: v as unknown as TrainerToHost } : refuse('error.message must be a string');
     default:
-      return fail(describeUnknown(v));
+      return refuse(describeUnknown(v));
   }
 }

@@ -1,7 +1,12 @@
 // Tiny structural checks for messages that cross a trust boundary (webview, worker).
 // The protocol runs in Node and in the browser, so it carries no dependencies.
 
-export type Check<T> = (value: unknown) => value is T;
+/** What every parser of untrusted input returns: the typed value, or why it was refused. */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+export function refuse<T>(reason: string): Parsed<T> {
+  return { ok: false, reason };
+}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,24 +1,9 @@
 // Messages between the extension host and the webview. Both sides import this file.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysis';
-import { describeUnknown, hasFiniteNumber, hasString, isRecord } from './validate';
+import type { ModelInfo, SaeInfo } from './session';
+import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
 export const PROTOCOL_VERSION = 1;
-
-export interface ModelInfo {
-  readonly name: string;
-  readonly path: string;
-  readonly layers: number;
-  readonly dModel: number;
-}
-
-export interface SaeInfo {
-  readonly name: string;
-  readonly path: string;
-  readonly architecture: string;
-  readonly hookName: string;
-  readonly dIn: number;
-  readonly dSae: number;
-}
 
 export type WebviewKind = 'welcome' | 'tokens' | 'feature';
 
@@ -61,87 +46,85 @@ function isIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
-export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
-
 /** Validates a message from the webview: it is untrusted input. */
-export function parseWebviewMessage(value: unknown): ParseResult<WebviewToHost> {
-  if (!isRecord(value)) return { ok: false, error: describeUnknown(value) };
+export function parseWebviewMessage(value: unknown): Parsed<WebviewToHost> {
+  if (!isRecord(value)) return refuse(describeUnknown(value));
   switch (value.type) {
     case 'ready':
-      return { ok: true, message: { type: 'ready' } };
+      return { ok: true, value: { type: 'ready' } };
     case 'runCommand':
       if (hasString(value, 'command') && WEBVIEW_RUNNABLE_COMMANDS.includes(value.command as string)) {
-        return { ok: true, message: { type: 'runCommand', command: value.command as string } };
+        return { ok: true, value: { type: 'runCommand', command: value.command as string } };
       }
-      return { ok: false, error: `runCommand with a command the webview may not run: ${String(value.command)}` };
+      return refuse(`runCommand with a command the webview may not run: ${String(value.command)}`);
     case 'log':
       if (hasString(value, 'message') && (value.level === 'info' || value.level === 'error')) {
-        return { ok: true, message: { type: 'log', level: value.level, message: value.message as string } };
+        return { ok: true, value: { type: 'log', level: value.level, message: value.message as string } };
       }
-      return { ok: false, error: 'log message without level or text' };
+      return refuse('log message without level or text');
     case 'focusToken':
       return isIndex(value.index)
-        ? { ok: true, message: { type: 'focusToken', index: value.index } }
-        : { ok: false, error: 'focusToken without a token index' };
+        ? { ok: true, value: { type: 'focusToken', index: value.index } }
+        : refuse('focusToken without a token index');
     case 'selectFeature':
       return value.feature === null || isIndex(value.feature)
-        ? { ok: true, message: { type: 'selectFeature', feature: value.feature } }
-        : { ok: false, error: 'selectFeature without a feature id' };
+        ? { ok: true, value: { type: 'selectFeature', feature: value.feature } }
+        : refuse('selectFeature without a feature id');
     case 'openFeature':
       return isIndex(value.feature)
-        ? { ok: true, message: { type: 'openFeature', feature: value.feature } }
-        : { ok: false, error: 'openFeature without a feature id' };
+        ? { ok: true, value: { type: 'openFeature', feature: value.feature } }
+        : refuse('openFeature without a feature id');
     case 'steer':
       return isIndex(value.feature) && hasFiniteNumber(value, 'value')
-        ? { ok: true, message: { type: 'steer', feature: value.feature, value: value.value as number } }
-        : { ok: false, error: 'steer needs a feature id and a finite value' };
+        ? { ok: true, value: { type: 'steer', feature: value.feature, value: value.value as number } }
+        : refuse('steer needs a feature id and a finite value');
     case 'setLabel':
       return isIndex(value.feature) && hasString(value, 'label') && (value.label as string).length <= MAX_LABEL_LENGTH
-        ? { ok: true, message: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
-        : { ok: false, error: `setLabel needs a feature id and a label of at most ${MAX_LABEL_LENGTH} characters` };
+        ? { ok: true, value: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
+        : refuse(`setLabel needs a feature id and a label of at most ${MAX_LABEL_LENGTH} characters`);
     default:
-      return { ok: false, error: describeUnknown(value) };
+      return refuse(describeUnknown(value));
   }
 }
 
 /** Validates a message from the host (the webview trusts the host, but a version skew shows here). */
-export function parseHostMessage(value: unknown): ParseResult<HostToWebview> {
-  if (!isRecord(value)) return { ok: false, error: describeUnknown(value) };
+export function parseHostMessage(value: unknown): Parsed<HostToWebview> {
+  if (!isRecord(value)) return refuse(describeUnknown(value));
   switch (value.type) {
     case 'init':
       if (hasFiniteNumber(value, 'protocol') && value.protocol === PROTOCOL_VERSION && hasString(value, 'view')) {
-        return { ok: true, message: value as unknown as HostToWebview };
+        return { ok: true, value: value as unknown as HostToWebview };
       }
-      return { ok: false, error: `init with protocol ${String(value.protocol)}, expected ${PROTOCOL_VERSION}` };
+      return refuse(`init with protocol ${String(value.protocol)}, expected ${PROTOCOL_VERSION}`);
     case 'error':
       return hasString(value, 'message')
-        ? { ok: true, message: { type: 'error', message: value.message as string } }
-        : { ok: false, error: 'error message without text' };
+        ? { ok: true, value: { type: 'error', message: value.message as string } }
+        : refuse('error message without text');
     case 'status':
-      return { ok: true, message: value as unknown as HostToWebview };
+      return { ok: true, value: value as unknown as HostToWebview };
     case 'analyzing':
-      return hasString(value, 'text') ? { ok: true, message: { type: 'analyzing', text: value.text as string } } : { ok: false, error: 'analyzing without text' };
+      return hasString(value, 'text') ? { ok: true, value: { type: 'analyzing', text: value.text as string } } : refuse('analyzing without text');
     case 'analysis':
       return isRecord(value.result) && Array.isArray(value.result.tokens)
-        ? { ok: true, message: value as unknown as HostToWebview }
-        : { ok: false, error: 'analysis without tokens' };
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('analysis without tokens');
     case 'featureSelected':
       return value.feature === null || isIndex(value.feature)
-        ? { ok: true, message: { type: 'featureSelected', feature: value.feature } }
-        : { ok: false, error: 'featureSelected without a feature' };
+        ? { ok: true, value: { type: 'featureSelected', feature: value.feature } }
+        : refuse('featureSelected without a feature');
     case 'dashboard':
       return isRecord(value.dashboard) && isIndex(value.dashboard.feature)
-        ? { ok: true, message: value as unknown as HostToWebview }
-        : { ok: false, error: 'dashboard without a feature' };
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('dashboard without a feature');
     case 'steering':
       return isRecord(value.result) && Array.isArray(value.result.before)
-        ? { ok: true, message: value as unknown as HostToWebview }
-        : { ok: false, error: 'steering without a result' };
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('steering without a result');
     case 'labelSaved':
       return isIndex(value.feature) && hasString(value, 'label')
-        ? { ok: true, message: { type: 'labelSaved', feature: value.feature, label: value.label as string } }
-        : { ok: false, error: 'labelSaved without feature and label' };
+        ? { ok: true, value: { type: 'labelSaved', feature: value.feature, label: value.label as string } }
+        : refuse('labelSaved without feature and label');
     default:
-      return { ok: false, error: describeUnknown(value) };
+      return refuse(describeUnknown(value));
   }
 }

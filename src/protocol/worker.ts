@@ -1,21 +1,10 @@
-// Messages between the extension host and the analysis/training worker (worker_threads).
-// Requests carry an id; the worker answers each with exactly one result or error, and may send
-// progress events for the same id in between. The envelope and its bookkeeping live in ./rpc.
+// Requests from the extension host to the analysis worker (worker_threads) and what each one answers.
+// The worker serves them through one typed handler per kind (src/worker/engine.ts), so a request added
+// here without a handler, or a handler answering another type, does not compile. The envelope (ids,
+// progress, cancel) lives in ./rpc.
 import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, SteeringResult } from './analysis';
-import type { ModelInfo, SaeInfo } from './webview';
-
-export type HostToWorker = { type: 'request'; id: number; request: WorkerRequest } | { type: 'cancel'; id: number };
-
-export interface LoadSelection {
-  /** Model folder; undefined = bundled model. */
-  readonly modelPath?: string;
-  /** SAE folder or file in any supported format; undefined = bundled SAE (if present). */
-  readonly saePath?: string;
-  /** Which SAE of a folder holding several (e.g. sparsify's one sub-folder per hook point). */
-  readonly saeHook?: string;
-  /** Hook site; undefined = the SAE's own site. */
-  readonly site?: string;
-}
+import type { LoadResult, LoadSelection } from './session';
+import { isRecord, refuse, type Parsed } from './validate';
 
 export type WorkerRequest =
   | { kind: 'ping' }
@@ -25,30 +14,6 @@ export type WorkerRequest =
   | { kind: 'steer'; text: string; feature: number; value: number; topK: number }
   | { kind: 'highlight'; text: string; feature: number; maxTokens: number }
   | { kind: 'setLabel'; feature: number; label: string };
-
-export interface SiteInfo {
-  readonly name: string;
-  readonly dim: number;
-}
-
-/** What the user must choose before a loaded SAE can be used. */
-export type SaeChoice =
-  /** The path holds several SAEs: pick one (then load again with saeHook). */
-  | { readonly kind: 'hook'; readonly path: string; readonly hooks: readonly string[] }
-  /** The SAE names no hook, or one the model lacks (or of another width): pick the site (then load again with site). */
-  | { readonly kind: 'site'; readonly path: string; readonly name: string; readonly hookName?: string; readonly dIn: number; readonly dSae: number };
-
-export interface LoadResult {
-  readonly model: ModelInfo;
-  readonly sites: readonly SiteInfo[];
-  readonly site: string;
-  readonly sae?: SaeInfo;
-  /** Why no SAE is active (missing bundled SAE, …); shown to the user with an offer to load one. */
-  readonly saeProblem?: string;
-  readonly saeChoice?: SaeChoice;
-  /** Things the user should know about what was loaded (format approximations, site overrides). */
-  readonly warnings?: readonly string[];
-}
 
 export interface WorkerResults {
   ping: 'pong';
@@ -60,11 +25,6 @@ export interface WorkerResults {
   setLabel: { saved: string };
 }
 
-export type WorkerToHost =
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; message: string; code?: string }
-  | { type: 'progress'; id: number; progress: unknown };
-
 /** Error codes the host reacts to specifically. */
 export const WorkerErrorCodes = {
   noSae: 'noSae',
@@ -75,41 +35,42 @@ export const WorkerErrorCodes = {
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isPosInt = (v: unknown): v is number => isNonNegInt(v) && v > 0;
 const isOptString = (v: unknown) => v === undefined || typeof v === 'string';
+const ok = (request: WorkerRequest): Parsed<WorkerRequest> => ({ ok: true, value: request });
 
 /** The worker checks what it is asked to do: a bad request becomes an error reply, not a crash. */
-export function parseWorkerRequest(value: unknown): WorkerRequest | string {
-  if (typeof value !== 'object' || value === null) return 'request is not an object';
-  const r = value as Record<string, unknown>;
+export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
+  if (!isRecord(value)) return refuse('request is not an object');
+  const r = value;
   switch (r.kind) {
     case 'ping':
-      return { kind: 'ping' };
+      return ok({ kind: 'ping' });
     case 'load':
-      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site)) return 'load: paths must be strings';
-      return {
+      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site)) return refuse('load: paths must be strings');
+      return ok({
         kind: 'load',
         modelPath: r.modelPath as string | undefined,
         saePath: r.saePath as string | undefined,
         saeHook: r.saeHook as string | undefined,
         site: r.site as string | undefined,
-      };
+      });
     case 'analyze':
-      if (typeof r.text !== 'string' || !isPosInt(r.topK) || !isPosInt(r.maxTokens)) return 'analyze: needs text, topK, maxTokens';
-      return { kind: 'analyze', text: r.text, topK: r.topK, maxTokens: r.maxTokens };
+      if (typeof r.text !== 'string' || !isPosInt(r.topK) || !isPosInt(r.maxTokens)) return refuse('analyze: needs text, topK, maxTokens');
+      return ok({ kind: 'analyze', text: r.text, topK: r.topK, maxTokens: r.maxTokens });
     case 'showFeature':
-      if (!isNonNegInt(r.feature) || !isPosInt(r.examples) || !isOptString(r.corpusPath)) return 'showFeature: needs feature, examples';
-      return { kind: 'showFeature', feature: r.feature, examples: r.examples, corpusPath: r.corpusPath as string | undefined };
+      if (!isNonNegInt(r.feature) || !isPosInt(r.examples) || !isOptString(r.corpusPath)) return refuse('showFeature: needs feature, examples');
+      return ok({ kind: 'showFeature', feature: r.feature, examples: r.examples, corpusPath: r.corpusPath as string | undefined });
     case 'steer':
       if (typeof r.text !== 'string' || !isNonNegInt(r.feature) || typeof r.value !== 'number' || !Number.isFinite(r.value) || !isPosInt(r.topK)) {
-        return 'steer: needs text, feature, finite value, topK';
+        return refuse('steer: needs text, feature, finite value, topK');
       }
-      return { kind: 'steer', text: r.text, feature: r.feature, value: r.value, topK: r.topK };
+      return ok({ kind: 'steer', text: r.text, feature: r.feature, value: r.value, topK: r.topK });
     case 'highlight':
-      if (typeof r.text !== 'string' || !isNonNegInt(r.feature) || !isPosInt(r.maxTokens)) return 'highlight: needs text, feature, maxTokens';
-      return { kind: 'highlight', text: r.text, feature: r.feature, maxTokens: r.maxTokens };
+      if (typeof r.text !== 'string' || !isNonNegInt(r.feature) || !isPosInt(r.maxTokens)) return refuse('highlight: needs text, feature, maxTokens');
+      return ok({ kind: 'highlight', text: r.text, feature: r.feature, maxTokens: r.maxTokens });
     case 'setLabel':
-      if (!isNonNegInt(r.feature) || typeof r.label !== 'string') return 'setLabel: needs feature and label';
-      return { kind: 'setLabel', feature: r.feature, label: r.label };
+      if (!isNonNegInt(r.feature) || typeof r.label !== 'string') return refuse('setLabel: needs feature and label');
+      return ok({ kind: 'setLabel', feature: r.feature, label: r.label });
     default:
-      return `unknown request kind ${JSON.stringify(r.kind)}`;
+      return refuse(`unknown request kind ${JSON.stringify(r.kind)}`);
   }
 }

@@ -7,6 +7,7 @@ import { featureOccurrences } from '../core/analysis/occurrences';
 import { AnalysisSession, type Loaders } from '../core/analysis/session';
 import { steerText } from '../core/analysis/steerText';
 import { throwIfAborted } from '../core/util/abort';
+import { dispatchRequest, type RequestHandlers } from '../protocol/rpc';
 import type { WorkerRequest, WorkerResults } from '../protocol/worker';
 
 export interface EngineOptions {
@@ -29,65 +30,63 @@ export class AnalysisEngine {
   handle<K extends WorkerRequest['kind']>(request: Extract<WorkerRequest, { kind: K }>, signal: AbortSignal): Promise<WorkerResults[K]> {
     const run = this.queue.then(() => {
       throwIfAborted(signal);
-      return this.dispatch(request, signal);
+      return dispatchRequest<WorkerRequest, WorkerResults, AbortSignal, K>(this.handlers, request, signal);
     });
     this.queue = run.catch(() => undefined);
-    return run as Promise<WorkerResults[K]>;
+    return run;
   }
 
-  private async dispatch(request: WorkerRequest, signal: AbortSignal): Promise<unknown> {
-    switch (request.kind) {
-      case 'ping':
-        return 'pong';
-      case 'load': {
-        const next = await AnalysisSession.open(request, this.options.root, this.options.loaders, this.session);
-        this.session = next;
-        this.corpus = undefined;
-        return next.info;
-      }
-      case 'analyze': {
-        const s = await this.current();
-        return analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
-      }
-      case 'highlight': {
-        const s = await this.current();
-        return featureOccurrences(s.model, s.requireSae(), s.site, request.text, request.feature, request.maxTokens, signal);
-      }
-      case 'steer': {
-        const s = await this.current();
-        return steerText(s.model, s.requireSae(), s.site, request.text, request.feature, request.value, {
-          topK: request.topK,
-          maxTokens: s.model.contextLength,
+  /** One handler per request kind: the protocol's WorkerResults fixes what each one returns. */
+  private readonly handlers: RequestHandlers<WorkerRequest, WorkerResults, AbortSignal> = {
+    ping: async () => 'pong',
+    load: async (request) => {
+      const next = await AnalysisSession.open(request, this.options.root, this.options.loaders, this.session);
+      this.session = next;
+      this.corpus = undefined;
+      return next.info;
+    },
+    analyze: async (request, signal) => {
+      const s = await this.current();
+      return analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
+    },
+    highlight: async (request, signal) => {
+      const s = await this.current();
+      return featureOccurrences(s.model, s.requireSae(), s.site, request.text, request.feature, request.maxTokens, signal);
+    },
+    steer: async (request, signal) => {
+      const s = await this.current();
+      return steerText(s.model, s.requireSae(), s.site, request.text, request.feature, request.value, {
+        topK: request.topK,
+        maxTokens: s.model.contextLength,
+        signal,
+      });
+    },
+    showFeature: async (request, signal) => {
+      const s = await this.current();
+      const sae = s.requireSae();
+      const corpusPath = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
+      const key = `${s.site}|${s.labelsDir}|${corpusPath}`;
+      if (this.corpus?.key !== key) {
+        const index = await CorpusIndex.build(s.model, sae, s.site, corpusPath, readCorpus(corpusPath), {
+          maxTokens: DASHBOARD_CORPUS_TOKENS,
+          windowTokens: DASHBOARD_WINDOW_TOKENS,
           signal,
         });
+        this.corpus = { key, index };
       }
-      case 'showFeature': {
-        const s = await this.current();
-        const sae = s.requireSae();
-        const corpusPath = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
-        const key = `${s.site}|${s.labelsDir}|${corpusPath}`;
-        if (this.corpus?.key !== key) {
-          const index = await CorpusIndex.build(s.model, sae, s.site, corpusPath, readCorpus(corpusPath), {
-            maxTokens: DASHBOARD_CORPUS_TOKENS,
-            windowTokens: DASHBOARD_WINDOW_TOKENS,
-            signal,
-          });
-          this.corpus = { key, index };
-        }
-        return featureDashboard(s.model, sae, s.site, this.corpus.index, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
-      }
-      case 'setLabel': {
-        const s = await this.current();
-        const sae = s.requireSae();
-        if (!s.labelsDir) throw new Error('the SAE has no folder to save labels beside');
-        const saved = await this.options.writeLabel(s.labelsDir, request.feature, request.label);
-        const labels = sae.labels as Map<number, string>;
-        if (request.label) labels.set(request.feature, request.label);
-        else labels.delete(request.feature);
-        return { saved };
-      }
-    }
-  }
+      return featureDashboard(s.model, sae, s.site, this.corpus.index, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
+    },
+    setLabel: async (request) => {
+      const s = await this.current();
+      const sae = s.requireSae();
+      if (!s.labelsDir) throw new Error('the SAE has no folder to save labels beside');
+      const saved = await this.options.writeLabel(s.labelsDir, request.feature, request.label);
+      const labels = sae.labels as Map<number, string>;
+      if (request.label) labels.set(request.feature, request.label);
+      else labels.delete(request.feature);
+      return { saved };
+    },
+  };
 
   /** Loads the defaults when nothing was loaded yet (e.g. the CLI, or a request racing the first load). */
   private async current(): Promise<AnalysisSession> {

@@ -18,10 +18,10 @@ const engine = new AnalysisEngine({
 
 const peer = new RpcPeer<never, Record<never, unknown>, WorkerRequest, WorkerResults>((message) => port.postMessage(message));
 peer.serve(async (raw, context) => {
-  const request = parseWorkerRequest(raw);
-  if (typeof request === 'string') throw new Error(request);
+  const parsed = parseWorkerRequest(raw);
+  if (!parsed.ok) throw new Error(parsed.reason);
   try {
-    return await engine.handle(request, context.signal);
+    return await engine.handle(parsed.value, context.signal);
   } catch (err) {
     if (isCancellation(err)) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
     throw err;

@@ -49,3 +49,24 @@ test('the layering rule for the lower core rooms still keeps vscode out', async 
   const found = await problems('src/core/sae/x.ts', vscodeImport);
   assert.ok(found.some((m) => m.includes("'vscode'")), found.join('; '));
 });
+
+test('the core may use protocol types but not protocol code', async () => {
+  const typeImport = "import type { AnalysisResult } from '../../protocol/analysis';\nexport type R = AnalysisResult;\n";
+  const valueImport = "import { parseWorkerRequest } from '../../protocol/worker';\nexport const p = parseWorkerRequest;\n";
+  for (const file of ['src/core/analysis/x.ts', 'src/core/runtime/x.ts', 'src/core/sae/x.ts']) {
+    assert.deepEqual(await problems(file, typeImport), [], file);
+    const found = await problems(file, valueImport);
+    assert.ok(found.some((m) => m.includes('protocol')), `${file}: ${found.join('; ')}`);
+  }
+});
+
+test('the protocol imports neither the core nor Node built-ins', async () => {
+  for (const code of [
+    "import type { Matrix } from '../core/tensor';\nexport type M = Matrix;\n",
+    "import { analyzeText } from '../core/analysis/analyzeText';\nexport const a = analyzeText;\n",
+    "import { join } from 'node:path';\nexport const j = join;\n",
+  ]) {
+    const found = await problems('src/protocol/x.ts', code);
+    assert.ok(found.length > 0, code);
+  }
+});

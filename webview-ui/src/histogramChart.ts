@@ -1,11 +1,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import type { Histogram } from '../../src/protocol/analysis';
 import { el, fmt } from './dom';
-
-export interface Histogram {
-  readonly edges: readonly number[];
-  readonly counts: readonly number[];
-}
 
 /** A theme colour: VS Code sets these variables on the page and changes them with the theme. */
 function themeColor(name: string, fallback: string): string {

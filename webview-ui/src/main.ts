@@ -13,10 +13,10 @@ const lens = view === 'tokens' ? new TokenView(root) : view === 'feature' ? new 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const parsed = parseHostMessage(event.data);
   if (!parsed.ok) {
-    reportError(root, `Refused a message from the extension: ${parsed.error}`);
+    reportError(root, `Refused a message from the extension: ${parsed.reason}`);
     return;
   }
-  const message = parsed.message;
+  const message = parsed.value;
   if (lens) {
     if (message.type !== 'init') lens.dispatch(message);
     return;

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { analyzeText } from '../../core/analysis/analyzeText';
 import { defaultLoaders } from '../../core/analysis/defaultLoaders';
 import { AnalysisSession } from '../../core/analysis/session';
-import type { TextAnalysis } from '../../core/analysis/types';
+import type { AnalysisResult } from '../../protocol/analysis';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
 
@@ -23,7 +23,7 @@ export function packageRoot(from: string = __dirname): string {
   }
 }
 
-function formatTable(r: TextAnalysis): string {
+function formatTable(r: AnalysisResult): string {
   const lines = [`model ${r.model} · site ${r.site} · SAE ${r.sae} (d_sae ${r.dSae})`];
   if (r.truncatedFrom !== undefined) lines.push(`(input cut to ${r.tokens.length} of ${r.truncatedFrom} tokens)`);
   lines.push('');

@@ -1,10 +1,10 @@
 // Text → tokens → site activations → SAE features → per-token decomposition.
+import type { AnalysisResult } from '../../protocol/analysis';
 import type { EncodedRows } from '../inference/inferenceSae';
 import type { Matrix } from '../tensor';
 import { throwIfAborted } from '../util/abort';
 import { decompose } from './decompose';
 import { resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
-import type { TextAnalysis } from './types';
 
 export interface AnalyzeOptions {
   readonly topK: number;
@@ -36,7 +36,7 @@ export async function encodeText(model: AnalysisModel, sae: AnalysisSae, site: s
   return { ids, offsets, x, encoded, ...(total > n ? { truncatedFrom: total } : {}) };
 }
 
-export async function analyzeText(model: AnalysisModel, sae: AnalysisSae, site: string, text: string, options: AnalyzeOptions): Promise<TextAnalysis> {
+export async function analyzeText(model: AnalysisModel, sae: AnalysisSae, site: string, text: string, options: AnalyzeOptions): Promise<AnalysisResult> {
   const started = performance.now();
   const enc = await encodeText(model, sae, site, text, options.maxTokens, options.signal);
   const d = decompose(enc.x, enc.encoded, sae.inference, { topK: options.topK });

@@ -2,9 +2,10 @@
 // towards the output, and its decoder norm and threshold.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { FeatureDashboard } from '../../protocol/analysis';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
 import { tensorOf, type SparseFeatures } from './decompose';
-import { activationHistogram, firingDensity, TopExamples, type Example, type Histogram } from './featureStats';
+import { activationHistogram, firingDensity, TopExamples } from './featureStats';
 import { LOGIT_EFFECT_NOTE, logitEffects } from './logitEffects';
 import type { AnalysisModel, AnalysisSae } from './ports';
 import { featureValue } from './steer';
@@ -96,24 +97,6 @@ export class CorpusIndex {
   }
 }
 
-export interface Dashboard {
-  readonly feature: number;
-  readonly label?: string;
-  readonly model: string;
-  readonly site: string;
-  readonly sae: string;
-  readonly decoderNorm: number;
-  readonly threshold?: number;
-  readonly examples: readonly Example[];
-  readonly histogram: Histogram;
-  readonly density: number;
-  readonly corpusTokens: number;
-  readonly corpusName: string;
-  readonly promoted: { token: string; value: number }[];
-  readonly suppressed: { token: string; value: number }[];
-  readonly logitNote: string;
-}
-
 export function featureDashboard(
   model: AnalysisModel,
   sae: AnalysisSae,
@@ -121,7 +104,7 @@ export function featureDashboard(
   index: CorpusIndex,
   feature: number,
   options: { examples: number; context: number; logitTokens: number },
-): Dashboard {
+): FeatureDashboard {
   const { dIn, dSae } = sae.weights.config;
   if (!Number.isInteger(feature) || feature < 0 || feature >= dSae) throw new Error(`feature ${feature} is outside 0..${dSae - 1}`);
   const { perWindow, all } = index.activationsOf(feature);

@@ -1,17 +1,10 @@
 // Corpus statistics of one feature for its dashboard: strongest examples with context, and the
 // distribution of its non-zero activations.
-
-export interface Example {
-  readonly source: string;
-  readonly tokens: readonly string[];
-  readonly activations: readonly number[];
-  readonly peak: number;
-  readonly maxActivation: number;
-}
+import type { FeatureExample, Histogram } from '../../protocol/analysis';
 
 /** Keeps the n strongest examples seen so far (one per window, at its peak token). */
 export class TopExamples {
-  private readonly kept: Example[] = [];
+  private readonly kept: FeatureExample[] = [];
 
   constructor(private readonly capacity: number) {}
 
@@ -26,7 +19,7 @@ export class TopExamples {
     if (peak < 0 || acts[peak] <= this.floor) return;
     const from = Math.max(0, peak - context);
     const to = Math.min(acts.length, peak + context + 1);
-    const example: Example = {
+    const example: FeatureExample = {
       source,
       tokens: tokenTexts.slice(from, to),
       activations: Array.from({ length: to - from }, (_, i) => acts[from + i]),
@@ -38,14 +31,9 @@ export class TopExamples {
     if (this.kept.length > this.capacity) this.kept.pop();
   }
 
-  examples(): readonly Example[] {
+  examples(): readonly FeatureExample[] {
     return this.kept;
   }
-}
-
-export interface Histogram {
-  readonly edges: number[];
-  readonly counts: number[];
 }
 
 /** Equal-width bins from 0 to the largest value; zeros (feature off) are not counted. */

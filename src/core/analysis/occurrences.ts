@@ -1,13 +1,8 @@
 // Where one feature fires in a text: the source ranges to decorate, with their activations.
+import type { FeatureOccurrences } from '../../protocol/analysis';
 import { encodeText } from './analyzeText';
 import type { AnalysisModel, AnalysisSae } from './ports';
 import { featureValue } from './steer';
-
-export interface Occurrences {
-  readonly feature: number;
-  readonly ranges: { start: number; end: number; activation: number }[];
-  readonly maxActivation: number;
-}
 
 export async function featureOccurrences(
   model: AnalysisModel,
@@ -17,10 +12,10 @@ export async function featureOccurrences(
   feature: number,
   maxTokens: number,
   signal?: AbortSignal,
-): Promise<Occurrences> {
+): Promise<FeatureOccurrences> {
   if (feature >= sae.weights.config.dSae) throw new Error(`feature ${feature} is outside 0..${sae.weights.config.dSae - 1}`);
   const enc = await encodeText(model, sae, site, text, maxTokens, signal);
-  const ranges: Occurrences['ranges'] = [];
+  const ranges: { start: number; end: number; activation: number }[] = [];
   let max = 0;
   const f = enc.encoded.features;
   for (let t = 0; t < f.rows; t++) {

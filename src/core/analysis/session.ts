@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InferenceSae, type PreActivationKernel } from '../inference/inferenceSae';
 import type { LanguageModel } from '../runtime/types';
+import type { LoadResult, LoadSelection, SaeChoice } from '../../protocol/session';
 import type { SaeWeights } from '../sae/weights';
 import type { Unembedding } from './logitEffects';
 import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
@@ -18,29 +19,6 @@ export interface Loaders {
   /** Labels saved beside the SAE (in the folder it was read from). */
   readLabels(folder: string): Map<number, string>;
   unembedding?(lm: LanguageModel, modelPath: string): Unembedding | undefined;
-}
-
-export interface Selection {
-  readonly modelPath?: string;
-  readonly saePath?: string;
-  /** Which SAE of a folder holding several (sparsify's one sub-folder per hook point). */
-  readonly saeHook?: string;
-  readonly site?: string;
-}
-
-/** What the user must choose before the SAE can be used. */
-export type SaeChoice =
-  | { readonly kind: 'hook'; readonly path: string; readonly hooks: readonly string[] }
-  | { readonly kind: 'site'; readonly path: string; readonly name: string; readonly hookName?: string; readonly dIn: number; readonly dSae: number };
-
-export interface SessionInfo {
-  readonly model: { name: string; path: string; layers: number; dModel: number };
-  readonly sites: { name: string; dim: number }[];
-  readonly site: string;
-  readonly sae?: { name: string; path: string; architecture: string; hookName: string; dIn: number; dSae: number };
-  readonly saeProblem?: string;
-  readonly saeChoice?: SaeChoice;
-  readonly warnings: readonly string[];
 }
 
 export const BUNDLED_MODEL = join('models', 'tiny-lm');
@@ -73,12 +51,12 @@ export class AnalysisSession {
     readonly saePath: string | undefined,
     /** The folder the SAE was read from (a sparsify hook's sub-folder, a params.npz's folder): labels go there. */
     readonly labelsDir: string | undefined,
-    readonly info: SessionInfo,
+    readonly info: LoadResult,
     private readonly releaseEncoder: () => Promise<void>,
   ) {}
 
   /** `root`: the extension (or package) folder holding models/. */
-  static async open(selection: Selection, root: string, loaders: Loaders, previous?: AnalysisSession): Promise<AnalysisSession> {
+  static async open(selection: LoadSelection, root: string, loaders: Loaders, previous?: AnalysisSession): Promise<AnalysisSession> {
     const modelPath = selection.modelPath || join(root, BUNDLED_MODEL);
     const reuse = previous !== undefined && previous.modelPath === modelPath;
     const lm = reuse ? previous.lm : await loaders.loadModel(modelPath);
@@ -95,7 +73,7 @@ export class AnalysisSession {
     return opened;
   }
 
-  private static async bind(selection: Selection, root: string, loaders: Loaders, lm: LanguageModel, model: AnalysisModel, modelPath: string): Promise<AnalysisSession> {
+  private static async bind(selection: LoadSelection, root: string, loaders: Loaders, lm: LanguageModel, model: AnalysisModel, modelPath: string): Promise<AnalysisSession> {
     const modelName = model.name;
     const sites = model.sites;
 
@@ -174,7 +152,7 @@ export class AnalysisSession {
     }
 
     const c = inference?.config;
-    const info: SessionInfo = {
+    const info: LoadResult = {
       model: { name: modelName, path: modelPath, layers: lm.info.layers, dModel: lm.info.dModel },
       sites: sites.map((s) => ({ name: s.name, dim: s.dim })),
       site,

@@ -1,19 +1,11 @@
 // Steering a feature in a text: next-token distribution after the last token, clean vs. with the
 // feature clamped at every position of the site.
+import type { SteeringResult } from '../../protocol/analysis';
 import type { Matrix } from '../tensor';
 import { throwIfAborted } from '../util/abort';
 import { klDivergence, softmax, topIndices } from './nextToken';
 import { resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
 import { clampFeature } from './steer';
-
-export interface Steering {
-  readonly feature: number;
-  readonly value: number;
-  readonly text: string;
-  readonly before: { token: string; probability: number }[];
-  readonly after: { token: string; probability: number }[];
-  readonly kl: number;
-}
 
 export async function steerText(
   model: AnalysisModel,
@@ -23,7 +15,7 @@ export async function steerText(
   feature: number,
   value: number,
   options: { topK: number; maxTokens: number; signal?: AbortSignal },
-): Promise<Steering> {
+): Promise<SteeringResult> {
   if (feature >= sae.weights.config.dSae) throw new Error(`feature ${feature} is outside 0..${sae.weights.config.dSae - 1}`);
   resolveSite(model, sae, site);
   const all = model.tokenize(text).ids;

@@ -49,10 +49,10 @@ export class LensPanel implements vscode.Disposable {
   async receive(raw: unknown): Promise<string | undefined> {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
-      log().error(`${this.panel.title}: refused a message from the webview: ${parsed.error}`);
-      return parsed.error;
+      log().error(`${this.panel.title}: refused a message from the webview: ${parsed.reason}`);
+      return parsed.reason;
     }
-    const message = parsed.message;
+    const message = parsed.value;
     switch (message.type) {
       case 'ready': {
         this.ready = true;

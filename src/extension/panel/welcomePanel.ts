@@ -49,10 +49,10 @@ export class WelcomePanel {
   private onMessage(raw: unknown): string | undefined {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
-      log().error(`Welcome panel: refused a message from the webview: ${parsed.error}`);
-      return parsed.error;
+      log().error(`Welcome panel: refused a message from the webview: ${parsed.reason}`);
+      return parsed.reason;
     }
-    const message = parsed.message;
+    const message = parsed.value;
     switch (message.type) {
       case 'ready':
         this.post({

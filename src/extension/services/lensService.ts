@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../protocol/analysis';
-import type { LoadResult, LoadSelection } from '../../protocol/worker';
+import type { LoadResult, LoadSelection } from '../../protocol/session';
 import { getConfig } from '../config';
 import { WorkerClient } from '../workerClient';
 

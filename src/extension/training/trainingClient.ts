@@ -6,7 +6,7 @@ import {
   type HostToTrainer,
   parseTrainerToHost,
   type TrainerToHost,
-  type TrainJob,
+  type TrainingStart,
   TRAINING_PROTOCOL_VERSION,
   type TrainProgressEvent,
   type TrainSummary,
@@ -23,8 +23,6 @@ export interface TrainingListener {
   checkpoint(dir: string, step: number, tokens: number): void;
   log(message: string): void;
 }
-
-export type TrainingStart = { readonly kind: 'start'; readonly job: TrainJob } | { readonly kind: 'resume'; readonly checkpointDir: string };
 
 export class TrainingRun {
   readonly outcome: Promise<TrainingOutcome>;

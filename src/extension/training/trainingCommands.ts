@@ -1,8 +1,8 @@
 // "Feature Lens: Train SAE…", "Cancel Training" and "Resume Training…": one run at a time, shown as a
 // cancellable notification plus a log of every progress line in the "Feature Lens Training" channel.
 import * as vscode from 'vscode';
-import type { TrainJob, TrainProgressEvent } from '../../protocol/training';
-import { TrainingRun, type TrainingOutcome, type TrainingStart } from './trainingClient';
+import type { TrainingStart, TrainJob, TrainProgressEvent } from '../../protocol/training';
+import { TrainingRun, type TrainingOutcome } from './trainingClient';
 import { askTrainJob } from './trainingOptions';
 
 export const TrainingCommands = {

@@ -8,10 +8,9 @@ import { harvestCorpus } from '../../core/store/harvestCorpus';
 import { openNpySource, openStoreSource } from '../../core/store/sources';
 import type { ActivationSource } from '../../core/store/types';
 import { yieldToEventLoop } from '../../core/util/abort';
-import type { TrainJob, TrainProgressEvent, TrainSummary } from '../../protocol/training';
+import type { TrainingStart, TrainJob, TrainProgressEvent, TrainSummary } from '../../protocol/training';
 import { readTrainerCheckpoint, saveTrainerCheckpoint, type CheckpointContext } from './trainerCheckpoint';
 
-export type JobStart = { readonly kind: 'start'; readonly job: TrainJob } | { readonly kind: 'resume'; readonly checkpointDir: string };
 
 export interface JobEvents {
   progress(event: TrainProgressEvent): void;
@@ -63,7 +62,7 @@ async function openData(job: TrainJob, rowsWanted: number, signal: AbortSignal, 
   return { source: openStoreSource(cache.dir, m, { seed: job.seed }), modelName: basename(data.modelPath), contextLength: m.contextLength, datasetPath: data.corpusDir };
 }
 
-export async function runTrainJob(start: JobStart, signal: AbortSignal, events: JobEvents, options: JobOptions = {}): Promise<TrainSummary> {
+export async function runTrainJob(start: TrainingStart, signal: AbortSignal, events: JobEvents, options: JobOptions = {}): Promise<TrainSummary> {
   const resume = start.kind === 'resume' ? await readTrainerCheckpoint(start.checkpointDir) : undefined;
   const job = resume ? { ...resume.job, outDir: start.kind === 'resume' ? start.checkpointDir : resume.job.outDir } : (start as { job: TrainJob }).job;
   const config =

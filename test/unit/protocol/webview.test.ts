@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseHostMessage, parseWebviewMessage, PROTOCOL_VERSION } from '../../../src/protocol/webview';
 
 test('accepts the messages a webview may send', () => {
-  assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+  assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, value: { type: 'ready' } });
   const log = parseWebviewMessage({ type: 'log', level: 'error', message: 'x' });
   assert.equal(log.ok, true);
 });
@@ -12,7 +12,7 @@ test('refuses unknown, malformed and non-object messages with a reason', () => {
   for (const bad of [null, 3, 'ready', [], {}, { type: 'nope' }, { type: 'log', level: 'warn', message: 'x' }]) {
     const r = parseWebviewMessage(bad);
     assert.equal(r.ok, false, `should refuse ${JSON.stringify(bad)}`);
-    if (!r.ok) assert.ok(r.error.length > 0);
+    if (!r.ok) assert.ok(r.reason.length > 0);
   }
 });
 
@@ -27,8 +27,8 @@ test('host messages with another protocol version are refused', () => {
 });
 
 test('token-view messages from the webview are validated', () => {
-  assert.deepEqual(parseWebviewMessage({ type: 'focusToken', index: 3 }), { ok: true, message: { type: 'focusToken', index: 3 } });
-  assert.deepEqual(parseWebviewMessage({ type: 'selectFeature', feature: null }), { ok: true, message: { type: 'selectFeature', feature: null } });
+  assert.deepEqual(parseWebviewMessage({ type: 'focusToken', index: 3 }), { ok: true, value: { type: 'focusToken', index: 3 } });
+  assert.deepEqual(parseWebviewMessage({ type: 'selectFeature', feature: null }), { ok: true, value: { type: 'selectFeature', feature: null } });
   assert.equal(parseWebviewMessage({ type: 'steer', feature: 2, value: 0 }).ok, true);
   assert.equal(parseWebviewMessage({ type: 'runCommand', command: 'featureLens.analyzeSelection' }).ok, true);
   for (const bad of [

@@ -1,7 +1,8 @@
 // The token view's state: pure data and a reducer over host messages and local UI actions, so it is
 // unit-testable in Node. Rendering reads it; nothing here touches the DOM.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from '../../../src/protocol/analysis';
-import type { HostToWebview, ModelInfo, SaeInfo } from '../../../src/protocol/webview';
+import type { ModelInfo, SaeInfo } from '../../../src/protocol/session';
+import type { HostToWebview } from '../../../src/protocol/webview';
 
 export interface TokenViewState {
   readonly status?: { readonly model?: ModelInfo; readonly sae?: SaeInfo; readonly site?: string };
