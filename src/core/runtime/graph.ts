@@ -28,6 +28,10 @@ const ATTENTION_OPS = new Set([
 /** Operators that read only the shape of an input: no data flows through them. */
 const SHAPE_ONLY_OPS = new Set(['Shape', 'Size']);
 
+/** Fused "residual Add + norm" operators (onnxruntime contrib ops); output 3 is the residual sum. */
+const FUSED_SUM_OPS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
+const FUSED_SUM_OUTPUT = 3;
+
 /** Index of a graph: who produces and who consumes each tensor. */
 export class GraphIndex {
   readonly nodes: NodeProto[];
@@ -62,15 +66,30 @@ export class GraphIndex {
     return SHAPE_ONLY_OPS.has(this.nodes[i].opType ?? '') ? [] : this.inputsCache[i];
   }
 
-  /** Initializer or Constant-node output. */
+  private readonly constantMemo = new Map<string, boolean>();
+
+  /**
+   * Initializer, Constant-node output, or computed from constants only (exporters alias shared weights
+   * through Identity nodes; quantizers dequantize them with Mul/Cast).
+   */
   isConstant(t: string): boolean {
     if (this.initializers.has(t)) return true;
+    const memo = this.constantMemo.get(t);
+    if (memo !== undefined) return memo;
+    this.constantMemo.set(t, false); // cycles (never in a valid graph) count as not constant
     const p = this.producer.get(t);
-    return p !== undefined && this.nodes[p].opType === 'Constant';
+    let result = false;
+    if (p !== undefined) {
+      const n = this.nodes[p];
+      const ins = this.inputsCache[p];
+      result = n.opType === 'Constant' || (ins.length > 0 && (n.attribute ?? []).every((a) => !a.g && !a.graphs?.length) && ins.every((i) => this.isConstant(i)));
+    }
+    this.constantMemo.set(t, result);
+    return result;
   }
 
   /** Indices of all nodes needed to compute `targets`, not walking past `stopAt` tensors. */
-  ancestors(targets: Iterable<string>, opts: { stopAt?: ReadonlySet<string>; dataOnly?: boolean } = {}): Set<number> {
+  ancestors(targets: Iterable<string>, opts: { stopAt?: ReadonlySet<string>; stopAtNodes?: ReadonlySet<number>; dataOnly?: boolean } = {}): Set<number> {
     const seen = new Set<number>();
     const stack: string[] = [...targets];
     const visitedTensors = new Set<string>();
@@ -80,21 +99,27 @@ export class GraphIndex {
       visitedTensors.add(t);
       if (opts.stopAt?.has(t)) continue;
       const p = this.producer.get(t);
-      if (p === undefined || seen.has(p)) continue;
+      if (p === undefined || seen.has(p) || opts.stopAtNodes?.has(p)) continue;
       seen.add(p);
       for (const i of opts.dataOnly ? this.dataInputsOf(p) : this.inputsOf(p)) stack.push(i);
     }
     return seen;
   }
 
-  /** Does tensor `b` depend on tensor `a` through data edges? */
+  /**
+   * Does tensor `b` depend on tensor `a` through data edges? For a fused Skip*Normalization's sum, reading
+   * any of its outputs counts: the normalised output is computed from the sum.
+   */
   dependsOn(b: string, a: string): boolean {
     if (a === b) return false;
+    const pa = this.producer.get(a);
+    const fusedSum = pa !== undefined && FUSED_SUM_OPS.has(this.nodes[pa].opType ?? '') ? pa : undefined;
     const stack = [b];
     const visited = new Set<string>();
     while (stack.length) {
       const t = stack.pop() as string;
       if (t === a) return true;
+      if (fusedSum !== undefined && t !== b && this.producer.get(t) === fusedSum) return true;
       if (visited.has(t)) continue;
       visited.add(t);
       const p = this.producer.get(t);
@@ -127,6 +152,21 @@ function outerScopeNames(g: GraphProto): string[] {
   return [...used];
 }
 
+/** Model families whose exports the analysis reads (named in the error for a graph it cannot read). */
+export const SUPPORTED_FAMILIES =
+  'GPT-2, Llama / Mistral / Qwen / SmolLM (RMSNorm written out or fused), Gemma 1-3 (sandwich norms, scaled ' +
+  'embeddings, soft-capping), GPT-NeoX / Pythia / Phi-2 / GPT-J (parallel attention and MLP), Phi-3 (fused QKV and ' +
+  'gate-up), ORT-optimized graphs whose Skip*Normalization exposes its residual sum';
+
+/**
+ * Operators that pass the residual stream on unchanged in value (dtype casts, copies, reshapes between
+ * [B·T, d] and [B, T, d], broadcasts); exporters scatter them along the stream. Their data input is input 0.
+ */
+const STREAM_NOISE_OPS = new Set(['Cast', 'Identity', 'Reshape', 'Expand', 'Squeeze', 'Unsqueeze', 'Flatten', 'CastLike']);
+/** The subset that keeps the shape too: a site may be named by the tensor before them. */
+const VALUE_NOISE_OPS = new Set(['Cast', 'Identity', 'CastLike']);
+
+
 export interface ResidualAdd {
   readonly node: number;
   /** Tensor carrying the residual stream into the Add. */
@@ -134,13 +174,17 @@ export interface ResidualAdd {
   /** Tensor carrying the branch (attention or MLP output) into the Add. */
   readonly branch: string;
   readonly output: string;
-  readonly kind: 'attn' | 'mlp';
+  /** attn / mlp: one branch; parallel: attention and MLP read the same stream and are added together. */
+  readonly kind: 'attn' | 'mlp' | 'parallel';
+  /** For a parallel block: the attention and MLP terms of the branch. */
+  readonly parts?: { readonly attn: string; readonly mlp: string };
 }
 
 export interface BlockTensors {
   readonly residPre: string;
   readonly attnOut: string;
-  readonly residMid: string;
+  /** Absent for parallel blocks (attention and MLP both read resid_pre). */
+  readonly residMid?: string;
   readonly mlpOut: string;
   readonly residPost: string;
 }
@@ -167,7 +211,7 @@ export class SiteAnalysisError extends Error {
     problem: string,
     readonly found: string,
   ) {
-    super(`${file}: cannot identify hook sites: ${problem}. Found: ${found}`);
+    super(`${file}: cannot identify hook sites: ${problem}. Found: ${found}. Supported families: ${SUPPORTED_FAMILIES}`);
     this.name = 'SiteAnalysisError';
   }
 }
@@ -189,17 +233,41 @@ export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
     );
   }
 
-  const isResidualAdd = (i: number): { residual: string; branch: string } | undefined => {
-    const n = index.nodes[i];
-    if (n.opType !== 'Add' || (n.input ?? []).length !== 2) return undefined;
-    const [a, b] = n.input as string[];
-    if (index.isConstant(a) || index.isConstant(b)) return undefined;
-    if (index.dependsOn(b, a)) return { residual: a, branch: b };
-    if (index.dependsOn(a, b)) return { residual: b, branch: a };
-    return undefined;
+  /** Follow a tensor up through operators in `ops` to where its value was computed. */
+  const upThrough = (t: string, ops: ReadonlySet<string>): string => {
+    for (let guard = 0; guard < 64; guard++) {
+      const p = index.producer.get(t);
+      if (p === undefined) return t;
+      const n = index.nodes[p];
+      const src = (n.input ?? [])[0];
+      if (!ops.has(n.opType ?? '') || !src || index.isConstant(src)) return t;
+      t = src;
+    }
+    return t;
   };
 
-  // 1. The final residual Add: the residual Add nearest to the logits (breadth-first, backwards).
+  /** A residual sum: Add(a, b), or a Skip*Normalization's sum output, where one operand is computed from the other. */
+  const residualSum = (i: number): { residual: string; branch: string; output: string } | undefined => {
+    const n = index.nodes[i];
+    const ins = n.input ?? [];
+    let output: string;
+    if (n.opType === 'Add' && ins.length === 2) output = (n.output ?? [])[0];
+    else if (FUSED_SUM_OPS.has(n.opType ?? '') && (n.output ?? [])[FUSED_SUM_OUTPUT]) output = (n.output ?? [])[FUSED_SUM_OUTPUT];
+    else return undefined;
+    const [a, b] = ins;
+    if (!a || !b || index.isConstant(a) || index.isConstant(b)) return undefined;
+    if (index.dependsOn(b, a)) return { residual: a, branch: b, output };
+    if (index.dependsOn(a, b)) return { residual: b, branch: a, output };
+    return undefined;
+  };
+  const sumProducing = (t: string): number | undefined => {
+    const p = index.producer.get(t);
+    if (p === undefined) return undefined;
+    const r = residualSum(p);
+    return r && r.output === t ? p : undefined;
+  };
+
+  // 1. The final residual sum: the one nearest to the logits (breadth-first, backwards).
   let finalAdd: number | undefined;
   {
     const queue = [logits];
@@ -212,7 +280,8 @@ export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
       const p = index.producer.get(t);
       if (p === undefined) continue;
       visitedNodes++;
-      if (isResidualAdd(p)) {
+      // A fused Skip*Normalization is reached through its normalised output, not its sum.
+      if (residualSum(p)) {
         finalAdd = p;
         break;
       }
@@ -220,50 +289,62 @@ export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
     }
   }
   if (finalAdd === undefined) {
+    const skips = index.nodes.filter((n) => FUSED_SUM_OPS.has(n.opType ?? '')).length;
     throw new SiteAnalysisError(
       file,
-      'no residual Add (Add whose one input is computed from the other) leads to the logits',
+      'no residual Add (Add whose one input is computed from the other) leads to the logits' +
+        (skips ? ` (${skips} Skip*Normalization nodes do not expose their residual sum, output ${FUSED_SUM_OUTPUT})` : ''),
       `${index.nodes.length} nodes, op types ${opSummary(index)}`,
     );
   }
 
-  // 2. Walk the residual chain back to the embedding.
+  // 2. Walk the residual chain back to the embedding, through casts and reshapes.
   const chain: { node: number; residual: string; branch: string; output: string }[] = [];
   let cursor: number | undefined = finalAdd;
   while (cursor !== undefined) {
-    const r = isResidualAdd(cursor);
+    const r = residualSum(cursor);
     if (!r) break;
-    chain.unshift({ node: cursor, ...r, output: (index.nodes[cursor].output as string[])[0] });
-    cursor = index.producer.get(r.residual);
+    chain.unshift({ node: cursor, ...r });
+    cursor = sumProducing(upThrough(r.residual, STREAM_NOISE_OPS));
   }
-  const embedding = chain[0].residual;
+  // Sites are named by the tensor a cast or copy was made from (the stream as its producer computed it).
+  const canonical = (t: string) => upThrough(t, VALUE_NOISE_OPS);
+  const embedding = canonical(chain[0].residual);
 
-  // 3. Classify each branch as attention or MLP.
-  const chainTensors = new Set<string>([embedding, ...chain.map((c) => c.output)]);
+  // 3. Classify each branch: attention, MLP, or a parallel block (attention + MLP added before the residual).
+  const chainTensors = new Set<string>([embedding, chain[0].residual, ...chain.map((c) => c.output)]);
+  // A fused sum's node also outputs the next norm: a branch reading it stops there too.
+  const chainNodes = new Set(chain.map((c) => c.node));
+  const hasAttention = (t: string) =>
+    [...index.ancestors([t], { stopAt: chainTensors, stopAtNodes: chainNodes, dataOnly: true })].some((i) => ATTENTION_OPS.has(index.nodes[i].opType ?? ''));
   const adds: ResidualAdd[] = chain.map((c) => {
-    const branchNodes = index.ancestors([c.branch], { stopAt: chainTensors, dataOnly: true });
-    const attn = [...branchNodes].some((i) => ATTENTION_OPS.has(index.nodes[i].opType ?? ''));
-    return { ...c, kind: attn ? 'attn' : 'mlp' };
+    const parts = parallelParts(index, upThrough(c.branch, STREAM_NOISE_OPS), hasAttention);
+    if (parts) return { ...c, kind: 'parallel', parts };
+    return { ...c, kind: hasAttention(c.branch) ? 'attn' : 'mlp' };
   });
-  const pattern = adds.map((a) => a.kind).join(', ');
-  if (adds.length % 2 !== 0 || adds.some((a, i) => a.kind !== (i % 2 === 0 ? 'attn' : 'mlp'))) {
-    throw new SiteAnalysisError(
-      file,
-      'the residual stream is not a sequence of (attention, MLP) blocks — parallel attention/MLP blocks and fused ' +
-        'residual operators (e.g. SkipLayerNormalization) are not supported',
-      `${adds.length} residual Adds with branches [${pattern}] starting from embedding "${embedding}"`,
-    );
-  }
 
   const blocks: BlockTensors[] = [];
-  for (let i = 0; i < adds.length; i += 2) {
-    blocks.push({
-      residPre: adds[i].residual,
-      attnOut: adds[i].branch,
-      residMid: adds[i].output,
-      mlpOut: adds[i + 1].branch,
-      residPost: adds[i + 1].output,
-    });
+  for (let i = 0; i < adds.length; ) {
+    const a = adds[i];
+    if (a.kind === 'parallel' && a.parts) {
+      blocks.push({ residPre: canonical(a.residual), attnOut: a.parts.attn, mlpOut: a.parts.mlp, residPost: a.output });
+      i += 1;
+    } else if (a.kind === 'attn' && adds[i + 1]?.kind === 'mlp') {
+      const m = adds[i + 1];
+      blocks.push({ residPre: canonical(a.residual), attnOut: a.branch, residMid: a.output, mlpOut: m.branch, residPost: m.output });
+      i += 2;
+    } else {
+      throw new SiteAnalysisError(
+        file,
+        `the residual stream is not a sequence of blocks (attention then MLP, or attention and MLP in parallel): residual sum ${i + 1} adds ` +
+          (a.kind === 'attn' ? 'attention not followed by an MLP' : 'an MLP not preceded by attention'),
+        `${adds.length} residual sums with branches [${adds.map((x) => x.kind).join(', ')}] starting from embedding "${embedding}"`,
+      );
+    }
+  }
+  // The stream may be re-cast between blocks: resid_post(L) and resid_pre(L+1) are the same values.
+  for (let L = 0; L + 1 < blocks.length; L++) {
+    if (canonical(blocks[L + 1].residPre) === blocks[L].residPost) blocks[L + 1] = { ...blocks[L + 1], residPre: blocks[L].residPost };
   }
 
   // 4. Tables: the token embedding is a Gather on a rank-2 initializer indexed by input_ids and feeding the
@@ -276,7 +357,7 @@ export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
   const feedsEmbedding = index.ancestors([embedding], { dataOnly: true });
   index.nodes.forEach((n, i) => {
     if (n.opType !== 'Gather') return;
-    const table = index.initializers.get((n.input ?? [])[0] ?? '');
+    const table = index.initializers.get(upThrough((n.input ?? [])[0] ?? '', STREAM_NOISE_OPS)) ?? index.initializers.get((n.input ?? [])[0] ?? '');
     if (!table || dimsOf(table).length !== 2) return;
     const [rows, cols] = dimsOf(table);
     const indices = (n.input ?? [])[1] ?? '';
@@ -293,11 +374,29 @@ export function analyseGraph(graph: GraphProto, file: string): GraphAnalysis {
   blocks.forEach((b, L) => {
     siteTensors.set(siteName(L, 'hook_resid_pre'), b.residPre);
     siteTensors.set(siteName(L, 'hook_attn_out'), b.attnOut);
-    siteTensors.set(siteName(L, 'hook_resid_mid'), b.residMid);
+    if (b.residMid) siteTensors.set(siteName(L, 'hook_resid_mid'), b.residMid);
     siteTensors.set(siteName(L, 'hook_mlp_out'), b.mlpOut);
     siteTensors.set(siteName(L, 'hook_resid_post'), b.residPost);
   });
   return { logits, embedding, blocks, dModel, vocabSize, positionRows, siteTensors };
+}
+
+/**
+ * A parallel block's branch is attention + MLP added together (GPT-NeoX, Phi-2, GPT-J compute
+ * x + attn(ln1(x)) + mlp(ln2(x))): an Add of two terms, neither computed from the other, exactly one of
+ * which contains attention.
+ */
+function parallelParts(index: GraphIndex, branch: string, hasAttention: (t: string) => boolean): { attn: string; mlp: string } | undefined {
+  const p = index.producer.get(branch);
+  if (p === undefined) return undefined;
+  const n = index.nodes[p];
+  if (n.opType !== 'Add' || (n.input ?? []).length !== 2) return undefined;
+  const [a, b] = n.input as string[];
+  if (index.isConstant(a) || index.isConstant(b) || index.dependsOn(a, b) || index.dependsOn(b, a)) return undefined;
+  const attnA = hasAttention(a);
+  const attnB = hasAttention(b);
+  if (attnA === attnB) return undefined;
+  return attnA ? { attn: a, mlp: b } : { attn: b, mlp: a };
 }
 
 export const SITE_KINDS: readonly SiteKind[] = ['hook_resid_pre', 'hook_attn_out', 'hook_resid_mid', 'hook_mlp_out', 'hook_resid_post'];
@@ -310,7 +409,10 @@ export function siteName(layer: number, kind: SiteKind): string {
 export function hookSites(analysis: GraphAnalysis, dim: number): HookSite[] {
   const out: HookSite[] = [];
   analysis.blocks.forEach((_, layer) => {
-    for (const kind of SITE_KINDS) out.push({ name: siteName(layer, kind), layer, kind, dim });
+    for (const kind of SITE_KINDS) {
+      const name = siteName(layer, kind);
+      if (analysis.siteTensors.has(name)) out.push({ name, layer, kind, dim });
+    }
   });
   return out;
 }

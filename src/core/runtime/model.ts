@@ -7,6 +7,7 @@ import { defaultCacheDir, ModelCache, sha256 } from './cache';
 import { addOutputs, cutAt, type GraphCut } from './edit';
 import { analyseGraph, findLogitsOutput, hookSites, SiteAnalysisError, type GraphAnalysis } from './graph';
 import { argmaxRow } from './loss';
+import { liftNoCacheBranch } from './mergedDecoder';
 import { decodeModel, encodeModel, ModelFileError, onnx, type ModelProto } from './onnxProto';
 import { batchTensor, buildFeeds, onnxElemType, OrtSession, sequenceRows, type OrtTensor, type SessionConfig } from './session';
 import type {
@@ -30,10 +31,67 @@ export interface ModelFiles {
 }
 
 /** Preferred .onnx names in a model folder (Optimum names its decoder exports decoder_model*.onnx). */
-const ONNX_PREFERENCE = ['model.onnx', 'decoder_model.onnx', 'decoder_with_past_model.onnx'];
+const ONNX_PREFERENCE = ['model.onnx', 'decoder_model.onnx', 'decoder_model_merged.onnx', 'model_with_past.onnx', 'decoder_with_past_model.onnx'];
 
-/** The files of a model given its folder or its .onnx file. */
-export function resolveModelFiles(path: string): ModelFiles {
+/**
+ * Weight variants of one export as transformers.js publishes them (onnx/model.onnx, model_fp16.onnx,
+ * model_quantized.onnx, ...): file-name suffix → variant name the user picks.
+ */
+const VARIANT_SUFFIXES: readonly (readonly [string, string])[] = [
+  ['_q4f16', 'q4f16'],
+  ['_fp16', 'fp16'],
+  ['_quantized', 'int8'],
+  ['_int8', 'int8'],
+  ['_uint8', 'uint8'],
+  ['_q4', 'q4'],
+  ['_bnb4', 'bnb4'],
+  ['', 'fp32'],
+];
+
+/** Variants from full precision down, the order they are listed to the user. */
+const VARIANT_ORDER = ['fp32', 'fp16', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
+
+export interface ModelVariant {
+  /** fp32, fp16, int8, uint8, q4, q4f16 or bnb4. */
+  readonly variant: string;
+  readonly onnxFile: string;
+}
+
+/** What a decoder .onnx file name says about its weights (undefined for names of other exports). */
+function variantOf(file: string): string | undefined {
+  const stem = file.replace(/\.onnx$/, '');
+  for (const base of ['model', 'decoder_model_merged', 'decoder_model']) {
+    for (const [suffix, variant] of VARIANT_SUFFIXES) if (stem === base + suffix) return variant;
+  }
+  return undefined;
+}
+
+/** The folder holding the .onnx files: the model folder, or its onnx/ subfolder (transformers.js layout). */
+function onnxFolder(dir: string): string {
+  const sub = join(dir, 'onnx');
+  const hasOnnx = (d: string) => readdirSync(d).some((f) => f.endsWith('.onnx'));
+  if (!hasOnnx(dir) && existsSync(sub) && statSync(sub).isDirectory() && hasOnnx(sub)) return sub;
+  return dir;
+}
+
+/**
+ * The weight variants in a model folder (several only in the transformers.js layout, or when quantized
+ * copies sit beside model.onnx), preferring model*.onnx over the decoder_model* names for each variant.
+ */
+export function listModelVariants(dir: string): ModelVariant[] {
+  const folder = onnxFolder(dir);
+  const files = readdirSync(folder).filter((f) => f.endsWith('.onnx')).sort();
+  const rank = (f: string) => (f.startsWith('model') ? 0 : f.startsWith('decoder_model_merged') ? 1 : 2);
+  const byVariant = new Map<string, string>();
+  for (const f of [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
+    const v = variantOf(f);
+    if (v && !byVariant.has(v)) byVariant.set(v, join(folder, f));
+  }
+  return VARIANT_ORDER.filter((v) => byVariant.has(v)).map((variant) => ({ variant, onnxFile: byVariant.get(variant) as string }));
+}
+
+/** The files of a model given its folder or its .onnx file; `variant` picks among fp32/fp16/int8/q4… copies. */
+export function resolveModelFiles(path: string, variant?: string): ModelFiles {
   let stat;
   try {
     stat = statSync(path);
@@ -44,20 +102,35 @@ export function resolveModelFiles(path: string): ModelFiles {
   let dir: string;
   if (stat.isDirectory()) {
     dir = path;
-    const onnxFiles = readdirSync(path).filter((f) => f.endsWith('.onnx')).sort();
-    const preferred = ONNX_PREFERENCE.find((f) => onnxFiles.includes(f)) ?? (onnxFiles.length === 1 ? onnxFiles[0] : undefined);
-    if (!preferred) {
-      throw new ModelFileError(
-        path,
-        onnxFiles.length === 0
-          ? 'the folder holds no .onnx file'
-          : `several .onnx files and none named ${ONNX_PREFERENCE.join(' / ')}: ${onnxFiles.join(', ')} (pass the file itself)`,
-      );
+    const folder = onnxFolder(path);
+    const onnxFiles = readdirSync(folder).filter((f) => f.endsWith('.onnx')).sort();
+    const variants = listModelVariants(path);
+    if (variant !== undefined) {
+      const hit = variants.find((v) => v.variant === variant);
+      if (!hit) {
+        throw new ModelFileError(path, `no ${variant} weights here; variants found: ${variants.map((v) => v.variant).join(', ') || 'none'}`);
+      }
+      onnxFile = hit.onnxFile;
+    } else {
+      const preferred =
+        ONNX_PREFERENCE.find((f) => onnxFiles.includes(f)) ?? (onnxFiles.length === 1 ? onnxFiles[0] : variants.length === 1 ? basename(variants[0].onnxFile) : undefined);
+      if (!preferred) {
+        throw new ModelFileError(
+          path,
+          onnxFiles.length === 0
+            ? 'the folder holds no .onnx file'
+            : variants.length > 1
+              ? `several weight variants and no fp32 model.onnx: ${variants.map((v) => `${v.variant} (${basename(v.onnxFile)})`).join(', ')}; pick one`
+              : `several .onnx files and none named ${ONNX_PREFERENCE.join(' / ')}: ${onnxFiles.join(', ')} (pass the file itself)`,
+        );
+      }
+      onnxFile = join(folder, preferred);
     }
-    onnxFile = join(path, preferred);
   } else {
     onnxFile = path;
-    dir = dirname(path);
+    // transformers.js keeps tokenizer.json and config.json one level above onnx/.
+    const parent = dirname(path);
+    dir = basename(parent) === 'onnx' && !existsSync(join(parent, 'tokenizer.json')) ? dirname(parent) : parent;
   }
   const tokenizerFile = join(dir, 'tokenizer.json');
   const configFile = join(dir, 'config.json');
@@ -101,18 +174,17 @@ const DEFAULT_CONTEXT = 2048;
 
 /** Load a model folder (model.onnx + tokenizer.json + optional config.json) or a bare .onnx file. */
 export async function loadModel(path: string, opts: LoadOptions = {}): Promise<OnnxLanguageModel> {
-  const files = resolveModelFiles(path);
+  const files = resolveModelFiles(path, opts.variant);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(files.onnxFile);
   } catch (err) {
     throw new ModelFileError(files.onnxFile, `cannot read the model (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const proto = decodeModel(bytes, files.onnxFile);
+  const decoded = decodeModel(bytes, files.onnxFile);
+  // A merged decoder runs its no-cache branch: the same network without the If around it.
+  const proto = liftNoCacheBranch(decoded) ?? decoded;
   const graph = proto.graph as onnx.IGraphProto;
-  if ((graph.node ?? []).length === 1 && graph.node?.[0].opType === 'If') {
-    throw new ModelFileError(files.onnxFile, 'a merged decoder (one If node switching on use_cache_branch) is not supported; load decoder_model.onnx instead');
-  }
   const logitsName = findLogitsOutput(graph);
   if (!logitsName) {
     throw new ModelFileError(
@@ -154,7 +226,7 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
   const label = files.onnxFile;
   const main = siteTensorNames.length
     ? await cachedSession(cache, hookedKey, buildHooked, label, sessionConfig)
-    : await OrtSession.create(bytes, label, sessionConfig);
+    : await OrtSession.create(proto === decoded ? bytes : encodeModel(proto), label, sessionConfig);
 
   const vocabSize = analysis?.vocabSize ?? config.vocab_size ?? numericLastDim(logitsInfo) ?? tokenizer?.vocabSize;
   if (vocabSize === undefined) throw new ModelFileError(label, 'cannot tell the vocabulary size (no embedding table, config.json or logits shape)');

@@ -43,6 +43,12 @@ export interface LoadOptions {
    * When the folder cannot be written the edited model is kept in memory only.
    */
   readonly cacheDir?: string;
+  /**
+   * Which weights to load when a folder holds several copies of one export (transformers.js layout:
+   * onnx/model.onnx, model_fp16.onnx, model_quantized.onnx, model_q4.onnx…): fp32, fp16, int8, uint8, q4,
+   * q4f16 or bnb4. Default: fp32, or the only copy.
+   */
+  readonly variant?: string;
   /** ORT graph optimisation level (default 'all'). */
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }

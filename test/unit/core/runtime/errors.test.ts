@@ -46,7 +46,7 @@ describe('model loading errors', () => {
   });
 
   test('a graph whose blocks cannot be identified lists what it found', async () => {
-    // Parallel attention + MLP (one residual Add per block) is not the (attention, MLP) pairing we support.
+    // One residual Add whose branch is an MLP with no attention before it: not a transformer block.
     const g = new GraphBuilder();
     const r = rng(5);
     g.input('input_ids', INT64, ['b', 's']);
@@ -60,7 +60,7 @@ describe('model loading errors', () => {
     const file = tmp.write('odd.onnx', g.build());
     const lm = await loadModel(file, opts()); // logits still work
     try {
-      assert.throws(() => lm.sites(), (e: Error) => e instanceof SiteAnalysisError && e.message.startsWith(file) && /1 residual Adds with branches \[mlp\]/.test(e.message));
+      assert.throws(() => lm.sites(), (e: Error) => e instanceof SiteAnalysisError && e.message.startsWith(file) && /1 residual sums with branches \[mlp\]/.test(e.message) && /Supported families: GPT-2, Llama/.test(e.message));
       const [logits] = await lm.logits([Int32Array.of(1, 2, 3)]);
       assert.equal(logits.cols, 16);
     } finally {
