@@ -1,4 +1,7 @@
-// A small, strict argument parser: unknown flags are errors, so typos never pass silently.
+// Command-line options, parsed by node's util.parseArgs in strict mode: unknown options are errors, so
+// typos never pass silently. Every option takes a value except the `booleans`. Node's errors are turned
+// into short usage messages ("unknown option --x", "--x needs a value").
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface ParsedArgs {
   readonly positionals: string[];
@@ -7,30 +10,69 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+
 export function parseArgs(argv: readonly string[], known: readonly string[], booleans: readonly string[] = []): ParsedArgs {
-  const positionals: string[] = [];
+  const options: Options = {};
+  for (const name of known) options[name] = { type: 'string' };
+  for (const name of booleans) options[name] = { type: 'boolean' };
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: attachDashValues(argv, known), options, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw usageErrorFrom(err, argv, known, booleans);
+  }
   const flags = new Map<string, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    // A repeated option keeps its last value, as before.
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (typeof last === 'string') flags.set(name, last);
+    else if (last === true) flags.set(name, true);
+  }
+  return { positionals: parsed.positionals, flags };
+}
+
+/**
+ * `--lr -0.5`: node reads a value starting with "-" as a missing value; a value is only missing when the next
+ * word is another long option (or absent), so such pairs are passed on as `--lr=-0.5`.
+ */
+function attachDashValues(argv: readonly string[], known: readonly string[]): string[] {
+  const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
     }
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!known.includes(name) && !booleans.includes(name)) throw new UsageError(`unknown option --${name}`);
-    if (booleans.includes(name)) {
-      flags.set(name, true);
-    } else if (eq > 0) {
-      flags.set(name, arg.slice(eq + 1));
-    } else {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, value);
+    if (arg.startsWith('--') && !arg.includes('=') && known.includes(arg.slice(2)) && next !== undefined && next.startsWith('-') && !next.startsWith('--')) {
+      out.push(`${arg}=${next}`);
       i++;
+    } else {
+      out.push(arg);
     }
   }
-  return { positionals, flags };
+  return out;
+}
+
+function usageErrorFrom(err: unknown, argv: readonly string[], known: readonly string[], booleans: readonly string[]): Error {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  const named = /'(-{1,2}[^'\s=]+)/.exec(message)?.[1];
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`unknown option ${named ?? message}`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      // A string option without a value (at the end, or followed by another option).
+      const name = named ?? `--${known.find((k) => argv.includes(`--${k}`)) ?? '?'}`;
+      if (booleans.includes(name.replace(/^-+/, ''))) return new UsageError(`${name} takes no value`);
+      return new UsageError(`${name} needs a value`);
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(message);
+    default:
+      return err instanceof Error ? err : new UsageError(message);
+  }
 }
 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {

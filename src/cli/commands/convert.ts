@@ -1,9 +1,9 @@
 // feature-lens convert: read an SAE in any supported format and write it as SAELens (native) or sparsify.
 import { writeSaeLensFolder } from '../../core/checkpoints/saelens';
-import { loadSae, MultipleSaesError } from '../../core/formats/detect';
 import { writeSparsifyFolder } from '../../core/formats/sparsify';
 import { parseArgs, requireFlag, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
+import { openSaeOption } from './saeOption';
 
 export const convertCommand: CliCommand = {
   name: 'convert',
@@ -15,7 +15,7 @@ export const convertCommand: CliCommand = {
     '                     Gemma Scope params.npz (or its folder), dictionary_learning ae.pt (or its folder)',
     '  --to <dir>         output folder (replaced atomically if it exists)',
     '  --format <f>       saelens (default, Feature Lens native) or sparsify (TopK SAEs only)',
-    '  --hook <name>      which SAE of a multi-SAE folder to convert',
+    '  --hook <name>      which SAE of a multi-SAE folder to convert (not needed when it holds one)',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, ['from', 'to', 'format', 'hook']);
@@ -24,7 +24,6 @@ export const convertCommand: CliCommand = {
     const format = stringFlag(args, 'format') ?? 'saelens';
     if (format !== 'saelens' && format !== 'sparsify') throw new UsageError(`--format must be saelens or sparsify, got "${format}"`);
     const summary = await convertSae(from, to, format, stringFlag(args, 'hook'));
-    for (const w of summary.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     return 0;
   },
@@ -43,14 +42,10 @@ export interface ConvertSummary {
   readonly warnings: readonly string[];
 }
 
+/** Reads `from` through the one loader (warnings go to stderr) and writes it in `format` at `to`. */
 export async function convertSae(from: string, to: string, format: 'saelens' | 'sparsify', hook?: string): Promise<ConvertSummary> {
-  let loaded;
-  try {
-    loaded = loadSae(from, { hook });
-  } catch (err) {
-    if (err instanceof MultipleSaesError) throw new UsageError(`${err.message}: pass --hook <name>`);
-    throw err;
-  }
+  const flags = new Map<string, string | true>([['sae', from], ...(hook !== undefined ? [['hook', hook] as [string, string]] : [])]);
+  const { loaded } = openSaeOption({ positionals: [], flags });
   if (format === 'saelens') await writeSaeLensFolder(to, loaded.weights, { sparsity: loaded.sparsity });
   else await writeSparsifyFolder(to, loaded.weights);
   const { config } = loaded.weights;

@@ -1,20 +1,21 @@
 // feature-lens eval: an SAE's reconstruction and sparsity metrics, and with a model its spliced LM loss.
-import { readSaeLensFolder } from '../../core/checkpoints/saelens';
 import { loadModel } from '../../core/runtime/model';
-import { saeFromWeights } from '../../core/sae/create';
 import { listCorpus } from '../../core/store/corpus';
 import { evaluateOnActivations, evaluateOnModel, type SaeEvaluation } from '../../core/store/evaluateSae';
 import { collectWindows } from '../../core/store/harvest';
 import { openNpySource } from '../../core/store/sources';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
+import { openSaeOption, SAE_FLAGS, SAE_USAGE } from './saeOption';
 
 export const evalCommand: CliCommand = {
   name: 'eval',
-  summary: 'Evaluate an SAE: MSE, FVU, L0, dead/dense features, and spliced ΔLM loss with a model',
+  summary: 'Evaluate an SAE (any format): MSE, FVU, L0, dead/dense features, and spliced ΔLM loss with a model',
   usage: [
-    'Usage: feature-lens eval --sae <dir> (--model <dir> --corpus <dir> | --acts acts.npy)',
+    'Usage: feature-lens eval --sae <path> [--hook <name>] (--model <dir> --corpus <dir> | --acts acts.npy)',
     '                         [--site <hook>] [--tokens N] [--batch W] [--seed N] [--max-file-mb M] [--json]',
+    '',
+    SAE_USAGE,
     '',
     'With --model and --corpus, context windows of the corpus run through the model; the SAE',
     "reconstruction replaces the site's activation (position 0 of each window excepted) to measure",
@@ -23,11 +24,10 @@ export const evalCommand: CliCommand = {
     'the result on stdout (JSON with --json).',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['sae', 'model', 'corpus', 'acts', 'site', 'tokens', 'batch', 'seed', 'max-file-mb', 'threads'], ['json']);
+    const args = parseArgs(argv, [...SAE_FLAGS, 'model', 'corpus', 'acts', 'site', 'tokens', 'batch', 'seed', 'max-file-mb', 'threads'], ['json']);
     const saeDir = requireFlag(args, 'sae');
-    const loaded = readSaeLensFolder(saeDir);
-    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
-    const sae = saeFromWeights(loaded.weights);
+    const opened = openSaeOption(args);
+    const { sae, loaded } = opened;
     const tokens = numberFlag(args, 'tokens', 32768) ?? 32768;
     const modelPath = stringFlag(args, 'model');
     const corpusDir = stringFlag(args, 'corpus');

@@ -1,6 +1,6 @@
 // feature-lens harvest: activations at one hook site over a corpus → a float32 .npy [N, d].
 import { resolve } from 'node:path';
-import { exportStoreToNpy } from '../../core/store/exportNpy';
+import { exportStoreToNpy } from '../../core/store/manifest';
 import { harvestCorpus } from '../../core/store/harvestCorpus';
 import { numberFlag, parseArgs, requireFlag, stringFlag } from '../args';
 import type { CliCommand } from '../command';

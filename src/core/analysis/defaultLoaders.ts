@@ -1,9 +1,7 @@
 // The real loaders behind an analysis session: the ONNX runtime, the SAE format readers, the runtime's
 // GEMM for the SAE encoder.
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { readFeatureLabels, setFeatureLabel, labelsPath } from '../checkpoints/labels';
-import { loadSae } from '../formats/detect';
+import { openSae } from '../formats/open-sae';
 import { createDenseLayer } from '../runtime/dense';
 import { loadModel } from '../runtime/model';
 import type { Loaders } from './session';
@@ -13,9 +11,8 @@ export function defaultLoaders(options: { cacheDir?: string; intraOpThreads?: nu
   return {
     loadModel: (path) => loadModel(path, { cacheDir: options.cacheDir, intraOpThreads: options.intraOpThreads }),
     loadSae: (path, hook) => {
-      const loaded = loadSae(path, hook === undefined ? {} : { hook });
-      const folder = statSync(loaded.source).isDirectory() ? loaded.source : dirname(loaded.source);
-      return { weights: loaded.weights, warnings: loaded.warnings, folder };
+      const opened = openSae(path, hook === undefined ? {} : { hook });
+      return { sae: opened.sae, warnings: opened.warnings, folder: opened.folder };
     },
     encoderKernel: async (sae) => {
       const layer = await createDenseLayer({ data: sae.wEnc, rows: sae.dIn, cols: sae.dSae }, undefined, { intraOpThreads: options.intraOpThreads });

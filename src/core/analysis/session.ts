@@ -2,18 +2,20 @@
 // else the bundled defaults) and checking that the SAE fits the site happen here, once.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InferenceSae, type PreActivationKernel } from '../inference/inferenceSae';
+import type { InferenceSae, PreActivationKernel } from '../inference/inferenceSae';
 import type { LanguageModel } from '../runtime/types';
 import type { LoadResult, LoadSelection, SaeChoice } from '../../protocol/session';
-import type { SaeWeights } from '../sae/weights';
 import type { Unembedding } from './logitEffects';
 import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
 import { analysisModel } from './runtimeAdapter';
 
 export interface Loaders {
   loadModel(path: string): Promise<LanguageModel>;
-  /** Reads any supported SAE file/folder; `hook` picks one SAE of a folder holding several (else MultipleSaesError). */
-  loadSae(path: string, hook?: string): { weights: SaeWeights; warnings: readonly string[]; folder?: string };
+  /**
+   * Reads any supported SAE file/folder, prepared for inference (src/core/formats/open-sae.ts); `hook`
+   * picks one SAE of a folder holding several (else MultipleSaesError).
+   */
+  loadSae(path: string, hook?: string): { sae: InferenceSae; warnings: readonly string[]; folder?: string };
   /** A faster GEMM for x·W_enc than the JavaScript one (the runtime's), made once per loaded SAE. */
   encoderKernel?(sae: InferenceSae): Promise<{ kernel: PreActivationKernel; dispose(): Promise<void> }>;
   /** Labels saved beside the SAE (in the folder it was read from). */
@@ -90,7 +92,7 @@ export class AnalysisSession {
       try {
         const loaded = loaders.loadSae(saePath, selection.saeHook);
         warnings.push(...loaded.warnings);
-        inference = new InferenceSae(loaded.weights);
+        inference = loaded.sae;
         labelsDir = loaded.folder ?? saePath;
       } catch (err) {
         if (!isMultipleSaes(err)) throw err;

@@ -5,8 +5,9 @@ import { formatError } from './limits';
 
 export type NamedTensor = { readonly shape: readonly number[]; readonly data: Float32Array };
 
-export function requiredTensors(arch: SaeArchitecture, dIn: number, dSae: number): Record<string, readonly number[]> {
-  const common = { W_enc: [dIn, dSae], W_dec: [dSae, dIn], b_dec: [dIn] };
+/** `dOut`: a transcoder's output width (W_dec [d_sae, d_out], b_dec [d_out]); an SAE's is d_in. */
+export function requiredTensors(arch: SaeArchitecture, dIn: number, dSae: number, dOut = dIn): Record<string, readonly number[]> {
+  const common = { W_enc: [dIn, dSae], W_dec: [dSae, dOut], b_dec: [dOut] };
   switch (arch) {
     case 'gated':
       return { ...common, b_gate: [dSae], b_mag: [dSae], r_mag: [dSae] };
@@ -28,8 +29,9 @@ export function checkSaeTensors(
   dIn: number,
   dSae: number,
   tensors: ReadonlyMap<string, NamedTensor>,
+  dOut = dIn,
 ): void {
-  for (const [name, shape] of Object.entries(requiredTensors(arch, dIn, dSae))) {
+  for (const [name, shape] of Object.entries(requiredTensors(arch, dIn, dSae, dOut))) {
     const t = tensors.get(name);
     if (!t) throw formatError(where, `missing tensor "${name}" (a ${arch} SAE needs ${JSON.stringify(shape)})`);
     if (!sameShape(t.shape, shape)) {
@@ -38,8 +40,8 @@ export function checkSaeTensors(
     if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw formatError(where, `tensor "${name}" has the wrong length`);
   }
   const skip = tensors.get('W_skip');
-  if (skip && !sameShape(skip.shape, [dIn, dIn])) {
-    throw formatError(where, `tensor "W_skip" has shape ${JSON.stringify(skip.shape)}, expected [${dIn}, ${dIn}]`);
+  if (skip && !sameShape(skip.shape, [dOut, dIn])) {
+    throw formatError(where, `tensor "W_skip" has shape ${JSON.stringify(skip.shape)}, expected [${dOut}, ${dIn}]`);
   }
 }
 

@@ -1,5 +1,5 @@
-// One entry point for "Load SAE…" and `convert`: recognise the format from the path, list the hooks
-// of a multi-SAE folder, and read into internal weights.
+// Format detection and reading: recognise the format from the path, list the hooks of a multi-SAE
+// folder, and read into internal weights. Entry points go through open-sae.ts, which builds on this.
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -83,6 +83,8 @@ export function loadSae(path: string, options: { hook?: string; limits?: LoadLim
   const detected = detectSaeFormat(path);
   if (detected.kind === 'single') return readSaeAt(detected.format, detected.path, options.limits);
   const names = detected.hooks.map((h) => h.name);
+  // A parent folder with a single hook folder needs no choice.
+  if (options.hook === undefined && detected.hooks.length === 1) return readSaeAt(detected.hooks[0].format, detected.hooks[0].path, options.limits);
   if (options.hook === undefined) throw new MultipleSaesError(path, names);
   const chosen = detected.hooks.find((h) => h.name === options.hook);
   if (!chosen) throw formatError(path, `has no SAE "${options.hook}" (it has: ${names.join(', ')})`);

@@ -7,7 +7,7 @@ import { checkSaeDims, DEFAULT_LIMITS, formatError, type LoadLimits } from '../c
 import type { LoadedSae } from '../checkpoints/loaded';
 import { checkSaeTensors, nonFiniteTensors, type NamedTensor } from '../checkpoints/sae-tensors';
 import type { SaeConfig } from '../sae/weights';
-import { parseNpy, parseNpyHeader } from './npy';
+import { decodeNpy, NpyError, parseNpyHeader } from '../npy';
 import { readFileBounded, readZip } from './zip';
 
 const KEYS = ['W_enc', 'W_dec', 'b_enc', 'b_dec', 'threshold'];
@@ -42,11 +42,11 @@ export function readGemmaScope(path: string, limits: LoadLimits = DEFAULT_LIMITS
   for (const [name, bytes] of entries) raw.set(name.replace(/^w_/, 'W_').replace(/\.npy$/, ''), bytes);
   for (const key of KEYS) if (!raw.has(key)) throw formatError(file, `missing array ${key}.npy (Gemma Scope files hold ${KEYS.join(', ')})`);
   // Dimensions come from W_enc's header: check them before converting anything.
-  const encShape = parseNpyHeader(raw.get('W_enc')!, `${file}:W_enc.npy`, limits).shape;
+  const encShape = npyArray(() => parseNpyHeader(raw.get('W_enc')!, `${file}:W_enc.npy`)).shape;
   if (encShape.length !== 2) throw formatError(file, `W_enc must be 2-D, got (${encShape.join(', ')})`);
   const { dIn, dSae } = checkSaeDims(file, encShape[0], encShape[1], limits);
   const tensors = new Map<string, NamedTensor>();
-  for (const key of KEYS) tensors.set(key, parseNpy(raw.get(key)!, `${file}:${key}.npy`, limits));
+  for (const key of KEYS) tensors.set(key, npyArray(() => decodeNpy(raw.get(key)!, `${file}:${key}.npy`, { limits })));
   checkSaeTensors(file, 'jumprelu', dIn, dSae, tensors);
   const hints = gemmaScopeHints(file);
   const warnings: string[] = [];
@@ -62,4 +62,13 @@ export function readGemmaScope(path: string, limits: LoadLimits = DEFAULT_LIMITS
     extra: { source: 'gemma-scope', file: basename(file), ...(hints.averageL0 !== undefined ? { averageL0: hints.averageL0 } : {}) },
   };
   return { weights: { config, tensors }, format: 'gemma-scope', source: file, warnings };
+}
+
+/** npy errors become checkpoint format errors, like every other refusal of a checkpoint. */
+function npyArray<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw err instanceof NpyError ? formatError(err.where, err.problem) : err;
+  }
 }

@@ -1,6 +1,8 @@
 // The SAE as analysis uses it: stored weights prepared once per loaded SAE, then encode/decode of raw site
 // activations with the exact semantics of src/core/sae's models, plus what those leave to the caller:
-// per-token input normalisation (SaeConfig.normalizeActivations) and sparsify's skip connection.
+// per-token input normalisation (SaeConfig.normalizeActivations) and the skip connection (sparsify, skip
+// transcoders). A transcoder (config.dOut set) decodes to another site's width: its "reconstruction" is
+// the prediction of that output site from the input site's activations.
 //
 // Encoding is one GEMM (x̃·W_enc, x̃ the normalised input minus b_dec when the SAE subtracts it) followed
 // by the architecture's activation over [n, d_sae]. The GEMM is pluggable: a JavaScript kernel here, the
@@ -10,7 +12,7 @@ import { withInputScaleFolded } from '../sae/fold';
 import { gatedActivation } from '../sae/gated';
 import { activeAbove, rowTopK } from '../sae/activations';
 import type { SaeConfig, SaeWeights } from '../sae/weights';
-import { matmulTransposed, transpose, type Matrix, type SparseRows } from '../tensor';
+import { matmulTransposed, sparseToDense, transpose, type Matrix, type SparseRows } from '../tensor';
 
 /** x̃ [n, d_in] · W_enc [d_in, d_sae], without bias, as a fresh matrix (the caller may overwrite it). */
 export type PreActivationKernel = (x: Matrix) => Promise<Matrix>;
@@ -23,6 +25,17 @@ export interface EncodedRows {
   readonly features: SparseRows;
   /** Per row; undefined when the SAE normalises nothing at run time. */
   readonly restore?: readonly Restore[];
+  /** Rows whose per-token normalisation had no scale (all-zero tokens): normalised to zeros, see activation-normalization.ts. */
+  readonly degenerateRows?: readonly number[];
+}
+
+/** A warning for rows the per-token normalisation could not scale, or undefined when there were none. */
+export function degenerateRowsWarning(sae: InferenceSae, rows: number): string | undefined {
+  if (rows === 0) return undefined;
+  return (
+    `${rows} token${rows === 1 ? '' : 's'} had zero ${sae.config.normalizeActivations === 'layer_norm' ? 'spread' : 'norm'}, so the SAE's ` +
+    `${sae.config.normalizeActivations} normalisation is undefined there: their normalised input was set to zeros (no NaN)`
+  );
 }
 
 type Activation = (proj: Matrix) => SparseRows;
@@ -33,10 +46,15 @@ export class InferenceSae {
   readonly config: SaeConfig;
   readonly dIn: number;
   readonly dSae: number;
+  /** Width of the decoder's output: d_in for an SAE, the output site's width for a transcoder. */
+  readonly dOut: number;
+  readonly isTranscoder: boolean;
   readonly wEnc: Float32Array;
+  /** [d_sae, d_out] */
   readonly wDec: Float32Array;
+  /** [d_out] */
   readonly bDec: Float32Array;
-  /** sparsify skip connection [d_in, d_in]: x̂_j += Σ_k W_skip[j, k]·x_k (raw x). */
+  /** Skip connection [d_out, d_in]: x̂_j += Σ_k W_skip[j, k]·x_k (raw x). */
   readonly wSkip?: Float32Array;
   private readonly activation: Activation;
   private wEncT?: Float32Array;
@@ -52,6 +70,10 @@ export class InferenceSae {
     const { dIn, dSae } = this.config;
     this.dIn = dIn;
     this.dSae = dSae;
+    this.isTranscoder = this.config.dOut !== undefined;
+    const dOut = this.config.dOut ?? dIn;
+    this.dOut = dOut;
+    if (this.isTranscoder && this.config.applyBDecToInput) throw new Error('a transcoder cannot subtract b_dec (its output bias) from its input');
     const get = (name: string, len: number): Float32Array => {
       const t = weights.tensors.get(name);
       if (!t) throw new Error(`SAE weights: missing tensor ${name} for architecture ${this.config.architecture}`);
@@ -59,14 +81,14 @@ export class InferenceSae {
       return t.data;
     };
     this.wEnc = get('W_enc', dIn * dSae);
-    this.wDec = get('W_dec', dSae * dIn);
-    this.bDec = get('b_dec', dIn);
-    if (weights.tensors.has('W_skip')) this.wSkip = get('W_skip', dIn * dIn);
+    this.wDec = get('W_dec', dSae * dOut);
+    this.bDec = get('b_dec', dOut);
+    if (weights.tensors.has('W_skip')) this.wSkip = get('W_skip', dOut * dIn);
     this.activation = activationFor(this.config, (name) => get(name, dSae), (name) => weights.tensors.get(name)?.data);
   }
 
   /** The encoder's input: normalised per token when the SAE says so, minus b_dec when it subtracts it. */
-  encoderInput(x: Matrix): { x: Matrix; restore?: Restore[] } {
+  encoderInput(x: Matrix): { x: Matrix; restore?: Restore[]; degenerateRows?: number[] } {
     if (x.cols !== this.dIn) throw new Error(`SAE reads d_in ${this.dIn}, got activations of width ${x.cols}`);
     const subtract = this.config.applyBDecToInput;
     const norm = this.config.normalizeActivations;
@@ -75,18 +97,20 @@ export class InferenceSae {
     const d = this.dIn;
     const out = new Float32Array(x.rows * d);
     const restore: Restore[] = [];
+    const degenerateRows: number[] = [];
     for (let t = 0; t < x.rows; t++) {
       let row = x.data.subarray(t * d, (t + 1) * d);
       if (perToken) {
         const n = normalizeInput(this.config, row);
         row = n.x;
         restore.push(n.restoreOutput);
+        if (n.degenerate) degenerateRows.push(t);
       }
       const o = t * d;
       if (subtract) for (let j = 0; j < d; j++) out[o + j] = row[j] - this.bDec[j];
       else out.set(row, o);
     }
-    return { x: { data: out, rows: x.rows, cols: d }, ...(perToken ? { restore } : {}) };
+    return { x: { data: out, rows: x.rows, cols: d }, ...(perToken ? { restore } : {}), ...(degenerateRows.length > 0 ? { degenerateRows } : {}) };
   }
 
   /** Features from the encoder's projection x̃·W_enc (biases and thresholds are applied here). */
@@ -99,7 +123,7 @@ export class InferenceSae {
   encode(x: Matrix): EncodedRows {
     const input = this.encoderInput(x);
     this.wEncT ??= transpose(this.wEnc, this.dIn, this.dSae);
-    return withRestore(this.activate(matmulTransposed(input.x, this.wEncT, this.dSae)), input.restore);
+    return withRestore(this.activate(matmulTransposed(input.x, this.wEncT, this.dSae)), input);
   }
 
   /** Encode with another GEMM for x̃·W_enc (e.g. the runtime's dense layer over this.wEnc). */
@@ -107,29 +131,44 @@ export class InferenceSae {
     const input = this.encoderInput(x);
     const proj = await kernel(input.x);
     if (proj.rows !== x.rows || proj.cols !== this.dSae) throw new Error(`encoder GEMM returned ${proj.rows}×${proj.cols}, expected ${x.rows}×${this.dSae}`);
-    return withRestore(this.activate(proj), input.restore);
+    return withRestore(this.activate(proj), input);
   }
 
-  /** Reconstruction of row t in the site's space: restore(f·W_dec + b_dec) + W_skip·x. `y`: f·W_dec (no b_dec), reused. */
+  /**
+   * Output of row t in the output site's space: restore(f·W_dec + b_dec) + W_skip·x. `y` [d_out]: f·W_dec
+   * (no b_dec), reused. For an SAE this is the reconstruction of x; for a transcoder, its prediction.
+   */
   reconstructRow(encoded: EncodedRows, x: Matrix, t: number, y: Float32Array): Float32Array {
-    const d = this.dIn;
-    for (let j = 0; j < d; j++) y[j] += this.bDec[j];
+    const dOut = this.dOut;
+    const dIn = this.dIn;
+    for (let j = 0; j < dOut; j++) y[j] += this.bDec[j];
     encoded.restore?.[t](y);
     if (this.wSkip) {
-      const xo = t * d;
-      for (let j = 0; j < d; j++) {
+      const xo = t * dIn;
+      for (let j = 0; j < dOut; j++) {
         let s = 0;
-        const so = j * d;
-        for (let k = 0; k < d; k++) s += this.wSkip[so + k] * x.data[xo + k];
+        const so = j * dIn;
+        for (let k = 0; k < dIn; k++) s += this.wSkip[so + k] * x.data[xo + k];
         y[j] += s;
       }
     }
     return y;
   }
 
-  /** Dense reconstructions [n, d_in] of the raw activations x the features were encoded from. */
+  /** Features and outputs in one call (evaluation, `encode --recon`). */
+  forward(x: Matrix): { features: SparseRows; reconstruction: Matrix; degenerateRows?: readonly number[] } {
+    const encoded = this.encode(x);
+    return { features: encoded.features, reconstruction: this.decode(encoded, x), ...(encoded.degenerateRows ? { degenerateRows: encoded.degenerateRows } : {}) };
+  }
+
+  /** Dense features [n, d_sae]. */
+  denseFeatures(encoded: EncodedRows): Matrix {
+    return sparseToDense(encoded.features);
+  }
+
+  /** Dense outputs [n, d_out] (reconstructions of x, or a transcoder's predictions) for the raw activations x. */
   decode(encoded: EncodedRows, x: Matrix): Matrix {
-    const d = this.dIn;
+    const d = this.dOut;
     const { rowPtr, colIdx, values } = encoded.features;
     const out = new Float32Array(x.rows * d);
     const y = new Float32Array(d);
@@ -146,8 +185,8 @@ export class InferenceSae {
   }
 }
 
-function withRestore(features: SparseRows, restore: Restore[] | undefined): EncodedRows {
-  return restore ? { features, restore } : { features };
+function withRestore(features: SparseRows, input: { restore?: Restore[]; degenerateRows?: number[] }): EncodedRows {
+  return { features, ...(input.restore ? { restore: input.restore } : {}), ...(input.degenerateRows ? { degenerateRows: input.degenerateRows } : {}) };
 }
 
 function activationFor(config: SaeConfig, need: (name: string) => Float32Array, optional: (name: string) => Float32Array | undefined): Activation {

@@ -26,6 +26,13 @@ export interface SaeConfig {
   readonly normalizeActivations?: ActivationNormalization;
   /** Site the SAE reads, in TransformerLens naming (e.g. blocks.2.hook_resid_post). */
   readonly hookName?: string;
+  /**
+   * Transcoders only: the width of the site the decoder writes (W_dec [d_sae, d_out], b_dec [d_out],
+   * W_skip [d_out, d_in]). Absent for an SAE, which reconstructs its own input (d_out = d_in).
+   */
+  readonly dOut?: number;
+  /** Transcoders only: the site the decoder's output predicts (e.g. blocks.2.hook_mlp_out). */
+  readonly hookNameOut?: string;
   readonly modelName?: string;
   /** Anything else a format carried that we keep for round trips. */
   readonly extra?: Readonly<Record<string, unknown>>;
@@ -35,8 +42,8 @@ export type ActivationNormalization = 'none' | 'expected_average_only_in' | 'con
 
 /**
  * Named float32 tensors: W_enc, W_dec, b_enc, b_dec, threshold (jumprelu), b_gate/b_mag/r_mag (gated).
- * Optional W_skip [d_in, d_in] (EleutherAI sparsify skip connection): x̂ += W_skip·x, with x the raw
- * input (before b_dec subtraction), i.e. x̂_j += Σ_k W_skip[j, k]·x_k.
+ * Optional W_skip [d_out, d_in] (sparsify skip connection, SAELens skip transcoders): x̂ += W_skip·x,
+ * with x the raw input (before b_dec subtraction), i.e. x̂_j += Σ_k W_skip[j, k]·x_k.
  */
 export interface SaeWeights {
   readonly config: SaeConfig;

@@ -7,8 +7,8 @@ import { ReconstructionAccumulator } from '../metrics/reconstruction';
 import { densityHistogram, denseFraction, FiringTracker, type DensityHistogram } from '../metrics/sparsity';
 import { splicedLoss } from '../metrics/splicedLoss';
 import type { LanguageModel } from '../runtime/types';
-import type { SaeModel } from '../sae/model';
 import type { Matrix } from '../tensor';
+import type { SparseRows } from '../train/backend';
 import { throwIfAborted } from '../util/abort';
 import type { ActivationSource } from './types';
 import type { TokenWindows } from './windows';
@@ -36,6 +36,15 @@ export interface SaeEvaluation {
   };
 }
 
+/**
+ * What evaluation needs of an SAE: its sizes and one forward pass. Both a training model (src/core/sae) and
+ * a loaded SAE (InferenceSae, from src/core/formats/open-sae.ts) provide it.
+ */
+export interface EvaluatedSae {
+  readonly config: { readonly dIn: number; readonly dSae: number };
+  forward(x: Matrix): { readonly features: SparseRows; readonly reconstruction: Matrix };
+}
+
 class Tally {
   readonly recon: ReconstructionAccumulator;
   readonly firing: FiringTracker;
@@ -43,7 +52,7 @@ class Tally {
 
   constructor(
     dIn: number,
-    private readonly sae: SaeModel,
+    private readonly sae: EvaluatedSae,
   ) {
     this.recon = new ReconstructionAccumulator(dIn);
     this.firing = new FiringTracker(sae.config.dSae);
@@ -78,12 +87,12 @@ class Tally {
   }
 }
 
-function checkWidth(sae: SaeModel, d: number, where: string): void {
+function checkWidth(sae: EvaluatedSae, d: number, where: string): void {
   if (sae.config.dIn !== d) throw new Error(`the SAE reads d_in ${sae.config.dIn} but ${where} has width ${d}`);
 }
 
 /** Reconstruction and sparsity metrics over the first `rows` rows of a source. NaN/Inf rows are skipped. */
-export function evaluateOnActivations(sae: SaeModel, source: ActivationSource, rows: number, batch = 4096, signal?: AbortSignal): SaeEvaluation {
+export function evaluateOnActivations(sae: EvaluatedSae, source: ActivationSource, rows: number, batch = 4096, signal?: AbortSignal): SaeEvaluation {
   checkWidth(sae, source.dIn, 'the activation data');
   const tally = new Tally(source.dIn, sae);
   for (let done = 0; done < rows; ) {
@@ -116,7 +125,7 @@ export interface ModelEvalOptions {
 }
 
 /** All metrics, including clean / spliced / zero-ablated cross-entropy and KL, over `windows`. */
-export async function evaluateOnModel(sae: SaeModel, lm: LanguageModel, site: string, windows: TokenWindows, options: ModelEvalOptions = {}): Promise<SaeEvaluation> {
+export async function evaluateOnModel(sae: EvaluatedSae, lm: LanguageModel, site: string, windows: TokenWindows, options: ModelEvalOptions = {}): Promise<SaeEvaluation> {
   const dim = lm.sites().find((s) => s.name === site)?.dim;
   if (dim === undefined) throw new Error(`unknown hook site "${site}"`);
   checkWidth(sae, dim, site);

@@ -1,8 +1,9 @@
 // The activation cache's manifest: written last and atomically, so a folder with a valid manifest is
 // complete. The key says which model, site, corpus and context produced the rows.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeNpyStreamed } from '../npy';
 import type { CorpusFile } from './corpus';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -63,4 +64,34 @@ export function readManifest(dir: string): StoreManifest | undefined {
   const sum = m.shards.reduce((s, x) => s + x.rows, 0);
   if (sum !== m.rows) return undefined;
   return m;
+}
+
+/**
+ * Copies the first `rows` rows of a store into one float32 .npy [rows, d], shard by shard, so the file
+ * can be larger than memory. Returns the rows written.
+ */
+export function exportStoreToNpy(dir: string, manifest: StoreManifest, outPath: string, rows = manifest.rows): number {
+  const n = Math.min(rows, manifest.rows);
+  const rowBytes = manifest.dim * 4;
+  const buf = Buffer.alloc(Math.max(rowBytes, 8 * 1024 * 1024 - ((8 * 1024 * 1024) % rowBytes)));
+  writeNpyStreamed(outPath, n, manifest.dim, (append) => {
+    let left = n * rowBytes;
+    for (const shard of manifest.shards) {
+      if (left === 0) break;
+      const fd = openSync(join(dir, shard.file), 'r');
+      try {
+        const shardBytes = Math.min(shard.rows * rowBytes, left);
+        for (let pos = 0; pos < shardBytes; ) {
+          const got = readSync(fd, buf, 0, Math.min(buf.length, shardBytes - pos), pos);
+          if (got === 0) throw new Error(`${shard.file} is shorter than the manifest says`);
+          append(buf.subarray(0, got));
+          pos += got;
+        }
+        left -= shardBytes;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  });
+  return n;
 }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { ChunkedSource, type ChunkedSourceOptions, type RowChunk } from './chunkedSource';
 import type { StoreManifest } from './manifest';
-import { readNpyMatrixInfo } from './npyFile';
+import { readNpyMatrixInfo } from '../npy';
 
 export function openStoreSource(dir: string, manifest: StoreManifest, options: ChunkedSourceOptions = {}): ChunkedSource {
   const chunks: RowChunk[] = manifest.shards.map((s) => ({ file: join(dir, s.file), byteOffset: 0, rows: s.rows }));

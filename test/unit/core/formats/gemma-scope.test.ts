@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { readGemmaScope } from '../../../../src/core/formats/gemma-scope';
 import { DEFAULT_LIMITS } from '../../../../src/core/checkpoints/limits';
-import { parseNpy } from '../../../../src/core/formats/npy';
+import { decodeNpy } from '../../../../src/core/npy';
 import { exactValues, f32Bytes, f64Bytes, npyFile, storedZip } from '../fixtures/bytes';
 import { assertClose, coreEncode, internalDecode, internalEncode } from '../fixtures/internal-encode';
 
@@ -91,14 +91,19 @@ test('npz entries declaring absurd sizes are refused before extraction', () => {
   assert.throws(() => readGemmaScope(place(huge)), /refusing to allocate|exceeds/);
 });
 
-test('.npy parsing is strict: fortran order, big-endian, unknown dtypes, lying lengths and odd headers are refused', () => {
+test('.npy parsing: Fortran order is transposed, big-endian converted; unknown dtypes, lying lengths and odd headers are refused', () => {
   const data = f32Bytes([1, 2, 3, 4, 5, 6]);
+  const parseNpy = (bytes: Uint8Array, where: string) => decodeNpy(bytes, where, { limits: DEFAULT_LIMITS });
   assert.deepEqual(Array.from(parseNpy(npyFile('<f4', [2, 3], data), 'x').data), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(Array.from(parseNpy(npyFile('<f8', [2], f64Bytes([0.5, -2])), 'x').data), [0.5, -2]);
-  assert.throws(() => parseNpy(npyFile('<f4', [2, 3], data, { fortran: true }), 'x'), /Fortran/);
-  assert.throws(() => parseNpy(npyFile('>f4', [2, 3], data), 'x'), /big-endian/);
-  assert.throws(() => parseNpy(npyFile('<c8', [3], data), 'x'), /dtype <c8 is not supported/);
-  assert.throws(() => parseNpy(npyFile('<f4', [2, 4], data), 'x'), /declares shape \(2, 4\) = 32 bytes but holds 24/);
+  // Column-major [2, 3]: the file lists column 0 (1, 2), column 1 (3, 4), column 2 (5, 6).
+  assert.deepEqual(Array.from(parseNpy(npyFile('<f4', [2, 3], data, { fortran: true }), 'x').data), [1, 3, 5, 2, 4, 6]);
+  const bigEndian = new Uint8Array(24);
+  [1, 2, 3, 4, 5, 6].forEach((v, i) => new DataView(bigEndian.buffer).setFloat32(4 * i, v, false));
+  assert.deepEqual(Array.from(parseNpy(npyFile('>f4', [2, 3], bigEndian), 'x').data), [1, 2, 3, 4, 5, 6]);
+  assert.throws(() => parseNpy(npyFile('<c8', [3], data), 'x'), /dtype '<c8' is not supported/);
+  assert.throws(() => parseNpy(npyFile('<f4', [2, 4], data), 'x'), /shape \(2, 4\) needs 32 bytes of data but the file has 24/);
+  assert.throws(() => parseNpy(npyFile('<f4', [1 << 20, 1 << 20], data), 'x'), /refusing to allocate/);
   assert.throws(() => parseNpy(npyFile('', [], data, { headerText: "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': __import__('os')}" }), 'x'), /unexpected header content/);
   assert.throws(() => parseNpy(npyFile('', [], data, { headerText: "{'descr': '<f4', 'fortran_order': False, 'shape': (-6,), }" }), 'x'), /not a tuple of integers/);
   assert.throws(() => parseNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 'x'), /bad magic/);

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ChunkedSource, type RowChunk } from '../../../../src/core/store/chunkedSource';
-import { encodeNpyHeader } from '../../../../src/core/npy';
-import { readNpyMatrixInfo } from '../../../../src/core/store/npyFile';
+import { encodeNpyHeader, readNpyMatrixInfo } from '../../../../src/core/npy';
 import { openNpySource } from '../../../../src/core/store/sources';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-sources-'));
