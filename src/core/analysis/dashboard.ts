@@ -6,7 +6,7 @@ import type { FeatureDashboard } from '../../protocol/analysis';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
 import { tensorOf, type SparseFeatures } from './decompose';
 import { activationHistogram, firingDensity, TopExamples } from './featureStats';
-import { LOGIT_EFFECT_NOTE, logitEffects } from './logitEffects';
+import { logitEffectNote, logitEffects } from './logitEffects';
 import type { AnalysisModel, AnalysisSae } from './ports';
 import { featureValue } from './steer';
 
@@ -112,8 +112,9 @@ export function featureDashboard(
   index.windows.forEach((w, i) => top.offer(w.source, w.tokens, perWindow[i], options.context));
 
   const wDec = tensorOf(sae.weights, 'W_dec');
+  const dOut = sae.weights.config.dOut ?? dIn; // a transcoder's decoder rows are d_out wide
   let norm = 0;
-  for (let d = 0; d < dIn; d++) norm += wDec[feature * dIn + d] ** 2;
+  for (let d = 0; d < dOut; d++) norm += wDec[feature * dOut + d] ** 2;
   const threshold = sae.weights.tensors.get('threshold')?.data[feature];
 
   const unembed = model.unembedding();
@@ -135,6 +136,6 @@ export function featureDashboard(
     corpusName: index.name,
     promoted: named(effects?.promoted),
     suppressed: named(effects?.suppressed),
-    logitNote: unembed ? LOGIT_EFFECT_NOTE : 'Logit effects are unavailable: the model file exposes no unembedding matrix we could read.',
+    logitNote: unembed ? logitEffectNote(unembed) : 'Logit effects are unavailable: the model file exposes no unembedding matrix we could read.',
   };
 }

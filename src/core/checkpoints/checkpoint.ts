@@ -10,7 +10,8 @@ import { LABELS_FILE } from './labels';
 import { DEFAULT_LIMITS, formatError, type LoadLimits } from './limits';
 import type { LoadedSae } from './loaded';
 import { encodeMetrics, METRICS_FILE, readMetrics, type MetricsHistory } from './metrics-history';
-import { encodeSaeLens, readSaeLensFolder, SAELENS_WEIGHTS } from './saelens';
+import { openSae } from '../formats/open-sae';
+import { encodeSaeLens, SAELENS_WEIGHTS } from './saelens';
 import type { StoredTensor } from './safetensors';
 import { encodeTrainingState, hasTrainingState, readTrainingState, type LoadedTrainingState, type TrainingState } from './training-state';
 
@@ -53,7 +54,9 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents, 
 export async function loadCheckpoint(dir: string, options: { limits?: LoadLimits; fs?: AtomicFs } = {}): Promise<LoadedCheckpoint> {
   await recoverFolder(dir, options.fs);
   if (!existsSync(dir)) throw formatError(dir, 'no checkpoint here');
-  const loaded = readSaeLensFolder(dir, options.limits ?? DEFAULT_LIMITS);
+  // Through the one SAE loader, so a checkpoint is read and checked exactly as every other SAE is.
+  const { loaded } = openSae(dir, { limits: options.limits ?? DEFAULT_LIMITS });
+  if (loaded.format !== 'saelens') throw formatError(dir, `holds a ${loaded.format} SAE, not a Feature Lens training checkpoint`);
   const training = hasTrainingState(dir) ? readTrainingState(dir, options.limits ?? DEFAULT_LIMITS) : undefined;
   let trainingWeights = loaded.weights;
   if (training) {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActivationNormalization, SaeArchitecture, SaeConfig, SaeWeights } from '../sae/weights';
 import { writeFolderAtomic, type FileContent, type FolderWriteOptions } from '../util/atomic';
-import { foldInputScale } from './fold';
+import { foldInputScaleIntoBiases } from './fold';
 import { encodeJson, isRecord, readJsonObject } from './json-file';
 import { checkSaeDims, DEFAULT_LIMITS, formatError, type LoadLimits } from './limits';
 import type { LoadedSae } from './loaded';
@@ -289,7 +289,7 @@ function saeLensArchitecture(weights: SaeWeights): { name: string; tensors: Map<
 
 /** The files of a SAELens folder for `weights` (input scale folded in; tensors not copied). */
 export function encodeSaeLens(weights: SaeWeights, options: SaeLensWriteOptions = {}): Map<string, FileContent> {
-  const folded = foldInputScale(weights);
+  const folded = foldInputScaleIntoBiases(weights);
   const { config } = folded;
   const { name: architecture, tensors } = saeLensArchitecture(folded);
   const internalArch = architecture === 'standard' ? 'relu' : (architecture as SaeArchitecture);

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFolderAtomic, type FileContent, type FolderWriteOptions } from '../util/atomic';
-import { foldInputScale } from '../checkpoints/fold';
+import { foldInputScaleIntoBiases } from '../checkpoints/fold';
 import { encodeJson, readJsonObject } from '../checkpoints/json-file';
 import { checkSaeDims, DEFAULT_LIMITS, formatError, type LoadLimits } from '../checkpoints/limits';
 import type { LoadedSae } from '../checkpoints/loaded';
@@ -69,39 +69,70 @@ export function readSparsify(dir: string, limits: LoadLimits = DEFAULT_LIMITS): 
     reader.close();
   }
   checkSaeTensors(dir, 'topk', dIn, dSae, tensors);
-  if (transcode) warnings.push('this is a transcoder: it predicts another site\'s output, so its "reconstruction" is not of its input');
   const bad = nonFiniteTensors(tensors);
   if (bad.length > 0) warnings.push(`tensors with NaN or infinite values: ${bad.join(', ')}`);
   const hookpoint = basename(dir);
-  const hookName = sparsifyHookName(hookpoint);
-  if (!hookName) warnings.push(`hook point "${hookpoint}" has no TransformerLens name we know: pick the site by hand`);
+  // A transcoder reads the module's input and predicts its output (same width in sparsify).
+  const sites = transcode ? sparsifyTranscoderSites(hookpoint) : { in: sparsifyHookName(hookpoint) };
+  if (!sites.in) warnings.push(`hook point "${hookpoint}" has no TransformerLens ${transcode ? 'input site' : 'name'} we know: pick the site by hand`);
   const config: SaeConfig = {
     architecture: 'topk',
     dIn,
     dSae,
     k,
     applyBDecToInput: !transcode,
-    ...(hookName ? { hookName } : {}),
+    ...(sites.in ? { hookName: sites.in } : {}),
+    ...(transcode ? { dOut: dIn, ...(sites.out ? { hookNameOut: sites.out } : {}) } : {}),
     extra: { source: 'sparsify', hookpoint, ...(transcode ? { transcode: true } : {}) },
   };
   return { weights: { config, tensors }, format: 'sparsify', source: dir, warnings };
 }
 
-/** The files of a sparsify folder. Only TopK SAEs have a sparsify form. */
+/**
+ * The sites of a sparsify transcoder: it reads the input of the hooked module and predicts its output.
+ * For an MLP that is the residual stream after attention (the MLP's input before its norm, which is what
+ * the runtime exposes) and hook_mlp_out; for a whole layer, resid_pre and resid_post.
+ */
+export function sparsifyTranscoderSites(hookpoint: string): { in?: string; out?: string } {
+  const m = /^(?:model\.|gpt_neox\.|transformer\.)?(?:layers|h)[._](\d+)(?:[._](mlp))?$/.exec(hookpoint);
+  if (!m) return {};
+  return m[2] ? { in: `blocks.${m[1]}.hook_resid_mid`, out: `blocks.${m[1]}.hook_mlp_out` } : { in: `blocks.${m[1]}.hook_resid_pre`, out: `blocks.${m[1]}.hook_resid_post` };
+}
+
+/** `sparsify encodes x − b_dec`: an SAE that does not subtract gets b_enc' = b_enc + W_encᵀ·b_dec, the same map. */
+function foldBDecIntoEncoderBias(wEnc: Float32Array, bEnc: Float32Array, bDec: Float32Array, dIn: number, dSae: number): Float32Array {
+  const out = new Float32Array(dSae);
+  for (let j = 0; j < dSae; j++) {
+    let s = bEnc[j];
+    for (let i = 0; i < dIn; i++) s += wEnc[i * dSae + j] * bDec[i];
+    out[j] = s;
+  }
+  return out;
+}
+
+/**
+ * The files of a sparsify folder. Only TopK SAEs have a sparsify form. An SAE that does not subtract b_dec
+ * from its input (Feature Lens's folded export) is written as a plain SAE with b_dec folded into
+ * encoder.bias; only a real transcoder (config.dOut) is written with `transcode: true`.
+ */
 export function encodeSparsify(weights: SaeWeights): Map<string, FileContent> {
-  const folded = foldInputScale(weights);
+  const folded = foldInputScaleIntoBiases(weights);
   const { config } = folded;
+  const transcoder = config.dOut !== undefined;
+  if (transcoder && config.dOut !== config.dIn) throw new Error(`sparsify transcoders have equal input and output widths; this one maps ${config.dIn} → ${config.dOut}`);
   if (config.architecture !== 'topk' || config.k === undefined) {
     throw new Error(`sparsify stores only TopK SAEs; this one is ${config.architecture} (export it as SAELens instead)`);
   }
   if (config.normalizeActivations && config.normalizeActivations !== 'none' && config.normalizeActivations !== 'expected_average_only_in') {
     throw new Error(`sparsify has no ${config.normalizeActivations} input normalisation`);
   }
-  checkSaeTensors('sparsify writer', 'topk', config.dIn, config.dSae, folded.tensors);
+  checkSaeTensors('sparsify writer', 'topk', config.dIn, config.dSae, folded.tensors, config.dOut);
   const t = (name: string) => folded.tensors.get(name)!;
+  const encoderBias =
+    transcoder || config.applyBDecToInput ? t('b_enc').data : foldBDecIntoEncoderBias(t('W_enc').data, t('b_enc').data, t('b_dec').data, config.dIn, config.dSae);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>([
     ['encoder.weight', { shape: [config.dSae, config.dIn], data: transpose(t('W_enc').data, config.dIn, config.dSae) }],
-    ['encoder.bias', { shape: [config.dSae], data: t('b_enc').data }],
+    ['encoder.bias', { shape: [config.dSae], data: encoderBias }],
     ['W_dec', { shape: [config.dSae, config.dIn], data: t('W_dec').data }],
     ['b_dec', { shape: [config.dIn], data: t('b_dec').data }],
   ]);
@@ -115,7 +146,7 @@ export function encodeSparsify(weights: SaeWeights): Map<string, FileContent> {
     k: config.k,
     multi_topk: false,
     skip_connection: skip !== undefined,
-    transcode: !config.applyBDecToInput,
+    transcode: transcoder,
     d_in: config.dIn,
   };
   return new Map<string, FileContent>([

@@ -59,3 +59,40 @@ test('convert: SAELens TopK → sparsify, and a JumpReLU → sparsify is refused
   await assert.rejects(convertCommand.run(['--from', dir, '--to', to, '--format', 'onnx']), /--format must be saelens or sparsify/);
   await assert.rejects(convertCommand.run(['--from', dir]), /--to is required/);
 });
+
+test('convert --format sparsify of an SAE trained here writes a plain SAE (b_dec folded into encoder.bias) that reloads with identical outputs', async () => {
+  const { presetConfig } = await import('../../../../src/core/train/presets');
+  const { train, trainToEnd } = await import('../../../../src/core/train/trainer');
+  const { SyntheticSource } = await import('../../../../src/core/train/syntheticData');
+  const { writeSaeLensFolder } = await import('../../../../src/core/checkpoints/saelens');
+  const { openSae } = await import('../../../../src/core/formats/open-sae');
+  const { readFileSync } = await import('node:fs');
+  const source = new SyntheticSource({ dIn: 6, nFeatures: 12, firingProb: 0.2, noiseStd: 0.01, seed: 3 });
+  const config = presetConfig({ architecture: 'topk', dSae: 16, totalTokens: 2048, preset: 'default', k: 3, batchSize: 128, seed: 1 });
+  const { weights } = await trainToEnd(train(config, source), () => {});
+  // The trainer's export reads raw activations without subtracting b_dec (the fold of sae/fold.ts).
+  assert.equal(weights.config.applyBDecToInput, false);
+  const root = mkdtempSync(join(tmpdir(), 'fl-conv-trained-'));
+  const saved = join(root, 'sae');
+  await writeSaeLensFolder(saved, weights);
+  const to = join(root, 'sparsify', 'layers.0');
+  const summary = await convertSae(saved, to, 'sparsify');
+  assert.deepEqual(summary.warnings, []);
+  const cfg = JSON.parse(readFileSync(join(to, 'cfg.json'), 'utf8')) as { transcode: boolean };
+  assert.equal(cfg.transcode, false);
+  const back = openSae(to);
+  assert.equal(back.sae.isTranscoder, false);
+  assert.deepEqual(back.warnings, []);
+  assert.equal(back.loaded.weights.config.applyBDecToInput, true);
+  const original = openSae(saved);
+  const x = source.nextBatch(64);
+  const a = original.sae.forward(x);
+  const b = back.sae.forward(x);
+  let maxErr = 0;
+  for (let i = 0; i < a.reconstruction.data.length; i++) maxErr = Math.max(maxErr, Math.abs(a.reconstruction.data[i] - b.reconstruction.data[i]));
+  const fa = original.sae.denseFeatures(original.sae.encode(x)).data;
+  const fb = back.sae.denseFeatures(back.sae.encode(x)).data;
+  for (let i = 0; i < fa.length; i++) maxErr = Math.max(maxErr, Math.abs(fa[i] - fb[i]));
+  assert.ok(maxErr < 1e-5, `max abs difference ${maxErr}`);
+  assert.deepEqual(Array.from(a.features.colIdx), Array.from(b.features.colIdx));
+});
