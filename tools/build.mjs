@@ -65,6 +65,8 @@ const targets = [
 
 function copyStatic() {
   mkdirSync('dist/webview', { recursive: true });
+  // SQLite (sql.js) loads its WebAssembly from beside the bundle that uses it (src/core/features/sqlite.ts).
+  cpSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
   cpSync('webview-ui/src/styles', 'dist/webview/styles', { recursive: true });
 }
 

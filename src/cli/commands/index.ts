@@ -8,6 +8,8 @@ import { generateCommand } from './generate';
 import { convertCommand } from './convert';
 import { trainCommand } from './train';
 import { encodeCommand } from './encode';
+import { indexCommand } from './index-features';
+import { labelCommand } from './label';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, harvestCommand, trainCommand, encodeCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];
+export const commands: CliCommand[] = [analyzeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];

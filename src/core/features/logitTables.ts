@@ -1,0 +1,36 @@
+// Every feature's direct logit effects at once (one GEMM): the tokens its decoder direction promotes and
+// suppresses most through the unembedding, and a histogram of its effect over the whole vocabulary.
+import { matmulTransposed } from '../inference/gemm';
+import type { Unembedding } from '../analysis/logitEffects';
+import type { LogitTable } from './types';
+
+export function logitTables(wDec: Float32Array, dSae: number, dIn: number, unembed: Unembedding, k = 10, bins = 20): LogitTable[] {
+  const { weight, lnGamma } = unembed;
+  if (weight.cols !== dIn) throw new Error(`unembedding width ${weight.cols} differs from the SAE's d_in ${dIn}`);
+  // Same direction as logitEffects: centred (LayerNorm's linear part) and scaled by the final gain γ.
+  const dirs = new Float32Array(dSae * dIn);
+  for (let f = 0; f < dSae; f++) {
+    let mean = 0;
+    for (let d = 0; d < dIn; d++) mean += wDec[f * dIn + d];
+    mean /= dIn;
+    for (let d = 0; d < dIn; d++) dirs[f * dIn + d] = (wDec[f * dIn + d] - mean) * (lnGamma ? lnGamma[d] : 1);
+  }
+  const vocab = weight.rows;
+  const scores = matmulTransposed({ data: dirs, rows: dSae, cols: dIn }, weight.data, vocab).data;
+  const out: LogitTable[] = [];
+  for (let f = 0; f < dSae; f++) {
+    const row = scores.subarray(f * vocab, (f + 1) * vocab);
+    const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => row[b] - row[a]);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of row) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const counts = new Array<number>(bins).fill(0);
+    for (const v of row) counts[hi > lo ? Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins)) : 0]++;
+    const entry = (i: number) => ({ token: i, value: Math.round(row[i] * 1e4) / 1e4 });
+    out.push({ promoted: order.slice(0, k).map(entry), suppressed: order.slice(-k).reverse().map(entry), histogram: { lo, hi, counts } });
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+// The feature index as the core holds it in memory: what the builder produces, the database stores and
+// dashboards, labels and search read. Plain data only.
+
+/** Bumped whenever the stored layout or the meaning of a field changes: older indexes are rebuilt. */
+export const INDEX_VERSION = 1;
+
+export interface IndexFingerprints {
+  /** SHA-256 prefix over the SAE's tensors (names, shapes, values). */
+  readonly sae: string;
+  /** SHA-256 prefix over the model files (weights and tokenizer), or the model's name when no file is known. */
+  readonly model: string;
+  /** SHA-256 prefix over the corpus documents. */
+  readonly corpus: string;
+}
+
+export interface IndexMeta {
+  readonly version: number;
+  readonly fingerprints: IndexFingerprints;
+  readonly saeName: string;
+  readonly modelName: string;
+  readonly site: string;
+  readonly corpusName: string;
+  readonly dSae: number;
+  readonly vocabSize: number;
+  readonly windowTokens: number;
+  /** Indexed (explanation) positions; held-out positions are kept apart for scoring labels. */
+  readonly explainTokens: number;
+  readonly heldoutTokens: number;
+  readonly histogramBins: number;
+  readonly createdAt: string;
+  readonly buildSeconds: number;
+}
+
+export interface CorpusWindow {
+  readonly source: string;
+  /** 0 = explanation split (indexed), 1 = held-out split (only used to score labels). */
+  readonly split: 0 | 1;
+  readonly ids: Int32Array;
+}
+
+/** A stretch of one window around a firing position, with the feature's activation at each token. */
+export interface IndexedContext {
+  /** -1 = one of the top-activating contexts; 0…bands-1 = a sample from that activation band. */
+  readonly band: number;
+  readonly window: number;
+  readonly start: number;
+  /** Index of the firing token inside the context. */
+  readonly peak: number;
+  readonly maxActivation: number;
+  readonly activations: Float32Array;
+}
+
+/** How often a feature fires at one key of one kind (see tokenKeys.ts), against how often the key occurs. */
+export interface KeyStat {
+  readonly kind: number;
+  readonly key: number;
+  readonly fires: number;
+  readonly total: number;
+  readonly activationSum: number;
+}
+
+export interface LogitTable {
+  readonly promoted: { readonly token: number; readonly value: number }[];
+  readonly suppressed: { readonly token: number; readonly value: number }[];
+  /** Histogram of the feature's direct logit effect over the whole vocabulary. */
+  readonly histogram: { readonly lo: number; readonly hi: number; readonly counts: number[] };
+}
+
+export interface FeatureRecord {
+  readonly id: number;
+  readonly fires: number;
+  readonly maxActivation: number;
+  readonly meanActivation: number;
+  /** Counts of firing activations in `bins` equal bins over (0, maxActivation]. */
+  readonly histogram: number[];
+  readonly decoderNorm: number;
+  readonly threshold?: number;
+  readonly contexts: IndexedContext[];
+  readonly coactivations: { readonly other: number; readonly count: number }[];
+  readonly logits?: LogitTable;
+  readonly keyStats: KeyStat[];
+}
+
+export interface BuiltIndex {
+  readonly meta: IndexMeta;
+  readonly windows: CorpusWindow[];
+  readonly tokenTexts: Map<number, string>;
+  readonly words: readonly string[];
+  readonly features: FeatureRecord[];
+}
+
+/** An automatic label: a short human phrase, the rule behind it, and its scores on held-out text. */
+export interface AutoLabel {
+  readonly feature: number;
+  readonly label: string;
+  /** The rule in words ("fires when the current token is one of …"). */
+  readonly rule: string;
+  /** Which kind of key the rule tests (see tokenKeys.ts KEY_KINDS) and the keys it accepts. */
+  readonly kind: number;
+  readonly keys: readonly number[];
+  /** Expected activation at each key (the simulator's prediction), parallel to keys. */
+  readonly expected: readonly number[];
+  readonly scores: LabelScores;
+}
+
+export interface LabelScores {
+  /** F1 of the rule on the indexed (explanation) split it was chosen on. */
+  readonly explainF1: number;
+  /** Detection AUROC on held-out tokens: the explanation's simulated activation vs firing; undefined if it never fires there. */
+  readonly auroc?: number;
+  /** Detection AUROC of the label's rule alone (its keys only). */
+  readonly ruleAuroc?: number;
+  /** Balanced accuracy of "the rule matches" as a firing detector on held-out tokens. */
+  readonly balancedAccuracy?: number;
+  /** Pearson correlation of simulated and actual activations on held-out tokens. */
+  readonly correlation?: number;
+  readonly heldoutFires: number;
+  readonly heldoutTokens: number;
+}
