@@ -20,7 +20,6 @@ export function logitTables(wDec: Float32Array, dSae: number, dIn: number, unemb
   const out: LogitTable[] = [];
   for (let f = 0; f < dSae; f++) {
     const row = scores.subarray(f * vocab, (f + 1) * vocab);
-    const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => row[b] - row[a]);
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of row) {
@@ -30,7 +29,23 @@ export function logitTables(wDec: Float32Array, dSae: number, dIn: number, unemb
     const counts = new Array<number>(bins).fill(0);
     for (const v of row) counts[hi > lo ? Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins)) : 0]++;
     const entry = (i: number) => ({ token: i, value: Math.round(row[i] * 1e4) / 1e4 });
-    out.push({ promoted: order.slice(0, k).map(entry), suppressed: order.slice(-k).reverse().map(entry), histogram: { lo, hi, counts } });
+    out.push({ promoted: topK(row, k, 1).map(entry), suppressed: topK(row, k, -1).map(entry), histogram: { lo, hi, counts } });
   }
   return out;
+}
+
+/** Indices of the k largest (sign 1) or smallest (sign -1) values, most extreme first: one pass, no full sort. */
+function topK(values: Float32Array, k: number, sign: 1 | -1): number[] {
+  const kept: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = sign * values[i];
+    if (kept.length === k && v <= sign * values[kept[k - 1]]) continue;
+    let j = kept.length < k ? kept.length : k - 1;
+    while (j > 0 && sign * values[kept[j - 1]] < v) {
+      if (j < k) kept[j] = kept[j - 1];
+      j--;
+    }
+    kept[j] = i;
+  }
+  return kept;
 }
