@@ -130,8 +130,12 @@ export class FeatureIndexDb {
     return out;
   }
 
+  private texts?: Map<number, string>;
+
+  /** Text of every token the index mentions (read once). */
   tokenTexts(): Map<number, string> {
-    return new Map(this.rows('SELECT id, text FROM tokens').map((r) => [r[0] as number, r[1] as string]));
+    this.texts ??= new Map(this.rows('SELECT id, text FROM tokens').map((r) => [r[0] as number, r[1] as string]));
+    return this.texts;
   }
 
   words(): string[] {

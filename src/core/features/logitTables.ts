@@ -1,6 +1,6 @@
 // Every feature's direct logit effects at once (one GEMM): the tokens its decoder direction promotes and
 // suppresses most through the unembedding, and a histogram of its effect over the whole vocabulary.
-import { matmulTransposed } from '../inference/gemm';
+import { matmulTransposed } from '../tensor/gemm';
 import type { Unembedding } from '../analysis/logitEffects';
 import type { LogitTable } from './types';
 
