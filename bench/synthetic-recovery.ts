@@ -12,7 +12,7 @@
 // every θ at 0.001: nothing is sparse yet. At 500k tokens plain JumpReLU reached 0.60 vs TopK's 0.94.
 import { presetConfig } from '../src/core/train/presets';
 import { SyntheticSource, dictionaryRecovery } from '../src/core/train/syntheticData';
-import { train, trainToEnd } from '../src/core/train/trainer';
+import { train, trainToEnd } from '../src/core/train/driver';
 import { saeFromWeights } from '../src/core/sae/create';
 import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
 import { l0 as meanL0 } from '../src/core/metrics/sparsity';

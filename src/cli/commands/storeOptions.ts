@@ -26,8 +26,11 @@ export function progressLine(): (p: HarvestProgress) => void {
 export interface TrainingData {
   readonly source: ChunkedSource;
   readonly datasetPath: string;
-  /** SAELens metadata for the checkpoint (hook_name, context_size, model_name when harvested). */
-  readonly metadata: Record<string, unknown>;
+  /** The hook site the rows come from (--site), when given. */
+  readonly site?: string;
+  /** Set when harvested through a model. */
+  readonly modelName?: string;
+  readonly contextLength?: number;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function openTrainingData(args: ParsedArgs, rows: number, seed: num
   const site = stringFlag(args, 'site');
   const corpus = stringFlag(args, 'corpus');
   if (acts && (model || corpus)) throw new UsageError('give either --acts or --model/--site/--corpus, not both');
-  if (acts) return { source: openNpySource(acts, { seed }), datasetPath: acts, metadata: {} };
+  if (acts) return { source: openNpySource(acts, { seed }), datasetPath: acts, ...(site ? { site } : {}) };
   if (!model || !site || !corpus) throw new UsageError('give --acts acts.npy, or all of --model, --site and --corpus');
   const cache = await harvestCorpus({
     modelPath: model,
@@ -57,6 +60,8 @@ export async function openTrainingData(args: ParsedArgs, rows: number, seed: num
   return {
     source: openStoreSource(cache.dir, cache.manifest, { seed }),
     datasetPath: corpus,
-    metadata: { hook_name: site, context_size: cache.manifest.contextLength, model_name: basename(resolve(model)), prepend_bos: false },
+    site,
+    modelName: basename(resolve(model)),
+    contextLength: cache.manifest.contextLength,
   };
 }

@@ -1,100 +1,179 @@
-// feature-lens train: trains an SAE on a float32 .npy of activations and writes a SAELens checkpoint folder.
-import { saveCheckpoint } from '../../core/checkpoints/checkpoint';
-import type { MetricsRecord } from '../../core/checkpoints/metrics-history';
-import { log10Frequencies } from '../../core/metrics/sparsity';
-import type { SaeArchitecture } from '../../core/sae/weights';
+// feature-lens train: trains an SAE on activations (a float32 .npy, or a corpus harvested through a model)
+// into a SAELens checkpoint folder that also holds the trainer's exact state, so an interrupted run
+// continues bit-exactly with --resume.
+import { SAE_ARCHITECTURES, type SaeArchitecture } from '../../core/sae/weights';
+import { startTrainer } from '../../core/train/driver';
 import { presetConfig, type PresetName } from '../../core/train/presets';
-import { train, trainToEnd } from '../../core/train/trainer';
-import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
+import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
+import { trainToFolder } from '../../core/train/trainToFolder';
+import type { TrainerState } from '../../core/train/trainer';
+import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
 import { openTrainingData } from './storeOptions';
 
-const ARCHS: readonly SaeArchitecture[] = ['jumprelu', 'gated', 'topk', 'batchtopk', 'relu'];
+const RUN_OPTIONS = ['acts', 'model', 'site', 'corpus', 'cache', 'max-file-mb', 'arch', 'd-sae', 'target-l0', 'l0-coeff', 'k', 'preset', 'tokens', 'batch', 'seed', 'lr', 'out', 'checkpoint-every'];
+const DEFAULT_CHECKPOINT_EVERY = 500;
+
+/** What a CLI run stores in its checkpoint to be resumed: the options it was started with. */
+interface CliTrainJob {
+  readonly command: 'train';
+  readonly options: Record<string, string>;
+}
+
+function parseCliTrainJob(raw: unknown): { ok: true; value: CliTrainJob } | { ok: false; reason: string } {
+  const r = raw as { command?: unknown; options?: unknown } | undefined;
+  const options = r?.options as Record<string, unknown> | undefined;
+  if (r?.command !== 'train' || typeof options !== 'object' || options === null) {
+    return { ok: false, reason: 'it was not started by feature-lens train' };
+  }
+  for (const [name, v] of Object.entries(options)) {
+    if (!RUN_OPTIONS.includes(name) || typeof v !== 'string') return { ok: false, reason: `unexpected option ${name}` };
+  }
+  return { ok: true, value: { command: 'train', options: options as Record<string, string> } };
+}
+
+interface Plan {
+  readonly args: ParsedArgs;
+  readonly arch: SaeArchitecture;
+  readonly preset: PresetName;
+  readonly dSae: number;
+  readonly tokens: number;
+  readonly out: string;
+  readonly seed: number;
+  readonly checkpointEvery: number;
+}
+
+/** The run described by the options, checked the same way whether they come from argv or a checkpoint. */
+function planFrom(args: ParsedArgs): Plan {
+  const arch = requireFlag(args, 'arch') as SaeArchitecture;
+  if (!SAE_ARCHITECTURES.includes(arch)) throw new UsageError(`--arch must be one of ${SAE_ARCHITECTURES.join(', ')}`);
+  const dSae = numberFlag(args, 'd-sae');
+  if (dSae === undefined || !Number.isInteger(dSae) || dSae < 1) throw new UsageError('--d-sae must be a positive integer');
+  const tokens = numberFlag(args, 'tokens');
+  if (tokens === undefined || tokens < 1) throw new UsageError('--tokens must be a positive number');
+  const preset = (stringFlag(args, 'preset') ?? 'default') as PresetName;
+  if (preset !== 'default' && preset !== 'paper') throw new UsageError('--preset must be default or paper');
+  const targetL0 = numberFlag(args, 'target-l0');
+  const k = numberFlag(args, 'k');
+  if ((arch === 'topk' || arch === 'batchtopk') && k === undefined) throw new UsageError(`--arch ${arch} needs --k`);
+  if (k !== undefined && arch !== 'topk' && arch !== 'batchtopk') throw new UsageError('--k is for topk and batchtopk');
+  if (targetL0 !== undefined && (arch !== 'jumprelu' || preset === 'paper')) {
+    throw new UsageError('--target-l0 is for the default jumprelu recipe (the paper preset takes --l0-coeff)');
+  }
+  const checkpointEvery = numberFlag(args, 'checkpoint-every', DEFAULT_CHECKPOINT_EVERY) ?? DEFAULT_CHECKPOINT_EVERY;
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) throw new UsageError('--checkpoint-every must be an integer ≥ 0');
+  return { args, arch, preset, dSae, tokens, out: requireFlag(args, 'out'), seed: numberFlag(args, 'seed', 0) ?? 0, checkpointEvery };
+}
+
+function freshConfig(plan: Plan) {
+  const { args } = plan;
+  const base = presetConfig({
+    architecture: plan.arch,
+    dSae: plan.dSae,
+    totalTokens: plan.tokens,
+    preset: plan.preset,
+    targetL0: numberFlag(args, 'target-l0'),
+    l0Coeff: numberFlag(args, 'l0-coeff'),
+    k: numberFlag(args, 'k'),
+    batchSize: numberFlag(args, 'batch'),
+    seed: plan.seed,
+  });
+  const lr = numberFlag(args, 'lr');
+  return lr !== undefined ? { ...base, lr } : base;
+}
 
 export const trainCommand: CliCommand = {
   name: 'train',
-  summary: 'Train an SAE (jumprelu, gated, topk, batchtopk, relu) on a float32 .npy of activations',
+  summary: `Train an SAE (${SAE_ARCHITECTURES.join(', ')}) on activations; --resume continues a run`,
   usage: [
-    'Usage: feature-lens train (--acts acts.npy | --model <m> --site <s> --corpus <dir> [--cache <dir>] [--max-file-mb M])',
-    '                          --arch jumprelu|gated|topk|batchtopk|relu --d-sae N',
+    'Usage: feature-lens train (--acts acts.npy [--site <s>] | --model <m> --site <s> --corpus <dir> [--cache <dir>] [--max-file-mb M])',
+    `                          --arch ${SAE_ARCHITECTURES.join('|')} --d-sae N`,
     '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper] --tokens N',
-    '                          [--batch B] [--seed S] [--lr LR] --out <dir>',
+    '                          [--batch B] [--seed S] [--lr LR] [--checkpoint-every STEPS] [--max-steps N] --out <dir>',
+    '       feature-lens train --resume <dir> [--max-steps N]',
     '',
     'acts.npy is float32 [N, d]; rows are reshuffled every epoch. The default JumpReLU recipe reaches',
     '--target-l0 (default 32); --preset paper is the JumpReLU paper recipe with λ = --l0-coeff.',
     'TopK/BatchTopK take --k; Gated/ReLU take --l0-coeff as their λ. Writes a SAELens folder',
-    '(cfg.json, sae_weights.safetensors, sparsity.safetensors, metrics.json). Progress on stderr, a JSON',
-    'summary on stdout.',
+    '(cfg.json, sae_weights.safetensors, sparsity.safetensors, metrics.json) with the trainer state',
+    `(trainer_state.json, training_state.safetensors), rewritten every --checkpoint-every steps (default`,
+    `${DEFAULT_CHECKPOINT_EVERY}; 0: only at the end). Ctrl-C or --max-steps stop early and save; --resume <dir>`,
+    'continues from the folder with the options it was started with, bit for bit as if never stopped.',
+    'Progress on stderr, a JSON summary on stdout.',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, ['acts', 'model', 'site', 'corpus', 'cache', 'max-file-mb', 'arch', 'd-sae', 'target-l0', 'l0-coeff', 'k', 'preset', 'tokens', 'batch', 'seed', 'lr', 'out']);
-    const arch = requireFlag(args, 'arch') as SaeArchitecture;
-    if (!ARCHS.includes(arch)) throw new UsageError(`--arch must be one of ${ARCHS.join(', ')}`);
-    const dSae = numberFlag(args, 'd-sae');
-    if (dSae === undefined || !Number.isInteger(dSae) || dSae < 1) throw new UsageError('--d-sae must be a positive integer');
-    const tokens = numberFlag(args, 'tokens');
-    if (tokens === undefined || tokens < 1) throw new UsageError('--tokens must be a positive number');
-    const preset = (stringFlag(args, 'preset') ?? 'default') as PresetName;
-    if (preset !== 'default' && preset !== 'paper') throw new UsageError('--preset must be default or paper');
-    const targetL0 = numberFlag(args, 'target-l0');
-    const l0Coeff = numberFlag(args, 'l0-coeff');
-    const k = numberFlag(args, 'k');
-    if ((arch === 'topk' || arch === 'batchtopk') && k === undefined) throw new UsageError(`--arch ${arch} needs --k`);
-    if (k !== undefined && arch !== 'topk' && arch !== 'batchtopk') throw new UsageError('--k is for topk and batchtopk');
-    if (targetL0 !== undefined && (arch !== 'jumprelu' || preset === 'paper')) {
-      throw new UsageError('--target-l0 is for the default jumprelu recipe (the paper preset takes --l0-coeff)');
+    const given = parseArgs(argv, [...RUN_OPTIONS, 'resume', 'max-steps']);
+    const maxSteps = numberFlag(given, 'max-steps');
+    if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new UsageError('--max-steps must be a positive integer');
+    const resumeDir = stringFlag(given, 'resume');
+    let plan: Plan;
+    let resume: TrainerState | undefined;
+    if (resumeDir !== undefined) {
+      const extra = [...given.flags.keys()].filter((name) => name !== 'resume' && name !== 'max-steps');
+      if (extra.length > 0) throw new UsageError(`--resume continues with the options saved in the folder; drop --${extra.join(', --')}`);
+      const point = await readTrainerCheckpoint(resumeDir, parseCliTrainJob);
+      // The run continues in the folder it was resumed from, wherever it was first written.
+      plan = planFrom({ positionals: [], flags: new Map(Object.entries({ ...point.job.options, out: resumeDir })) });
+      resume = point.state;
+    } else {
+      plan = planFrom(given);
     }
-    const out = requireFlag(args, 'out');
-    const lr = numberFlag(args, 'lr');
+    const config = resume?.config ?? freshConfig(plan);
+    const options = Object.fromEntries([...plan.args.flags].filter((e): e is [string, string] => RUN_OPTIONS.includes(e[0]) && typeof e[1] === 'string'));
 
-    // With --model/--site/--corpus the corpus is harvested first (budget + the trainer's 8192-row init sample).
-    const data = await openTrainingData(args, tokens + 8192, numberFlag(args, 'seed', 0) ?? 0);
-    const source = data.source;
+    // With --model/--site/--corpus the corpus is harvested first (budget + the trainer's init sample).
+    const data = await openTrainingData(plan.args, config.totalTokens + config.initRows, plan.seed);
+    const { source } = data;
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once('SIGINT', onInterrupt);
     try {
-      const base = presetConfig({
-        architecture: arch,
-        dSae,
-        totalTokens: tokens,
-        preset,
-        targetL0,
-        l0Coeff,
-        k,
-        batchSize: numberFlag(args, 'batch'),
-        seed: numberFlag(args, 'seed', 0),
-      });
-      const config = lr !== undefined ? { ...base, lr } : base;
-      process.stderr.write(`train: ${arch} (${preset}) d_in ${source.dIn} → d_sae ${dSae}, ${tokens} tokens in batches of ${config.batchSize}\n`);
-      const started = Date.now();
-      const result = await trainToEnd(train(config, source, undefined, { progressIntervalMs: 2000 }), (p) =>
-        process.stderr.write(
-          `step ${p.step}/${p.totalSteps} tokens ${p.tokens} loss ${p.loss.toPrecision(4)} mse ${p.mse.toPrecision(4)} ` +
-            `FVU ${p.fvu.toFixed(4)} L0 ${p.l0.toFixed(2)} dead ${(100 * p.deadFraction).toFixed(1)}% ${Math.round(p.tokensPerSecond)} tok/s\n`,
-        ),
+      const trainer = await startTrainer(config, source, resume ? { resume } : {});
+      process.stderr.write(
+        resume
+          ? `train: resuming ${plan.out} at step ${trainer.step} of ${trainer.totalSteps}\n`
+          : `train: ${plan.arch} (${plan.preset}) d_in ${source.dIn} → d_sae ${plan.dSae}, ${plan.tokens} tokens in batches of ${config.batchSize}\n`,
       );
-      const { state, trainer } = result;
-      const last = state.history[state.history.length - 1];
-      const summary = {
-        out,
-        architecture: arch,
-        preset,
-        dIn: source.dIn,
-        dSae,
-        steps: state.step,
-        tokens: state.tokens,
-        skippedRows: state.skippedRows,
-        inputScale: state.inputScale,
-        seconds: (Date.now() - started) / 1000,
-        final: last ? { loss: last.loss, mse: last.mse, fvu: last.fvu, l0: last.l0, deadFraction: last.deadFraction } : undefined,
-      };
-      await saveCheckpoint(out, {
-        weights: result.weights,
-        metrics: { records: state.history as unknown as MetricsRecord[], summary },
-        sparsity: log10Frequencies(trainer.firingFrequencies()),
-        metadata: { dataset_path: data.datasetPath, ...data.metadata },
+      const run = await trainToFolder(trainer, source, {
+        dir: plan.out,
+        everySteps: plan.checkpointEvery,
+        context: {
+          job: { command: 'train', options } satisfies CliTrainJob,
+          hookName: data.site,
+          preset: plan.preset,
+          modelName: data.modelName,
+          contextLength: data.contextLength,
+          datasetPath: data.datasetPath,
+        },
+        signal: controller.signal,
+        progressIntervalMs: 2000,
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
+        summary: { out: plan.out, architecture: plan.arch, preset: plan.preset, dIn: source.dIn, dSae: plan.dSae, inputScale: trainer.inputScale },
+        onProgress: (p) =>
+          process.stderr.write(
+            `step ${p.step}/${p.totalSteps} tokens ${p.tokens} loss ${p.loss.toPrecision(4)} mse ${p.mse.toPrecision(4)} ` +
+              `FVU ${p.fvu.toFixed(4)} L0 ${p.l0.toFixed(2)} dead ${(100 * p.deadFraction).toFixed(1)}% ${Math.round(p.tokensPerSecond)} tok/s\n`,
+          ),
       });
+      const summary = {
+        out: plan.out,
+        architecture: plan.arch,
+        preset: plan.preset,
+        dIn: source.dIn,
+        dSae: plan.dSae,
+        steps: run.steps,
+        tokens: run.tokens,
+        skippedRows: run.skippedRows,
+        inputScale: trainer.inputScale,
+        seconds: run.seconds,
+        final: run.final,
+        ...(run.stopped ? { stopped: true } : {}),
+      };
+      if (run.stopped) process.stderr.write(`train: stopped at step ${run.steps} of ${trainer.totalSteps}; continue with: feature-lens train --resume ${plan.out}\n`);
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-      return 0;
+      return controller.signal.aborted ? 130 : 0;
     } finally {
+      process.removeListener('SIGINT', onInterrupt);
       source.close();
     }
   },

@@ -1,6 +1,5 @@
 // The SAE trainer: a step-by-step state machine (SaeTrainer) whose whole state is plain data for exact
-// resume, and `train`, an async generator that drives it from a DataSource with throttled progress and
-// AbortSignal cancellation.
+// resume. driver.ts is the one loop that steps it.
 import { createSae, type SaeSpec } from '../sae/create';
 import { foldInputScale } from '../sae/fold';
 import { JumpReluSae } from '../sae/jumprelu';
@@ -9,7 +8,6 @@ import type { SaeWeights } from '../sae/weights';
 import { FiringTracker } from '../metrics/sparsity';
 import { referenceBackend, type Matrix, type NumericBackend } from '../tensor';
 import { Rng, type RngState } from '../util/rng';
-import { throwIfAborted, yieldToEventLoop } from '../util/abort';
 import { Adam } from './adam';
 import { totalSteps, validateTrainConfig, type TrainConfig } from './config';
 import type { DataSource } from './dataSource';
@@ -32,13 +30,6 @@ export interface StepMetrics {
 }
 
 export type HistoryRecord = Omit<StepMetrics, 'rowsUsed' | 'rowsSkipped'>;
-
-export interface TrainProgress extends StepMetrics {
-  readonly totalSteps: number;
-  readonly tokensPerSecond: number;
-  readonly skippedRowsTotal: number;
-  readonly done: boolean;
-}
 
 /** Everything needed to continue a run bit-exactly. Float32Arrays are the live tensors' copies. */
 export interface TrainerState {
@@ -381,83 +372,4 @@ function initThresholdFromQuantile(model: JumpReluSae, x: Matrix, rate: number):
   const log = model.params.get('log_threshold');
   if (log) log.set(theta.map(Math.log));
   else mustGet(model.params, 'threshold').set(theta);
-}
-
-export interface TrainOptions {
-  readonly backend?: NumericBackend;
-  /** Continue from this state (the source is restored from state.source when it supports it). */
-  readonly resume?: TrainerState;
-  /** Minimum time between progress events (the last step always reports). */
-  readonly progressIntervalMs?: number;
-  /** Stop after this many steps in this call (for tests and chunked runs); the state stays resumable. */
-  readonly maxSteps?: number;
-  readonly checkpoint?: { readonly everySteps: number; save(state: TrainerState): Promise<void> };
-}
-
-export interface TrainResult {
-  readonly weights: SaeWeights;
-  readonly state: TrainerState;
-  readonly trainer: SaeTrainer;
-}
-
-/** Trains, yielding throttled progress; returns the folded weights and the final state. */
-export async function* train(
-  config: TrainConfig,
-  source: DataSource,
-  signal?: AbortSignal,
-  options: TrainOptions = {},
-): AsyncGenerator<TrainProgress, TrainResult> {
-  throwIfAborted(signal);
-  let trainer: SaeTrainer;
-  if (options.resume) {
-    trainer = SaeTrainer.fromState(options.resume, source.dIn, options.backend);
-    if (options.resume.source !== undefined && source.setState) source.setState(options.resume.source);
-  } else {
-    trainer = await SaeTrainer.create(config, source, options.backend);
-  }
-  const interval = options.progressIntervalMs ?? 1000;
-  const start = performance.now();
-  const startTokens = trainer.tokens;
-  let lastReport = -Infinity;
-  let lastBreath = start;
-  let stepsThisCall = 0;
-  while (!trainer.done && (options.maxSteps === undefined || stepsThisCall < options.maxSteps)) {
-    throwIfAborted(signal);
-    const batch = await source.nextBatch(trainer.config.batchSize);
-    const m = trainer.trainStep(batch);
-    stepsThisCall++;
-    const now = performance.now();
-    if (now - lastBreath > 50) {
-      await yieldToEventLoop(); // lets a cancel message arrive during long runs
-      lastBreath = performance.now();
-    }
-    const finished = trainer.done || (options.maxSteps !== undefined && stepsThisCall >= options.maxSteps);
-    if (m && (now - lastReport >= interval || finished)) {
-      lastReport = now;
-      const seconds = (now - start) / 1000;
-      yield {
-        ...m,
-        totalSteps: trainer.totalSteps,
-        tokensPerSecond: seconds > 0 ? (trainer.tokens - startTokens) / seconds : 0,
-        skippedRowsTotal: trainer.skippedRowsTotal,
-        done: trainer.done,
-      };
-    }
-    if (options.checkpoint && trainer.step % options.checkpoint.everySteps === 0 && m) {
-      await options.checkpoint.save(trainer.getState(source));
-    }
-  }
-  return { weights: trainer.exportWeights(), state: trainer.getState(source), trainer };
-}
-
-/** Drives a train() run to its end, handing each progress event to onProgress. */
-export async function trainToEnd(
-  run: AsyncGenerator<TrainProgress, TrainResult>,
-  onProgress?: (progress: TrainProgress) => void,
-): Promise<TrainResult> {
-  for (;;) {
-    const it = await run.next();
-    if (it.done) return it.value;
-    onProgress?.(it.value);
-  }
 }

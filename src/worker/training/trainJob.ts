@@ -1,16 +1,15 @@
 // One training job as the worker runs it: get rows (harvest a corpus or open a .npy), build or restore
-// the trainer, step it with throttled progress and periodic checkpoints, and save on cancel so the
-// run can be resumed. Independent of worker_threads so it can be tested in-process as well.
+// the trainer, and hand it to the core's folder run (throttled progress, periodic checkpoints, a
+// resumable save on cancel). Independent of worker_threads so it can be tested in-process as well.
 import { basename } from 'node:path';
 import { presetConfig } from '../../core/train/presets';
-import { SaeTrainer, type StepMetrics } from '../../core/train/trainer';
+import { startTrainer } from '../../core/train/driver';
+import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
+import { trainToFolder } from '../../core/train/trainToFolder';
 import { harvestCorpus } from '../../core/store/harvestCorpus';
 import { openNpySource, openStoreSource } from '../../core/store/sources';
 import type { ActivationSource } from '../../core/store/types';
-import { yieldToEventLoop } from '../../core/util/abort';
-import type { TrainingStart, TrainJob, TrainProgressEvent, TrainSummary } from '../../protocol/training';
-import { readTrainerCheckpoint, saveTrainerCheckpoint, type CheckpointContext } from './trainerCheckpoint';
-
+import { parseTrainJob, type TrainingStart, type TrainJob, type TrainProgressEvent, type TrainSummary } from '../../protocol/training';
 
 export interface JobEvents {
   progress(event: TrainProgressEvent): void;
@@ -63,7 +62,7 @@ async function openData(job: TrainJob, rowsWanted: number, signal: AbortSignal, 
 }
 
 export async function runTrainJob(start: TrainingStart, signal: AbortSignal, events: JobEvents, options: JobOptions = {}): Promise<TrainSummary> {
-  const resume = start.kind === 'resume' ? await readTrainerCheckpoint(start.checkpointDir) : undefined;
+  const resume = start.kind === 'resume' ? await readTrainerCheckpoint(start.checkpointDir, parseTrainJob) : undefined;
   const job = resume ? { ...resume.job, outDir: start.kind === 'resume' ? start.checkpointDir : resume.job.outDir } : (start as { job: TrainJob }).job;
   const config =
     resume?.state.config ??
@@ -82,58 +81,25 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
   const data = await openData(job, config.totalTokens + config.initRows, signal, events);
   const { source } = data;
   try {
-    let trainer: SaeTrainer;
-    if (resume) {
-      const wEnc = resume.state.params.W_enc ?? resume.state.params.W_gate;
-      if (wEnc && wEnc.length !== source.dIn * config.dSae) {
-        throw new Error(`the checkpoint's SAE reads d_in ${wEnc.length / config.dSae} but the data has d ${source.dIn}`);
-      }
-      trainer = SaeTrainer.fromState(resume.state, source.dIn);
-      if (resume.state.source !== undefined) source.setState(resume.state.source);
-      events.log(`resuming at step ${trainer.step} (${trainer.tokens.toLocaleString('en-US')} tokens) of ${trainer.totalSteps}`);
-    } else {
-      trainer = await SaeTrainer.create(config, source);
-      events.log(`training ${job.arch} d_sae ${job.dSae} on ${job.site}: ${trainer.totalSteps} steps of ${config.batchSize}, input scale C = ${trainer.inputScale.toPrecision(4)}`);
-    }
-    const ctx: CheckpointContext = { job, modelName: data.modelName, contextLength: data.contextLength, datasetPath: data.datasetPath };
-    const save = async (summary?: Record<string, unknown>) => {
-      await saveTrainerCheckpoint(job.outDir, trainer, source, summary ? { ...ctx, summary } : ctx);
-      events.checkpoint(job.outDir, trainer.step, trainer.tokens);
-    };
-
-    const interval = options.progressIntervalMs ?? 1000;
-    const started = performance.now();
-    const startTokens = trainer.tokens;
-    let lastReport = -Infinity;
-    let lastBreath = started;
-    let last: StepMetrics | undefined;
-    const report = (m: StepMetrics) => {
-      const seconds = (performance.now() - started) / 1000;
-      events.progress({
-        type: 'progress', phase: 'train', step: m.step, tokens: m.tokens, totalTokens: config.totalTokens,
-        loss: m.loss, mse: m.mse, fvu: m.fvu, l0: m.l0, deadFraction: m.deadFraction,
-        tokensPerSecond: seconds > 0 ? (m.tokens - startTokens) / seconds : 0, skippedRows: trainer.skippedRowsTotal,
-      });
-    };
-    while (!trainer.done && !signal.aborted) {
-      const m = trainer.trainStep(source.nextBatch(config.batchSize));
-      if (m) last = m;
-      const now = performance.now();
-      if (m && (now - lastReport >= interval || trainer.done)) {
-        lastReport = now;
-        report(m);
-      }
-      if (job.checkpointEvery > 0 && m && trainer.step % job.checkpointEvery === 0 && !trainer.done) await save();
-      if (now - lastBreath > 50) {
-        await yieldToEventLoop(); // lets a cancel message in
-        lastBreath = performance.now();
-      }
-    }
-    const cancelled = !trainer.done;
-    const final = { mse: last?.mse ?? Number.NaN, fvu: last?.fvu ?? Number.NaN, l0: last?.l0 ?? Number.NaN, deadFraction: last?.deadFraction ?? Number.NaN };
-    const seconds = (performance.now() - started) / 1000;
-    await save(cancelled ? undefined : { final, steps: trainer.step, tokens: trainer.tokens, seconds, skippedRows: trainer.skippedRowsTotal });
-    return { outDir: job.outDir, steps: trainer.step, tokens: trainer.tokens, seconds, final, cancelled };
+    const trainer = await startTrainer(config, source, resume ? { resume: resume.state } : {});
+    if (resume) events.log(`resuming at step ${trainer.step} (${trainer.tokens.toLocaleString('en-US')} tokens) of ${trainer.totalSteps}`);
+    else events.log(`training ${job.arch} d_sae ${job.dSae} on ${job.site}: ${trainer.totalSteps} steps of ${config.batchSize}, input scale C = ${trainer.inputScale.toPrecision(4)}`);
+    const run = await trainToFolder(trainer, source, {
+      dir: job.outDir,
+      everySteps: job.checkpointEvery,
+      context: { job, hookName: job.site, ...(job.preset ? { preset: job.preset } : {}), modelName: data.modelName, contextLength: data.contextLength, datasetPath: data.datasetPath },
+      signal,
+      ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+      onProgress: (p) =>
+        events.progress({
+          type: 'progress', phase: 'train', step: p.step, tokens: p.tokens, totalTokens: config.totalTokens,
+          loss: p.loss, mse: p.mse, fvu: p.fvu, l0: p.l0, deadFraction: p.deadFraction,
+          tokensPerSecond: p.tokensPerSecond, skippedRows: p.skippedRowsTotal,
+        }),
+      onCheckpoint: (dir, step, tokens) => events.checkpoint(dir, step, tokens),
+    });
+    const { mse, fvu, l0, deadFraction } = run.final;
+    return { outDir: job.outDir, steps: run.steps, tokens: run.tokens, seconds: run.seconds, final: { mse, fvu, l0, deadFraction }, cancelled: run.stopped };
   } finally {
     source.close();
   }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { presetConfig } from '../../../../src/core/train/presets';
 import { SyntheticSource, dictionaryRecovery } from '../../../../src/core/train/syntheticData';
-import { train, type TrainResult } from '../../../../src/core/train/trainer';
+import { train, type TrainResult } from '../../../../src/core/train/driver';
 import { saeFromWeights } from '../../../../src/core/sae/create';
 import { l0 } from '../../../../src/core/metrics/sparsity';
 import { ReconstructionAccumulator } from '../../../../src/core/metrics/reconstruction';

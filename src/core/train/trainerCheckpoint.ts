@@ -1,19 +1,24 @@
 // A training run's checkpoint on disk: the SAELens folder of the current (input-scale-folded) SAE, plus
 // the trainer's exact state and the job that started it, so a folder alone is enough to resume
 // bit-exactly. Written through the checkpoint module's atomic folder swap: a crash or full disk leaves
-// the previous checkpoint whole.
-import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoints/checkpoint';
-import type { MetricsRecord } from '../../core/checkpoints/metrics-history';
-import type { StoredTensor } from '../../core/checkpoints/safetensors';
-import { log10Frequencies } from '../../core/metrics/sparsity';
-import type { TrainConfig } from '../../core/train/config';
-import type { HistoryRecord, SaeTrainer, TrainerState } from '../../core/train/trainer';
-import type { DataSource } from '../../core/train/dataSource';
-import type { RngState } from '../../core/util/rng';
-import { parseTrainJob, type TrainJob } from '../../protocol/training';
+// the previous checkpoint whole. The job is the caller's (the worker's or the CLI's TrainJob): stored as
+// plain data and handed back to the caller's parser on reading, so the core does not know its shape.
+import { loadCheckpoint, saveCheckpoint } from '../checkpoints/checkpoint';
+import type { MetricsRecord } from '../checkpoints/metrics-history';
+import type { StoredTensor } from '../checkpoints/safetensors';
+import { log10Frequencies } from '../metrics/sparsity';
+import type { RngState } from '../util/rng';
+import type { TrainConfig } from './config';
+import type { DataSource } from './dataSource';
+import type { HistoryRecord, SaeTrainer, TrainerState } from './trainer';
 
 export interface CheckpointContext {
-  readonly job: TrainJob;
+  /** What started the run (plain data), enough to reopen its data and continue it. */
+  readonly job: unknown;
+  /** The hook site the SAE reads (cfg.json hook_name), when known. */
+  readonly hookName?: string;
+  /** The recipe name, recorded in the metadata ('default' when absent). */
+  readonly preset?: string;
   readonly modelName?: string;
   readonly contextLength?: number;
   readonly datasetPath?: string;
@@ -37,7 +42,10 @@ export async function saveTrainerCheckpoint(dir: string, trainer: SaeTrainer, so
   arrays.set('firing.lastFired', state.firing.lastFired);
 
   const exported = trainer.exportWeights();
-  const weights = { ...exported, config: { ...exported.config, hookName: ctx.job.site, ...(ctx.modelName ? { modelName: ctx.modelName } : {}) } };
+  const weights = {
+    ...exported,
+    config: { ...exported.config, ...(ctx.hookName ? { hookName: ctx.hookName } : {}), ...(ctx.modelName ? { modelName: ctx.modelName } : {}) },
+  };
   await saveCheckpoint(dir, {
     weights,
     training: {
@@ -58,26 +66,28 @@ export async function saveTrainerCheckpoint(dir: string, trainer: SaeTrainer, so
     metrics: { records: state.history as unknown as MetricsRecord[], ...(ctx.summary ? { summary: ctx.summary } : {}) },
     sparsity: log10Frequencies(trainer.firingFrequencies()),
     metadata: {
-      hook_name: ctx.job.site,
+      ...(ctx.hookName ? { hook_name: ctx.hookName } : {}),
       ...(ctx.contextLength ? { context_size: ctx.contextLength } : {}),
       ...(ctx.datasetPath ? { dataset_path: ctx.datasetPath } : {}),
       prepend_bos: false,
-      feature_lens_trainer: { arch: ctx.job.arch, preset: ctx.job.preset ?? 'default', tokens: state.tokens, step: state.step },
+      feature_lens_trainer: { arch: state.config.architecture, preset: ctx.preset ?? 'default', tokens: state.tokens, step: state.step },
     },
   });
 }
 
-export interface ResumePoint {
-  readonly job: TrainJob;
+export interface ResumePoint<Job> {
+  readonly job: Job;
   readonly state: TrainerState;
 }
 
-export async function readTrainerCheckpoint(dir: string): Promise<ResumePoint> {
+export type JobParser<Job> = (raw: unknown) => { readonly ok: true; readonly value: Job } | { readonly ok: false; readonly reason: string };
+
+export async function readTrainerCheckpoint<Job>(dir: string, parseJob: JobParser<Job>): Promise<ResumePoint<Job>> {
   const loaded = await loadCheckpoint(dir);
   const t = loaded.training;
   if (!t) throw new Error(`${dir} holds an SAE but no training state: it cannot be resumed`);
   const scalars = t.scalars ?? {};
-  const parsed = parseTrainJob(scalars.job);
+  const parsed = parseJob(scalars.job);
   if (!parsed.ok) throw new Error(`${dir}: the saved training job is unreadable (${parsed.reason})`);
   const group = (prefix: Group): Record<string, Float32Array> => {
     const out: Record<string, Float32Array> = {};
