@@ -2,12 +2,10 @@
 // one job: the host sends `start`, may send `cancel`, and the worker answers with progress events and
 // exactly one `done` or `error`. Every message is checked on arrival: both sides treat the other as
 // untrusted input, so a malformed message is refused with a reason instead of crashing a loop.
+import { SAE_ARCHITECTURES, type SaeArchitecture } from './architectures';
 import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
 export const TRAINING_PROTOCOL_VERSION = 1;
-
-export type TrainArchitecture = 'jumprelu' | 'gated' | 'topk' | 'batchtopk' | 'relu';
-export const TRAIN_ARCHITECTURES: readonly TrainArchitecture[] = ['jumprelu', 'gated', 'topk', 'batchtopk', 'relu'];
 
 /** Where training rows come from: a corpus harvested through a model, or a precomputed [N, d] .npy. */
 export type TrainData =
@@ -23,7 +21,7 @@ export type TrainData =
 
 export interface TrainJob {
   readonly site: string;
-  readonly arch: TrainArchitecture;
+  readonly arch: SaeArchitecture;
   readonly dSae: number;
   /** JumpReLU default preset: the L0 to reach. */
   readonly targetL0?: number;
@@ -115,7 +113,7 @@ function parseData(v: unknown): Parsed<TrainData> {
 export function parseTrainJob(v: unknown): Parsed<TrainJob> {
   if (!isRecord(v)) return refuse('job must be an object');
   if (!hasString(v, 'site') || !(v.site as string)) return refuse('site must be a non-empty string');
-  if (!TRAIN_ARCHITECTURES.includes(v.arch as TrainArchitecture)) return refuse(`arch must be one of ${TRAIN_ARCHITECTURES.join(', ')}`);
+  if (!SAE_ARCHITECTURES.includes(v.arch as SaeArchitecture)) return refuse(`arch must be one of ${SAE_ARCHITECTURES.join(', ')}`);
   for (const [key, optional] of [['dSae', false], ['tokens', false], ['targetL0', true], ['k', true], ['batchSize', true]] as const) {
     const problem = positiveInt(v, key, optional);
     if (problem) return refuse(problem);

@@ -1,7 +1,7 @@
 // feature-lens train: trains an SAE on activations (a float32 .npy, or a corpus harvested through a model)
 // into a SAELens checkpoint folder that also holds the trainer's exact state, so an interrupted run
 // continues bit-exactly with --resume.
-import { SAE_ARCHITECTURES, type SaeArchitecture } from '../../core/sae/weights';
+import { SAE_ARCHITECTURES, type SaeArchitecture } from '../../protocol/architectures';
 import { startTrainer } from '../../core/train/driver';
 import { presetConfig, type PresetName } from '../../core/train/presets';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';

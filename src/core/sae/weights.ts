@@ -1,9 +1,9 @@
 // Plain SAE parameters as they are stored: the contract between checkpoint/format readers and the
 // architectures. Layout follows SAELens: W_enc [d_in, d_sae], W_dec [d_sae, d_in], row-major.
+// The architecture names are the protocol's list (a job or a loaded SAE carries them across boundaries).
+import type { SaeArchitecture } from '../../protocol/architectures';
 
-/** The SAE architectures Feature Lens trains and runs: the one list the CLI, the worker and the UI check against. */
-export const SAE_ARCHITECTURES = ['jumprelu', 'gated', 'topk', 'batchtopk', 'relu'] as const;
-export type SaeArchitecture = (typeof SAE_ARCHITECTURES)[number];
+export type { SaeArchitecture };
 
 export interface SaeConfig {
   readonly architecture: SaeArchitecture;

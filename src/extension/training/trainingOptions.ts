@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { TrainArchitecture, TrainJob } from '../../protocol/training';
+import type { SaeArchitecture } from '../../protocol/architectures';
+import type { TrainJob } from '../../protocol/training';
 
 interface ModelShape {
   readonly layers: number;
@@ -55,7 +56,7 @@ async function chooseFolder(title: string): Promise<string | undefined> {
   return uris?.[0]?.fsPath;
 }
 
-const ARCHES: Choice<{ arch: TrainArchitecture; preset?: string }>[] = [
+const ARCHES: Choice<{ arch: SaeArchitecture; preset?: string }>[] = [
   { label: 'JumpReLU', description: 'default: reaches a target L0 within a few million tokens', value: { arch: 'jumprelu' } },
   { label: 'JumpReLU (paper preset)', description: 'Rajamanoharan et al. 2024 recipe, exactly', value: { arch: 'jumprelu', preset: 'paper' } },
   { label: 'TopK', description: 'k latents per token, AuxK for dead latents', value: { arch: 'topk' } },
