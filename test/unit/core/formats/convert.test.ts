@@ -62,7 +62,7 @@ test('convert: SAELens TopK → sparsify, and a JumpReLU → sparsify is refused
 
 test('convert --format sparsify of an SAE trained here writes a plain SAE (b_dec folded into encoder.bias) that reloads with identical outputs', async () => {
   const { presetConfig } = await import('../../../../src/core/train/presets');
-  const { train, trainToEnd } = await import('../../../../src/core/train/trainer');
+  const { train, trainToEnd } = await import('../../../../src/core/train/driver');
   const { SyntheticSource } = await import('../../../../src/core/train/syntheticData');
   const { writeSaeLensFolder } = await import('../../../../src/core/checkpoints/saelens');
   const { openSae } = await import('../../../../src/core/formats/open-sae');
