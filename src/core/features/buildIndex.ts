@@ -63,6 +63,8 @@ export interface BuildInput {
   readonly decoderNorms: Float32Array;
   readonly thresholds?: Float32Array;
   readonly logits?: (feature: number) => LogitTable;
+  /** How the logit tables were computed (shown on dashboards). */
+  readonly logitNote?: string;
 }
 
 /** Windows of at most windowTokens tokens per document; every heldoutEvery-th window is held out. */
@@ -270,6 +272,7 @@ export async function buildFeatureIndex(input: BuildInput, options: BuildOptions
       explainTokens: indexed,
       heldoutTokens,
       histogramBins: options.histogramBins,
+      ...(input.logitNote ? { logitNote: input.logitNote } : {}),
       createdAt: new Date().toISOString(),
       buildSeconds: (Date.now() - started) / 1000,
     },

@@ -1,20 +1,17 @@
 // Every feature's direct logit effects at once (one GEMM): the tokens its decoder direction promotes and
 // suppresses most through the unembedding, and a histogram of its effect over the whole vocabulary.
 import { matmulTransposed } from '../tensor/gemm';
-import type { Unembedding } from '../analysis/logitEffects';
+import { normedDirection, type Unembedding } from '../analysis/logitEffects';
 import type { LogitTable } from './types';
 
-export function logitTables(wDec: Float32Array, dSae: number, dIn: number, unembed: Unembedding, k = 10, bins = 20): LogitTable[] {
-  const { weight, lnGamma } = unembed;
-  if (weight.cols !== dIn) throw new Error(`unembedding width ${weight.cols} differs from the SAE's d_in ${dIn}`);
-  // Same direction as logitEffects: centred (LayerNorm's linear part) and scaled by the final gain γ.
+/** `width`: the decoder's output width (d_in, or d_out for a transcoder). */
+export function logitTables(wDec: Float32Array, dSae: number, width: number, unembed: Unembedding, k = 10, bins = 20): LogitTable[] {
+  const { weight } = unembed;
+  const dIn = width;
+  if (weight.cols !== dIn) throw new Error(`unembedding width ${weight.cols} differs from the width ${dIn} the SAE's decoder writes`);
+  // Same direction as logitEffects: through the final norm's linear part.
   const dirs = new Float32Array(dSae * dIn);
-  for (let f = 0; f < dSae; f++) {
-    let mean = 0;
-    for (let d = 0; d < dIn; d++) mean += wDec[f * dIn + d];
-    mean /= dIn;
-    for (let d = 0; d < dIn; d++) dirs[f * dIn + d] = (wDec[f * dIn + d] - mean) * (lnGamma ? lnGamma[d] : 1);
-  }
+  for (let f = 0; f < dSae; f++) dirs.set(normedDirection(wDec.subarray(f * dIn, (f + 1) * dIn), unembed.finalNorm), f * dIn);
   const vocab = weight.rows;
   const scores = matmulTransposed({ data: dirs, rows: dSae, cols: dIn }, weight.data, vocab).data;
   const out: LogitTable[] = [];

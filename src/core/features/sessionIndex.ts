@@ -2,6 +2,7 @@
 // current, and building it from a corpus. Shared by the worker and the CLI.
 import { basename, join } from 'node:path';
 import { tensorOf } from '../analysis/decompose';
+import { logitEffectNote } from '../analysis/logitEffects';
 import type { AnalysisModel, AnalysisSae } from '../analysis/ports';
 import { buildFeatureIndex, DEFAULT_BUILD_OPTIONS, type BuildOptions, type BuildProgress, type IndexEncoder } from './buildIndex';
 import { readCorpusFiles, type CorpusRead } from './corpusFiles';
@@ -75,7 +76,9 @@ export async function buildIndexFor(
 ): Promise<FeatureIndexDb> {
   const corpus = options.corpus ?? readCorpusFiles(corpusPath);
   const { sae, model } = target;
-  const { dIn, dSae } = sae.weights.config;
+  const { dSae } = sae.weights.config;
+  // A transcoder's decoder writes its output site, d_out wide.
+  const dIn = sae.weights.config.dOut ?? sae.weights.config.dIn;
   const wDec = tensorOf(sae.weights, 'W_dec');
   const norms = new Float32Array(dSae);
   for (let f = 0; f < dSae; f++) {
@@ -91,6 +94,7 @@ export async function buildIndexFor(
       documents: corpus.documents,
       fingerprints: fingerprintsOf(target, corpus),
       names: { sae: sae.name, model: model.name, site: target.site, corpus: basename(corpusPath) },
+      ...(unembed ? { logitNote: logitEffectNote(unembed) } : {}),
       decoderNorms: norms,
       ...(sae.weights.tensors.get('threshold') ? { thresholds: sae.weights.tensors.get('threshold')!.data } : {}),
       ...(tables ? { logits: (f: number) => tables[f] } : {}),

@@ -27,6 +27,7 @@ export interface IndexMeta {
   readonly explainTokens: number;
   readonly heldoutTokens: number;
   readonly histogramBins: number;
+  readonly logitNote?: string;
   readonly createdAt: string;
   readonly buildSeconds: number;
 }

@@ -11,7 +11,7 @@ test('logit tables match a full sort of each feature direct logit effect, and th
   const wDec = Float32Array.from({ length: dSae * dIn }, () => r.normal());
   const w = Float32Array.from({ length: vocab * dIn }, () => r.normal());
   const gamma = Float32Array.from({ length: dIn }, () => 0.5 + r.next());
-  const tables = logitTables(wDec, dSae, dIn, { weight: { data: w, rows: vocab, cols: dIn }, lnGamma: gamma }, 10, 16);
+  const tables = logitTables(wDec, dSae, dIn, { weight: { data: w, rows: vocab, cols: dIn }, finalNorm: { kind: 'layernorm', gamma } }, 10, 16);
   for (let f = 0; f < dSae; f++) {
     let mean = 0;
     for (let d = 0; d < dIn; d++) mean += wDec[f * dIn + d] / dIn;
