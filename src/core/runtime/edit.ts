@@ -6,7 +6,8 @@ import { onnx, type ModelProto, type NodeProto, type ValueInfoProto } from './on
 
 export interface OutputSpec {
   readonly name: string;
-  readonly elemType: number;
+  /** Left out: ONNX Runtime infers the output's type. */
+  readonly elemType?: number;
   readonly shape?: readonly (number | string)[];
 }
 
@@ -28,6 +29,7 @@ export function addOutputs(model: ModelProto, outputs: readonly OutputSpec[]): o
 }
 
 function valueInfo(o: OutputSpec): ValueInfoProto {
+  if (o.elemType === undefined) return { name: o.name };
   const tensorType: onnx.TypeProto.ITensor = { elemType: o.elemType };
   if (o.shape) tensorType.shape = { dim: o.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
   return { name: o.name, type: { tensorType } };

@@ -210,19 +210,14 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
   };
   const cache = new ModelCache(opts.cacheDir ?? defaultCacheDir(), sha256(bytes));
   const logitsInfo = (graph.output ?? []).find((o) => o.name === logitsName);
-  const floatType = logitsInfo?.type?.tensorType?.elemType ?? onnx.TensorProto.DataType.FLOAT;
 
   // The main session: the model with every distinct site tensor as an extra output.
   const siteTensorNames = analysis ? [...new Set(analysis.siteTensors.values())] : [];
   const dimGuess = analysis?.dModel ?? config.n_embd ?? config.hidden_size ?? config.d_model;
   const hookedKey = `hooked:${siteTensorNames.join(',')}`;
-  const buildHooked = () =>
-    encodeModel(
-      addOutputs(
-        proto,
-        siteTensorNames.map((name) => ({ name, elemType: floatType, shape: ['batch', 'sequence', dimGuess ?? 'hidden'] })),
-      ),
-    );
+  // No element type on the added outputs: ORT infers it (sites of fp16 models are float16, and a site may
+  // differ in type from the logits).
+  const buildHooked = () => encodeModel(addOutputs(proto, siteTensorNames.map((name) => ({ name }))));
   const label = files.onnxFile;
   const main = siteTensorNames.length
     ? await cachedSession(cache, hookedKey, buildHooked, label, sessionConfig)

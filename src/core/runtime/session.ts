@@ -2,6 +2,7 @@
 // conversion of ORT tensors to the core's Matrix. ORT types do not leave src/core/runtime.
 import * as ort from 'onnxruntime-node';
 import { matrix, type Matrix } from '../tensor';
+import { floatToHalf, halfDataToFloat32 } from './half';
 import { ModelFileError, onnx } from './onnxProto';
 
 export interface SessionConfig {
@@ -126,28 +127,40 @@ export function buildFeeds(session: OrtSession, batch: readonly Int32Array[], pa
   return { feeds, padded: { lengths, T, B } };
 }
 
-/** Rows [0, len) of sequence b of a [B, T, D] float tensor, copied into a Matrix. */
+/** Rows [0, len) of sequence b of a [B, T, D] float tensor, copied into a float32 Matrix (fp16 converted). */
 export function sequenceRows(t: ort.Tensor, b: number, len: number): Matrix {
   const dims = t.dims;
-  if (t.type !== 'float32') throw new Error(`expected a float32 tensor, got ${t.type}`);
-  const data = t.data as Float32Array;
+  if (t.type !== 'float32' && t.type !== 'float16') throw new Error(`expected a float32 or float16 tensor, got ${t.type}`);
+  const copy = (start: number, end: number): Float32Array =>
+    t.type === 'float16' ? halfDataToFloat32(t.data as Uint16Array, start, end) : (t.data as Float32Array).slice(start, end);
   if (dims.length === 3) {
     const [, T, D] = dims;
-    return matrix(len, D, data.slice(b * T * D, (b * T + len) * D));
+    return matrix(len, D, copy(b * T * D, (b * T + len) * D));
   }
   if (dims.length === 2 && b === 0) {
     // [T, D] (a graph without a batch axis).
     const D = dims[1];
-    return matrix(len, D, data.slice(0, len * D));
+    return matrix(len, D, copy(0, len * D));
   }
   throw new Error(`expected a [batch, tokens, dim] tensor, got [${dims.join(', ')}]`);
 }
 
-/** A [B, T, D] float32 tensor holding `rows[b]` in sequence b (pads copied from `base`, or zero). */
+/**
+ * A [B, T, D] tensor holding `rows[b]` in sequence b (pads copied from `base`, or zero), float16 when
+ * `base` is (a splice into an fp16 model), else float32.
+ */
 export function batchTensor(rows: readonly Matrix[], T: number, D: number, base?: ort.Tensor): ort.Tensor {
+  const dims = base ? base.dims : [rows.length, T, D];
+  if (base?.type === 'float16') {
+    const bits = new Uint16Array(base.data as Uint16Array);
+    rows.forEach((m, b) => {
+      for (let i = 0; i < m.data.length; i++) bits[b * T * D + i] = floatToHalf(m.data[i]);
+    });
+    return new ort.Tensor('float16', bits, dims);
+  }
   const data = base ? new Float32Array(base.data as Float32Array) : new Float32Array(rows.length * T * D);
   rows.forEach((m, b) => data.set(m.data, b * T * D));
-  return new ort.Tensor('float32', data, base ? base.dims : [rows.length, T, D]);
+  return new ort.Tensor('float32', data, dims);
 }
 
 const ORT_TO_ONNX: Record<string, number> = {
