@@ -7,6 +7,7 @@ import { defaultCacheDir, ModelCache, sha256 } from './cache';
 import { addOutputs, cutAt, type GraphCut } from './edit';
 import { analyseGraph, findLogitsOutput, hookSites, SiteAnalysisError, type GraphAnalysis } from './graph';
 import { argmaxRow } from './loss';
+import { exposeFusedSums } from './fusedSums';
 import { liftNoCacheBranch } from './mergedDecoder';
 import { decodeModel, encodeModel, ModelFileError, onnx, type ModelProto } from './onnxProto';
 import { batchTensor, buildFeeds, onnxElemType, OrtSession, sequenceRows, type OrtTensor, type SessionConfig } from './session';
@@ -183,7 +184,9 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
   }
   const decoded = decodeModel(bytes, files.onnxFile);
   // A merged decoder runs its no-cache branch: the same network without the If around it.
-  const proto = liftNoCacheBranch(decoded) ?? decoded;
+  const lifted = liftNoCacheBranch(decoded) ?? decoded;
+  // ORT-optimized graphs: every fused residual Add + norm exposes its sum (the resid sites).
+  const proto = exposeFusedSums(lifted) ?? lifted;
   const graph = proto.graph as onnx.IGraphProto;
   const logitsName = findLogitsOutput(graph);
   if (!logitsName) {

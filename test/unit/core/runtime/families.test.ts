@@ -34,6 +34,13 @@ const CASES: Case[] = [
   { title: 'ORT-optimized Llama: SkipSimplifiedLayerNormalization exposing the residual sum', config: { norm: 'rms-fused', skipNorm: true }, tolerance: 1e-5 },
   { title: 'ORT-optimized GPT-2: SkipLayerNormalization exposing the residual sum', config: { norm: 'layer', skipNorm: true }, tolerance: 1e-5 },
   { title: 'ORT-optimized parallel block with SkipLayerNormalization', config: { norm: 'layer', parallel: true, skipNorm: true }, tolerance: 1e-5 },
+  {
+    title: 'ORT optimizer output: projection biases folded into Skip*Normalization, last residual sum not exposed',
+    config: { norm: 'rms-fused', skipNorm: 'ort' },
+    tolerance: 1e-5,
+  },
+  { title: 'ORT optimizer output with SkipLayerNormalization (GPT-2 style)', config: { norm: 'layer', skipNorm: 'ort' }, tolerance: 1e-5 },
+  { title: 'ORT optimizer output, parallel blocks', config: { norm: 'layer', parallel: true, skipNorm: 'ort' }, tolerance: 1e-5 },
   { title: '4-bit MatMulNBits weights (onnxruntime-genai / transformers.js q4)', config: { norm: 'rms', weights: 'q4' }, tolerance: 1e-5 },
   // The reference quantizes activations as DynamicQuantizeLinear does, so int8 sites match it closely;
   // the unquantized network differs from them by about 5e-3 of the range, so 1e-4 tells the two apart.
