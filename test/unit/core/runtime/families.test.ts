@@ -41,6 +41,11 @@ const CASES: Case[] = [
   },
   { title: 'ORT optimizer output with SkipLayerNormalization (GPT-2 style)', config: { norm: 'layer', skipNorm: 'ort' }, tolerance: 1e-5 },
   { title: 'ORT optimizer output, parallel blocks', config: { norm: 'layer', parallel: true, skipNorm: 'ort' }, tolerance: 1e-5 },
+  {
+    title: 'onnxruntime-genai attention: RotaryEmbedding + GroupQueryAttention (2 query heads per K/V head)',
+    config: { norm: 'rms-fused', skipNorm: 'ort', attention: 'gqa' },
+    tolerance: 1e-5,
+  },
   { title: '4-bit MatMulNBits weights (onnxruntime-genai / transformers.js q4)', config: { norm: 'rms', weights: 'q4' }, tolerance: 1e-5 },
   // The reference quantizes activations as DynamicQuantizeLinear does, so int8 sites match it closely;
   // the unquantized network differs from them by about 5e-3 of the range, so 1e-4 tells the two apart.
