@@ -90,9 +90,18 @@ export function alignOffsets(text: string, tokenBytes: readonly Uint8Array[]): I
   const { charStart, charEnd, bytes } = byteToUtf16(text);
   const offsets = new Int32Array(2 * tokenBytes.length);
   const SEARCH_LIMIT = 64;
+  // SentencePiece tokenizers (Llama 2's Prepend normalizer, Metaspace) put a ▁ before the text: when the
+  // tokens spell exactly " " + text, the first token's leading space stands for no character.
+  const synthetic = spellsWithPrefixSpace(tokenBytes, textBytes);
   let pos = 0;
   for (let t = 0; t < tokenBytes.length; t++) {
-    let tb = tokenBytes[t];
+    let tb = synthetic && t === firstNonEmpty(tokenBytes) ? tokenBytes[t].subarray(1) : tokenBytes[t];
+    if (synthetic && tb.length === 0) {
+      // The prefix ▁ alone: an empty range where the text starts.
+      offsets[2 * t] = 0;
+      offsets[2 * t + 1] = 0;
+      continue;
+    }
     let at = -1;
     if (tb.length > 0) {
       if (startsWithAt(textBytes, tb, pos)) at = pos;
@@ -118,4 +127,22 @@ export function alignOffsets(text: string, tokenBytes: readonly Uint8Array[]): I
     pos = endByte;
   }
   return offsets;
+}
+
+function firstNonEmpty(tokenBytes: readonly Uint8Array[]): number {
+  return tokenBytes.findIndex((b) => b.length > 0);
+}
+
+/** Do the tokens' bytes concatenate to a space followed by exactly the text? */
+function spellsWithPrefixSpace(tokenBytes: readonly Uint8Array[], textBytes: Uint8Array): boolean {
+  let total = 0;
+  for (const b of tokenBytes) total += b.length;
+  if (total !== textBytes.length + 1) return false;
+  let k = -1; // position in textBytes; -1 is the prefix space
+  for (const b of tokenBytes) {
+    for (let i = 0; i < b.length; i++, k++) {
+      if (k < 0 ? b[i] !== 0x20 : b[i] !== textBytes[k]) return false;
+    }
+  }
+  return true;
 }

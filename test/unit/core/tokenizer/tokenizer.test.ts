@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { alignOffsets, byteToUtf16, loadTokenizer, tokenizerFromJson, TokenizerFileError } from '../../../../src/core/tokenizer';
 import { BUNDLED_MODEL } from '../../../fixtures/tempModel';
+import { familyTokenizerJson, type TokenizerFamily } from '../../../fixtures/tokenizers';
 
 const AWKWARD = [
   'plain ascii words',
@@ -131,6 +132,45 @@ describe('SentencePiece-style tokenizer (Metaspace, byte fallback)', () => {
     const pieces = Array.from(ids, (_, i) => text.slice(offsets[2 * i], offsets[2 * i + 1]));
     assert.equal(pieces[0], 'hello');
     assert.ok(pieces.includes('é'), pieces.join('|'));
+  });
+});
+
+describe('tokenizers of the Llama 3, Qwen2, Gemma and Llama 2 families', () => {
+  const FAMILIES: TokenizerFamily[] = ['llama3', 'qwen2', 'gemma', 'llama2'];
+  const texts = AWKWARD.filter((t) => !t.includes('\uD83D') && !t.includes('<|endoftext|>')).concat(["It's 2026: we'll see 1234567 tokens"]);
+
+  for (const family of FAMILIES) {
+    const tok = tokenizerFromJson(familyTokenizerJson(family), `${family}/tokenizer.json`);
+
+    test(`${family}: decode(encode(text)) is the text`, () => {
+      for (const text of texts) assert.equal(tok.decode(tok.encode(text).ids), text);
+    });
+
+    test(`${family}: offsets tile the text, and the text up to each token's end is the decode of the tokens so far`, () => {
+      for (const text of texts) {
+        const { ids, offsets } = tok.encode(text);
+        // Llama 2 prepends ▁: a first token that is only that ▁ stands for no text (empty range at 0).
+        const skip = offsets[0] === 0 && offsets[1] === 0 && ids.length > 1 ? 1 : 0;
+        if (skip) assert.equal(family, 'llama2', `${family}: empty first token`);
+        assertTiles(text, offsets.subarray(2 * skip));
+        for (let i = 0; i < ids.length; i++) {
+          const decoded = tok.decode(ids.subarray(0, i + 1));
+          if (decoded.includes('\uFFFD')) continue; // ends inside a character split between tokens
+          assert.equal(decoded, text.slice(0, offsets[2 * i + 1]), `${family} token ${i} of ${JSON.stringify(text)}`);
+        }
+      }
+    });
+  }
+
+  test('each family pre-tokenizes digits its own way (Llama 3: up to 3 together, Qwen2: one at a time)', () => {
+    const text = 'year 1234567';
+    const digitRuns = (family: TokenizerFamily) => {
+      const tok = tokenizerFromJson(familyTokenizerJson(family));
+      const { offsets } = tok.encode(text);
+      return Array.from({ length: offsets.length / 2 }, (_, i) => text.slice(offsets[2 * i], offsets[2 * i + 1])).filter((p) => /^\d+$/.test(p));
+    };
+    assert.ok(digitRuns('llama3').every((p) => p.length <= 3) && digitRuns('llama3').some((p) => p.length > 1), digitRuns('llama3').join('|'));
+    assert.ok(digitRuns('qwen2').every((p) => p.length === 1), digitRuns('qwen2').join('|'));
   });
 });
 
