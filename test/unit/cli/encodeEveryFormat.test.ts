@@ -12,6 +12,7 @@ import { readNpyMatrix, writeNpyMatrix } from '../../../src/core/npy';
 import { tempDir } from '../../fixtures/tempModel';
 import { f32Bytes, npyFile, safetensorsFile, seeded, storedZip, type RawTensor } from '../core/fixtures/bytes';
 import { torchStateDictZip } from '../core/fixtures/torch-pickle';
+import { captured } from './captureOutput';
 
 const tmp = tempDir('fl-every-format-');
 after(() => tmp.cleanup());
@@ -134,22 +135,6 @@ function dictionaryLearningReluForward(t: Record<string, Float64Array>): Forward
 }
 
 // ---- running the CLI -------------------------------------------------------------------------------
-
-async function captured(fn: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const origOut = process.stdout.write.bind(process.stdout);
-  const origErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    typeof chunk === 'string' ? (out.push(chunk), true) : origOut(chunk, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = origOut;
-    process.stderr.write = origErr;
-  }
-}
 
 let counter = 0;
 

@@ -7,22 +7,7 @@ import { join } from 'node:path';
 import { trainCommand } from '../../../src/cli/commands/train';
 import { writeNpyMatrix } from '../../../src/core/npy';
 import { SyntheticSource } from '../../../src/core/train/syntheticData';
-
-async function captured(fn: () => Promise<number>): Promise<{ code: number; stdout: string }> {
-  const out: string[] = [];
-  const origOut = process.stdout.write.bind(process.stdout);
-  const origErr = process.stderr.write.bind(process.stderr);
-  // The test runner itself reports through stdout with binary chunks: keep those flowing.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    typeof chunk === 'string' ? (out.push(chunk), true) : origOut(chunk, ...rest)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), stdout: out.join('') };
-  } finally {
-    process.stdout.write = origOut;
-    process.stderr.write = origErr;
-  }
-}
+import { captured } from './captureOutput';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-train-resume-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
