@@ -1,7 +1,7 @@
 // What the analysis needs from a loaded language model and SAE. The worker and the CLI adapt the
 // runtime and the SAE models to these; tests can hand in small exact ones.
 import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
-import type { HookSite, TokenizedText } from '../runtime/types';
+import type { HookSite, SiteCut, TokenizedText } from '../runtime/types';
 import type { SaeWeights } from '../sae/weights';
 import type { Matrix } from '../tensor';
 import type { Unembedding } from './logitEffects';
@@ -18,6 +18,8 @@ export interface AnalysisModel {
   activations(ids: Int32Array, site: string, signal?: AbortSignal): Promise<Matrix>;
   /** Logits after the last token (of the last context window), with the site activations optionally edited (a splice). */
   lastLogits(ids: Int32Array, signal?: AbortSignal, splice?: { site: string; edit: (acts: Matrix) => Matrix }): Promise<Float32Array>;
+  /** Runs `ids` (at most contextLength tokens) up to `site` once; the rest then runs on edited copies as a batch. */
+  cutAtSite(ids: Int32Array, site: string, signal?: AbortSignal): Promise<SiteCut>;
   /** Undefined when the runtime cannot expose the output head. */
   unembedding(): Unembedding | undefined;
 }

@@ -28,6 +28,10 @@ export function analysisModel(lm: LanguageModel, name: string, unembedding?: Une
       const result = await lm.spliced([input], splice.site, (acts) => splice.edit(acts));
       return last(result.logits[0]);
     },
+    async cutAtSite(ids, site, signal) {
+      signal?.throwIfAborted();
+      return lm.cutAtSite(ids, site);
+    },
     unembedding: () => unembedding,
   };
 }

@@ -110,3 +110,33 @@ export function cutAt(model: ModelProto, site: string, outputs: readonly string[
   };
   return { site, prefix, boundary, suffixGraphInputs, suffix };
 }
+
+/**
+ * The model with the output head applied to the last position only: when `output` comes straight out of a
+ * MatMul, its activation input is sliced to the last row along the token axis first (axis −2). Only that
+ * row's logits are then computed, which is most of the work of a small model's tail. Undefined when the
+ * head is not a MatMul the slice can be put in front of.
+ */
+export function lastPositionHead(model: onnx.IModelProto, output: string): onnx.IModelProto | undefined {
+  const g = model.graph as onnx.IGraphProto;
+  const nodes = g.node ?? [];
+  const at = nodes.findIndex((n) => (n.output ?? []).includes(output));
+  const head = nodes[at];
+  if (!head || head.opType !== 'MatMul' || (head.output ?? []).length !== 1 || !head.input?.[0]) return undefined;
+  const initNames = new Set((g.initializer ?? []).map((t) => t.name));
+  const act = head.input[0];
+  if (initNames.has(act)) return undefined;
+  const sliced = `${act}__last_position`;
+  const int64 = (name: string, v: number): onnx.ITensorProto => {
+    const raw = new Uint8Array(8);
+    new DataView(raw.buffer).setBigInt64(0, BigInt(v), true);
+    return { name, dataType: onnx.TensorProto.DataType.INT64, dims: [1], rawData: raw };
+  };
+  const names = { starts: `${sliced}_starts`, ends: `${sliced}_ends`, axes: `${sliced}_axes` };
+  const slice: NodeProto = { opType: 'Slice', name: sliced, input: [act, names.starts, names.ends, names.axes], output: [sliced] };
+  const newHead: NodeProto = { ...head, input: [sliced, ...head.input.slice(1)] };
+  const node = [...nodes.slice(0, at), slice, newHead, ...nodes.slice(at + 1)];
+  const initializer = [...(g.initializer ?? []), int64(names.starts, -1), int64(names.ends, 2 ** 53 - 1), int64(names.axes, -2)];
+  const outputs = (g.output ?? []).map((o) => (o.name === output ? { name: o.name } : o));
+  return withGraph(model as ModelProto, { ...g, node, initializer, output: outputs });
+}

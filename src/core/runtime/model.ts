@@ -1,10 +1,11 @@
 // loadModel: an ONNX decoder-only LM with hook sites, splicing, windowed activations and a tokenizer.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { basename, dirname, join } from 'node:path';
 import { matrix, type Matrix } from '../tensor';
 import { loadTokenizer } from '../tokenizer/tokenizer';
 import { defaultCacheDir, ModelCache, sha256 } from './cache';
-import { addOutputs, cutAt, type GraphCut } from './edit';
+import { addOutputs, cutAt, lastPositionHead, type GraphCut } from './edit';
 import { analyseGraph, findLogitsOutput, hookSites, SiteAnalysisError, type GraphAnalysis } from './graph';
 import { argmaxRow } from './loss';
 import { exposeFusedSums } from './fusedSums';
@@ -17,6 +18,7 @@ import type {
   LoadOptions,
   LongActivations,
   ModelInfo,
+  SiteCut,
   SiteEdit,
   SpliceResult,
   TextTokenizer,
@@ -276,6 +278,21 @@ interface SpliceSessions {
   readonly cut: GraphCut;
   readonly prefix: OrtSession;
   suffix?: OrtSession;
+  /** The suffix computing logits for the last position only (lastPositionHead); null: the head has another shape. */
+  lastSuffix?: OrtSession | null;
+  /** How cut tensors repeat over a batch of one sequence's variants (probeCopyRule); null: they don't simply. */
+  copyRule?: Map<string, 'shared' | 'copy'> | null;
+}
+
+/** Batch size × tokens of one suffix run over variants. */
+const CUT_BATCH_TOKENS = 4096;
+
+/** `t` ([1, …]) repeated `times` along axis 0. */
+function repeatBatch(t: OrtTensor, times: number): OrtTensor {
+  const src = t.data as unknown as { length: number; constructor: new (n: number) => { set(a: unknown, o: number): void } };
+  const data = new src.constructor(src.length * times);
+  for (let k = 0; k < times; k++) data.set(src, k * src.length);
+  return new ort.Tensor(t.type as 'float32', data as unknown as Float32Array, [times, ...t.dims.slice(1)]);
 }
 
 export class OnnxLanguageModel implements LanguageModel {
@@ -419,28 +436,146 @@ export class OnnxLanguageModel implements LanguageModel {
       }
       return r;
     });
-    if (!sessions.suffix) {
+    const suffix = await this.suffixSession(sessions, tensor, site, prefixOut);
+    const siteDims = siteValue.dims;
+    const suffixFeeds: Record<string, OrtTensor> = { ...feeds };
+    for (const name of sessions.cut.boundary) suffixFeeds[name] = prefixOut[name];
+    suffixFeeds[tensor] = batchTensor(replaced, siteDims[1], siteDims[2], siteValue);
+    const out = await suffix.run(suffixFeeds, [this.logitsName]);
+    return { original, logits: padded.lengths.map((len, b) => sequenceRows(out[this.logitsName], b, len)) };
+  }
+
+  /** The graph after the site, built once the prefix has run (its outputs give the cut tensors' types). */
+  private async suffixSession(sessions: SpliceSessions, tensor: string, site: string, prefixOut: Record<string, OrtTensor>): Promise<OrtSession> {
+    if (sessions.suffix) return sessions.suffix;
+    const types = new Map<string, number>();
+    const ranks = new Map<string, number>();
+    for (const [name, t] of Object.entries(prefixOut)) {
+      types.set(name, onnxElemType(t));
+      ranks.set(name, t.dims.length);
+    }
+    const key = `suffix:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
+    sessions.suffix = await cachedSession(
+      this.cache,
+      key,
+      () => encodeModel(sessions.cut.suffix(types, ranks)),
+      `${this.info.onnxFile} (after ${site})`,
+      this.sessionConfig,
+    );
+    return sessions.suffix;
+  }
+
+  /** The suffix with the head applied to the last position only, else the full suffix. */
+  private async lastPositionSuffix(sessions: SpliceSessions, tensor: string, site: string, prefixOut: Record<string, OrtTensor>): Promise<OrtSession> {
+    const full = await this.suffixSession(sessions, tensor, site, prefixOut);
+    if (sessions.lastSuffix === undefined) {
+      sessions.lastSuffix = null;
       const types = new Map<string, number>();
       const ranks = new Map<string, number>();
       for (const [name, t] of Object.entries(prefixOut)) {
         types.set(name, onnxElemType(t));
         ranks.set(name, t.dims.length);
       }
-      const key = `suffix:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
-      sessions.suffix = await cachedSession(
-        this.cache,
-        key,
-        () => encodeModel(sessions.cut.suffix(types, ranks)),
-        `${this.info.onnxFile} (after ${site})`,
-        this.sessionConfig,
-      );
+      const edited = lastPositionHead(sessions.cut.suffix(types, ranks), this.logitsName);
+      if (edited) {
+        const key = `suffix-last:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
+        try {
+          sessions.lastSuffix = await cachedSession(this.cache, key, () => encodeModel(edited), `${this.info.onnxFile} (after ${site}, last position)`, this.sessionConfig);
+        } catch {
+          // the full suffix gives the same last row
+        }
+      }
     }
-    const siteDims = siteValue.dims;
-    const suffixFeeds: Record<string, OrtTensor> = { ...feeds };
-    for (const name of sessions.cut.boundary) suffixFeeds[name] = prefixOut[name];
-    suffixFeeds[tensor] = batchTensor(replaced, siteDims[1], siteDims[2], siteValue);
-    const out = await sessions.suffix.run(suffixFeeds, [this.logitsName]);
-    return { original, logits: padded.lengths.map((len, b) => sequenceRows(out[this.logitsName], b, len)) };
+    return sessions.lastSuffix ?? full;
+  }
+
+  async cutAtSite(ids: Int32Array, site: string): Promise<SiteCut> {
+    this.checkBatch([ids]);
+    const tensor = this.siteTensor(site);
+    const sessions = await this.spliceSessionsFor(tensor);
+    const fetches = [tensor, ...sessions.cut.boundary];
+    const { feeds } = buildFeeds(this.main, [ids], this.padId);
+    const prefixOut = await sessions.prefix.run(feeds, fetches);
+    const siteValue = prefixOut[tensor];
+    const acts = sequenceRows(siteValue, 0, ids.length);
+    const suffix = await this.lastPositionSuffix(sessions, tensor, site, prefixOut);
+    if (sessions.copyRule === undefined) sessions.copyRule = siteValue.dims.length === 3 ? await this.probeCopyRule(sessions, ids, fetches, prefixOut) : null;
+    const rule = sessions.copyRule;
+    const n = ids.length;
+    const dim = acts.cols;
+    return {
+      site,
+      acts,
+      lastLogits: async (variants, signal) => {
+        for (const [i, v] of variants.entries()) {
+          if (v.rows !== n || v.cols !== dim) throw new Error(`cut at ${site}: variant ${i} is ${v.rows}×${v.cols}, expected ${n}×${dim}`);
+        }
+        const out: Float32Array[] = [];
+        // Logits of a batch are [B, n, vocab]: bound B·n so a long text with many variants stays small.
+        const per = rule === null ? 1 : Math.max(1, Math.floor(CUT_BATCH_TOKENS / n));
+        for (let i = 0; i < variants.length; i += per) {
+          signal?.throwIfAborted();
+          const group = variants.slice(i, i + per);
+          const copies = group.map(() => ids);
+          const built = buildFeeds(this.main, copies, this.padId);
+          const suffixFeeds: Record<string, OrtTensor> = { ...built.feeds };
+          if (rule && group.length > 1) {
+            for (const name of sessions.cut.boundary) suffixFeeds[name] = rule.get(name) === 'copy' ? repeatBatch(prefixOut[name], group.length) : prefixOut[name];
+          } else if (group.length > 1) {
+            const again = await sessions.prefix.run(built.feeds, fetches);
+            for (const name of sessions.cut.boundary) suffixFeeds[name] = again[name];
+          } else {
+            for (const name of sessions.cut.boundary) suffixFeeds[name] = prefixOut[name];
+          }
+          suffixFeeds[tensor] = group.length === 1 && siteValue.dims.length !== 3 ? batchTensor(group, n, dim, siteValue) : batchTensor(group, n, dim);
+          const res = (await suffix.run(suffixFeeds, [this.logitsName]))[this.logitsName];
+          const len = res.dims.length === 3 ? res.dims[1] : n;
+          group.forEach((_, b) => {
+            const rows = sequenceRows(res, b, len);
+            out.push(rows.data.slice((len - 1) * rows.cols));
+          });
+        }
+        return out;
+      },
+    };
+  }
+
+  /**
+   * How the tensors crossing the cut behave when the same sequence is batched: each is either the same
+   * ('shared', e.g. a mask broadcast over the batch) or repeated along axis 0 ('copy'). Found by running
+   * the prefix on the sequence twice; anything else (a tensor holding the batch size, say) → null, and
+   * batches of variants then run the prefix on as many copies.
+   */
+  private async probeCopyRule(sessions: SpliceSessions, ids: Int32Array, fetches: string[], single: Record<string, OrtTensor>): Promise<Map<string, 'shared' | 'copy'> | null> {
+    const { feeds } = buildFeeds(this.main, [ids, ids], this.padId);
+    const twice = await sessions.prefix.run(feeds, fetches);
+    const rule = new Map<string, 'shared' | 'copy'>();
+    for (const name of sessions.cut.boundary) {
+      const a = single[name];
+      const b = twice[name];
+      const same = (x: ArrayLike<unknown>, y: ArrayLike<unknown>, offset: number) => {
+        for (let i = 0; i < x.length; i++) if (x[i] !== y[offset + i] && !(Number.isNaN(x[i]) && Number.isNaN(y[offset + i]))) return false;
+        return true;
+      };
+      const ad = a.data as ArrayLike<unknown>;
+      const bd = b.data as ArrayLike<unknown>;
+      if (a.dims.length === b.dims.length && a.dims.every((d, k) => d === b.dims[k]) && same(ad, bd, 0)) {
+        rule.set(name, 'shared');
+      } else if (
+        a.dims.length > 0 &&
+        a.dims[0] === 1 &&
+        b.dims[0] === 2 &&
+        a.dims.length === b.dims.length &&
+        a.dims.every((d, k) => k === 0 || d === b.dims[k]) &&
+        same(ad, bd, 0) &&
+        same(ad, bd, ad.length)
+      ) {
+        rule.set(name, 'copy');
+      } else {
+        return null;
+      }
+    }
+    return rule;
   }
 
   private async spliceSessionsFor(tensor: string): Promise<SpliceSessions> {

@@ -95,6 +95,18 @@ export interface SpliceResult {
 /** An edit applied at a site: receives the original activations of sequence `index`, returns replacements. */
 export type SiteEdit = (acts: Matrix, index: number) => Matrix;
 
+/**
+ * One sequence run up to a site, once. The rest of the model then runs on any number of edited copies of
+ * the site's activations as one batch, without running the part before the site again.
+ */
+export interface SiteCut {
+  readonly site: string;
+  /** The site's activations as the model computed them, [len, dim]. */
+  readonly acts: Matrix;
+  /** Logits at the last position for each variant of `acts` (each [len, dim]), in order. */
+  lastLogits(variants: readonly Matrix[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
 export interface LanguageModel {
   readonly info: ModelInfo;
   /** Undefined for a bare .onnx without tokenizer.json. */
@@ -114,6 +126,8 @@ export interface LanguageModel {
   runWithSplice(ids: Int32Array, site: string, replacement: Matrix): Promise<Matrix>;
   /** Batched splice: run up to the site, apply `edit` per sequence, run the rest. */
   spliced(batch: readonly Int32Array[], site: string, edit: SiteEdit): Promise<SpliceResult>;
+  /** Run one sequence (≤ contextLength tokens) up to `site`; see SiteCut. */
+  cutAtSite(ids: Int32Array, site: string): Promise<SiteCut>;
   /** Greedy continuation of `ids` by `tokens` new tokens (window slides when the context is full). */
   generate(ids: Int32Array, tokens: number): Promise<Int32Array>;
   dispose(): Promise<void>;
