@@ -10,6 +10,7 @@ import { trainCommand } from './train';
 import { encodeCommand } from './encode';
 import { indexCommand } from './index-features';
 import { labelCommand } from './label';
+import { attributeCommand } from './attribute';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];
+export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];

@@ -32,7 +32,7 @@ export interface AttributionRow {
 }
 
 export interface JointEffect {
-  /** All features ablated together (the error kept). */
+  /** The listed features ablated together (the error kept). */
   readonly joint: Effect;
   /** Σ of the single-feature effects. */
   readonly sumOfSingles: Effect;
@@ -119,9 +119,8 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
   const errorHere = variants.push(withoutError(x, reconstruction, last, last + 1)) - 1;
   const errorUpTo = variants.push(withoutError(x, reconstruction, 0, last + 1)) - 1;
   const jointHere = variants.push(ablate([...hereFeatures.keys()], hereScope)) - 1;
-  const allUpTo = new Set<number>();
-  for (let e = f.rowPtr[0]; e < f.rowPtr[last + 1]; e++) if (f.values[e] !== 0) allUpTo.add(f.colIdx[e]);
-  const jointUpTo = variants.push(ablate([...allUpTo], upToScope)) - 1;
+  // The same features as the rows, so the joint effect and the sum of single effects compare like with like.
+  const jointUpTo = variants.push(ablate(ordered, upToScope)) - 1;
 
   const logits = await cut.lastLogits(variants, options.signal);
   const clean = logits[0];
@@ -170,7 +169,6 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
     top: topIndices(cleanP, k).map((id) => ({ id, token: model.tokenText(id), probability: cleanP[id] })),
     rows,
     here: { joint: effect(jointHere), sumOfSingles: sum((r) => r.here) },
-    // Σ over the listed features' "up to" effects: features firing only earlier count when includeEarlier is set.
     upTo: { joint: effect(jointUpTo), sumOfSingles: sum((r) => r.upTo) },
     ...(start > 0 ? { windowStart: start } : {}),
     variants: variants.length,

@@ -12,6 +12,8 @@ export interface AnalysisModel {
   /** Longest input of one forward pass; next-token questions use the last this many tokens. */
   readonly contextLength: number;
   tokenize(text: string): TokenizedText;
+  /** The text of a token sequence, decoded together (a character split over two tokens comes out whole). */
+  decode(ids: ArrayLike<number>): string;
   /** The text of one token as the tokenizer decodes it alone. */
   tokenText(id: number): string;
   /** Site activations for every token, [n, dim]; the runtime owns the windowing of long inputs. */

@@ -16,6 +16,7 @@ export function analysisModel(lm: LanguageModel, name: string, unembedding?: Une
     contextLength: lm.info.contextLength,
     tokenize: (text) => tokenizer.encode(text),
     tokenText: (id) => tokenizer.tokenText(id),
+    decode: (ids) => tokenizer.decode(ids),
     async activations(ids, site) {
       const long = await lm.activationsLong(ids, [site], { maxTokens: ids.length });
       const acts = long.acts.get(site);
