@@ -4,11 +4,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { FeatureDashboard } from '../../protocol/analysis';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
-import { tensorOf, type SparseFeatures } from './decompose';
+import { featureValue, tensorOf, type SparseFeatures } from './decompose';
 import { activationHistogram, firingDensity, TopExamples } from './featureStats';
 import { logitEffectNote, logitEffects } from './logitEffects';
 import type { AnalysisModel, AnalysisSae } from './ports';
-import { featureValue } from './steer';
 
 export interface CorpusDocument {
   readonly source: string;

@@ -127,3 +127,9 @@ export function decompose(x: Matrix, encoded: EncodedRows, sae: InferenceSae, op
   }
   return { tokens, rowStart, featureIds: ids.slice(0, kept), values: vals.slice(0, kept) };
 }
+
+/** Feature `feature`'s activation in row `row` (0 when it does not fire there). */
+export function featureValue(f: SparseFeatures, row: number, feature: number): number {
+  for (let e = f.rowPtr[row]; e < f.rowPtr[row + 1]; e++) if (f.colIdx[e] === feature) return f.values[e];
+  return 0;
+}

@@ -7,7 +7,7 @@
 import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
 import type { Matrix } from '../tensor';
 import { AnalysisError } from './ports';
-import { featureValue } from './steer';
+import { featureValue } from './decompose';
 
 export type InterventionOp =
   /** v = 0: the feature is ablated where it fires. */

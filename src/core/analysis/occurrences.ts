@@ -2,7 +2,7 @@
 import type { FeatureOccurrences } from '../../protocol/analysis';
 import { encodeText } from './analyzeText';
 import type { AnalysisModel, AnalysisSae } from './ports';
-import { featureValue } from './steer';
+import { featureValue } from './decompose';
 
 export async function featureOccurrences(
   model: AnalysisModel,

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clampFeature } from '../../../../src/core/analysis/steer';
 import { klDivergence, softmax, topIndices } from '../../../../src/core/analysis/nextToken';
 import { logitEffects } from '../../../../src/core/analysis/logitEffects';
-import { InferenceSae } from '../../../../src/core/inference/inferenceSae';
 import type { SaeWeights } from '../../../../src/core/sae/weights';
 
 const weights: SaeWeights = {
@@ -16,30 +14,6 @@ const weights: SaeWeights = {
     ['b_dec', { shape: [2], data: Float32Array.of(0, 0) }],
   ]),
 };
-const sae = new InferenceSae(weights);
-
-test('clamping moves the activation along the decoder row by the difference, keeping the rest', () => {
-  const x = { data: Float32Array.of(0.5, 2, 0.1, 3), rows: 2, cols: 2 };
-  const f = { features: { rows: 2, cols: 2, rowPtr: Int32Array.of(0, 1, 1), colIdx: Int32Array.of(0), values: Float32Array.of(0.5) } };
-  const out = clampFeature(x, f, sae, 0, 0);
-  assert.deepEqual(Array.from(out.data), [0, 2, 0.10000000149011612, 3]);
-  const boosted = clampFeature(x, f, sae, 0, 4);
-  assert.ok(Math.abs(boosted.data[0] - 4) < 1e-6);
-  assert.ok(Math.abs(boosted.data[2] - 4.1) < 1e-6);
-  assert.equal(x.data[0], 0.5, 'input untouched');
-});
-
-test('with a per-token normalisation the clamp is scaled back into the site’s units', () => {
-  const normed = new InferenceSae({ ...weights, config: { ...weights.config, normalizeActivations: 'constant_norm_rescale' } });
-  const x = { data: Float32Array.of(30, 40), rows: 1, cols: 2 }; // ‖x‖ = 50: normalised (0.85, 1.13)
-  const enc = normed.encode(x);
-  const f0 = enc.features.values[0];
-  assert.ok(Math.abs(f0 - 0.6 * Math.SQRT2) < 1e-6);
-  const out = clampFeature(x, enc, normed, 0, 0);
-  // Removing f0·e0 in normalised space removes f0·50/√2 = 30 in the site's space.
-  assert.ok(Math.abs(out.data[0]) < 1e-4);
-  assert.equal(out.data[1], 40);
-});
 
 test('softmax, top-k and KL behave as distributions should', () => {
   const p = softmax(Float32Array.of(1, 3, 2));
