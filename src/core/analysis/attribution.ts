@@ -27,8 +27,8 @@ export interface AttributionRow {
   readonly activation: number;
   /** Ablated at the position only; undefined for a feature that does not fire there. */
   readonly here?: Effect;
-  /** Ablated at every position up to and including the position where it fires. */
-  readonly upTo: Effect;
+  /** Ablated at every position up to and including the position where it fires (unless options.upTo is false). */
+  readonly upTo?: Effect;
 }
 
 export interface JointEffect {
@@ -51,7 +51,7 @@ export interface Attribution {
   /** Ranked by |effect on the logit| (here, else up to the position), largest first. */
   readonly rows: readonly AttributionRow[];
   readonly here: JointEffect;
-  readonly upTo: JointEffect;
+  readonly upTo?: JointEffect;
   /** Set when the position is beyond the context length: only the last `contextLength` tokens up to it are used. */
   readonly windowStart?: number;
   /** Ablations run in the batch (clean included). */
@@ -65,7 +65,9 @@ export interface AttributionOptions {
   readonly position: number;
   /** Default: the model's top prediction at the position. */
   readonly target?: AttributionTarget;
-  /** Also list features that fire before the position but not at it (their "up to" effect). */
+  /** Also ablate each feature at every position up to the position (default true; doubles the batch). */
+  readonly upTo?: boolean;
+  /** Also list features that fire before the position but not at it (their "up to" effect; needs upTo). */
   readonly includeEarlier?: boolean;
   readonly topK?: number;
   readonly signal?: AbortSignal;
@@ -93,8 +95,9 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
 
   const hereFeatures = new Map<number, number>();
   for (let e = f.rowPtr[last]; e < f.rowPtr[last + 1]; e++) if (f.values[e] !== 0) hereFeatures.set(f.colIdx[e], f.values[e]);
+  const withUpTo = options.upTo ?? true;
   const features = new Set(hereFeatures.keys());
-  if (options.includeEarlier) for (let e = f.rowPtr[0]; e < f.rowPtr[last]; e++) if (f.values[e] !== 0) features.add(f.colIdx[e]);
+  if (withUpTo && options.includeEarlier) for (let e = f.rowPtr[0]; e < f.rowPtr[last]; e++) if (f.values[e] !== 0) features.add(f.colIdx[e]);
   const ordered = [...features].sort((a, b) => a - b);
 
   // The batch: clean, each feature here, each feature up to p, error here / up to p, all features here / up to p.
@@ -112,15 +115,17 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
     }
   }
   const upToIndex = new Map<number, number>();
-  for (const j of ordered) {
-    upToIndex.set(j, variants.length);
-    variants.push(ablate([j], upToScope));
+  if (withUpTo) {
+    for (const j of ordered) {
+      upToIndex.set(j, variants.length);
+      variants.push(ablate([j], upToScope));
+    }
   }
   const errorHere = variants.push(withoutError(x, reconstruction, last, last + 1)) - 1;
-  const errorUpTo = variants.push(withoutError(x, reconstruction, 0, last + 1)) - 1;
+  const errorUpTo = withUpTo ? variants.push(withoutError(x, reconstruction, 0, last + 1)) - 1 : -1;
   const jointHere = variants.push(ablate([...hereFeatures.keys()], hereScope)) - 1;
   // The same features as the rows, so the joint effect and the sum of single effects compare like with like.
-  const jointUpTo = variants.push(ablate(ordered, upToScope)) - 1;
+  const jointUpTo = withUpTo ? variants.push(ablate(ordered, upToScope)) - 1 : -1;
 
   const logits = await cut.lastLogits(variants, options.signal);
   const clean = logits[0];
@@ -133,17 +138,18 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
   const rows: AttributionRow[] = ordered.map((j) => {
     const label = sae.labels.get(j);
     const h = hereIndex.get(j);
+    const u = upToIndex.get(j);
     return {
       kind: 'feature',
       feature: j,
       ...(label ? { label } : {}),
       activation: hereFeatures.get(j) ?? 0,
       ...(h !== undefined ? { here: effect(h) } : {}),
-      upTo: effect(upToIndex.get(j)!),
+      ...(u !== undefined ? { upTo: effect(u) } : {}),
     };
   });
-  rows.push({ kind: 'error', activation: errorNorm(x, reconstruction, last), here: effect(errorHere), upTo: effect(errorUpTo) });
-  const key = (r: AttributionRow) => Math.abs((r.here ?? r.upTo).logit);
+  rows.push({ kind: 'error', activation: errorNorm(x, reconstruction, last), here: effect(errorHere), ...(withUpTo ? { upTo: effect(errorUpTo) } : {}) });
+  const key = (r: AttributionRow) => Math.abs((r.here ?? r.upTo)?.logit ?? 0);
   rows.sort((a, b) => key(b) - key(a));
 
   const sum = (pick: (r: AttributionRow) => Effect | undefined): Effect => {
@@ -169,7 +175,7 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
     top: topIndices(cleanP, k).map((id) => ({ id, token: model.tokenText(id), probability: cleanP[id] })),
     rows,
     here: { joint: effect(jointHere), sumOfSingles: sum((r) => r.here) },
-    upTo: { joint: effect(jointUpTo), sumOfSingles: sum((r) => r.upTo) },
+    ...(withUpTo ? { upTo: { joint: effect(jointUpTo), sumOfSingles: sum((r) => r.upTo) } } : {}),
     ...(start > 0 ? { windowStart: start } : {}),
     variants: variants.length,
     elapsedMs: performance.now() - started,

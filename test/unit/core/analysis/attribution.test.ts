@@ -135,7 +135,7 @@ describe('steering and attribution on a GPT-2-style test model', () => {
     const sum = features.reduce((s, r) => s + (r.here?.logit ?? 0), 0);
     assert.ok(Math.abs(a.here.sumOfSingles.logit - sum) < 1e-9);
     // Ranked by the size of the effect.
-    const keys = a.rows.map((r) => Math.abs((r.here ?? r.upTo).logit));
+    const keys = a.rows.map((r) => Math.abs((r.here ?? r.upTo)!.logit));
     for (let i = 1; i < keys.length; i++) assert.ok(keys[i - 1] >= keys[i]);
   });
 
@@ -143,6 +143,11 @@ describe('steering and attribution on a GPT-2-style test model', () => {
     const a = await attribute(model, sae, SITE, TEXT, { position: 3, target: { text: '17' } });
     assert.equal(a.target.id, 17);
     assert.ok(a.target.probability > 0 && a.target.probability < 1);
+    const hereOnly = await attribute(model, sae, SITE, TEXT, { position: 3, target: { text: '17' }, upTo: false });
+    assert.equal(hereOnly.upTo, undefined);
+    assert.ok(hereOnly.rows.every((r) => r.upTo === undefined && r.here !== undefined));
+    assert.deepEqual(hereOnly.here, a.here, 'the same numbers without the "up to" ablations');
+    assert.ok(hereOnly.variants < a.variants);
     await assert.rejects(attribute(model, sae, SITE, TEXT, { position: IDS.length }), /position 10 is beyond the text: it has 10 tokens/);
     await assert.rejects(attribute(model, sae, SITE, TEXT, { position: 2, target: { text: '1 2' } }), /is 2 tokens/);
     await assert.rejects(attribute(model, sae, SITE, TEXT, { position: 2, target: { id: V } }), /outside the vocabulary/);
