@@ -1,4 +1,14 @@
 import * as vscode from 'vscode';
+import { Commands } from '../protocol/commands';
+
+export interface HighlightState {
+  readonly uri: string;
+  readonly feature: number;
+  readonly label?: string;
+  /** Tokens decorated, and the strongest activation among them. */
+  readonly count: number;
+  readonly max: number;
+}
 
 export interface ActivationRange {
   readonly range: vscode.Range;
@@ -24,15 +34,15 @@ export class Highlighter implements vscode.Disposable {
     borderColor: new vscode.ThemeColor('focusBorder'),
   });
   private readonly legend = vscode.window.createStatusBarItem('featureLens.legend', vscode.StatusBarAlignment.Left, 99);
-  /** What is decorated now, for tests and for the legend. */
-  private current?: { uri: string; feature: number; count: number; max: number };
+  private current?: HighlightState;
 
   constructor() {
     this.legend.name = 'Feature Lens highlight';
-    this.legend.command = 'featureLens.clearHighlights';
+    this.legend.command = Commands.clearHighlights;
   }
 
-  get state(): { uri: string; feature: number; count: number; max: number } | undefined {
+  /** What is decorated now; the legend shows it. */
+  get state(): HighlightState | undefined {
     return this.current;
   }
 
@@ -44,10 +54,14 @@ export class Highlighter implements vscode.Disposable {
       buckets[level].push({ range: r.range, hoverMessage: `Feature #${feature}${label ? ` “${label}”` : ''}: ${r.activation.toFixed(3)}` });
     }
     this.levels.forEach((type, i) => editor.setDecorations(type, buckets[i]));
-    this.current = { uri: editor.document.uri.toString(), feature, count: ranges.length, max };
-    this.legend.text = `$(symbol-color) #${feature} · ${ranges.length} tokens · max ${max.toFixed(2)} $(close)`;
+    this.current = { uri: editor.document.uri.toString(), feature, ...(label ? { label } : {}), count: ranges.length, max };
+    this.showLegend(this.current);
+  }
+
+  private showLegend({ feature, label, count, max }: HighlightState): void {
+    this.legend.text = `$(symbol-color) #${feature} · ${count} tokens · max ${max.toFixed(2)} $(close)`;
     this.legend.tooltip = new vscode.MarkdownString(
-      `**Feature #${feature}**${label ? ` — ${label}` : ''}\n\nFires on ${ranges.length} tokens; strongest ${max.toFixed(3)}.\n\nFour shades from faint (< 25 % of the max) to bold (≥ 75 %). Click to clear.`,
+      `**Feature #${feature}**${label ? ` — ${label}` : ''}\n\nFires on ${count} tokens; strongest ${max.toFixed(3)}.\n\nFour shades from faint (< 25 % of the max) to bold (≥ 75 %). Click to clear.`,
     );
     this.legend.show();
   }

@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
 import { registerHover } from './hover';
 import { Inspector } from './inspector';
-import { registerInspectorTestHooks } from './inspectorTestHooks';
+import { registerLoadCommands } from './loadCommands';
 import { log } from './log';
-import { WelcomePanel } from './panel/welcomePanel';
-import { registerSelectionCommands } from './selectionCommands';
+import { registerWelcome } from './panel/welcomePanel';
 import { LensService } from './services/lensService';
 import { LensStatusBar } from './statusBar';
 import { registerTestHooks } from './testHooks';
@@ -12,17 +11,18 @@ import { registerTraining } from './training/trainingCommands';
 
 /** A table of contents: each feature registers itself and hands back its disposables. */
 export function activate(context: vscode.ExtensionContext): void {
-  context.subscriptions.push(log(), WelcomePanel.register(context), registerTestHooks(context));
+  context.subscriptions.push(log(), registerWelcome(context));
   const service = new LensService(context);
   const { inspector, disposable } = Inspector.register(context, service);
+  const { training, disposable: trainingCommands } = registerTraining(context, service);
   context.subscriptions.push(
     service,
     disposable,
     new LensStatusBar(service),
-    registerSelectionCommands(service, (err) => inspector.reportError(err)),
+    registerLoadCommands(service, (err) => inspector.reportError(err)),
     registerHover(service),
-    registerInspectorTestHooks(context, inspector, service),
-    registerTraining(context),
+    trainingCommands,
+    registerTestHooks(context, { inspector, service, training }),
   );
   log().info('Feature Lens activated');
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RpcError } from '../protocol/rpc';
+import { Commands } from '../protocol/commands';
 import { WorkerErrorCodes } from '../protocol/worker';
-import { Commands } from './commands';
 import { getConfig } from './config';
 import { Highlighter, type ActivationRange } from './decorations';
 import { inputText } from './inputText';
@@ -11,6 +11,7 @@ import type { AnalyzedRange, LensService } from './services/lensService';
 
 const TOKENS_VIEW = 'featureLens.tokens';
 const FEATURE_VIEW = 'featureLens.feature';
+const BESIDE = { column: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true } } as const;
 
 /**
  * "Inspect in the editor": analyze a selection into the token view, highlight tokens and features in the
@@ -39,12 +40,9 @@ export class Inspector implements vscode.Disposable {
     private readonly service: LensService,
   ) {}
 
-  /** Test hooks read these. */
+  /** The token view, if it is open. */
   get tokenPanel(): LensPanel | undefined {
     return this.tokens;
-  }
-  get featurePanel(): LensPanel | undefined {
-    return this.feature;
   }
 
   async analyzeSelection(): Promise<AnalyzedRange | undefined> {
@@ -83,7 +81,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   private openTokens(): LensPanel {
-    const panel = LensPanel.create(this.context, TOKENS_VIEW, 'Feature Lens: Tokens', 'tokens', async (m) => {
+    const panel = LensPanel.create(this.context, { ...BESIDE, viewType: TOKENS_VIEW, title: 'Feature Lens: Tokens', view: 'tokens', onMessage: async (m) => {
       switch (m.type) {
         case 'focusToken':
           this.focusToken(m.index);
@@ -105,7 +103,7 @@ export class Inspector implements vscode.Disposable {
           await this.setLabel(m.feature, m.label);
           break;
       }
-    });
+    } });
     panel.onDidDispose(() => (this.tokens = undefined));
     this.tokens = panel;
     this.postStatus(panel);
@@ -188,9 +186,15 @@ export class Inspector implements vscode.Disposable {
     const id = feature ?? (await askFeature('Feature to show'));
     if (id === undefined) return;
     if (!this.feature) {
-      const panel = LensPanel.create(this.context, FEATURE_VIEW, 'Feature Lens: Feature', 'feature', async (m) => {
-        if (m.type === 'setLabel') await this.setLabel(m.feature, m.label);
-        else if (m.type === 'openFeature') await this.showFeature(m.feature);
+      const panel = LensPanel.create(this.context, {
+        ...BESIDE,
+        viewType: FEATURE_VIEW,
+        title: 'Feature Lens: Feature',
+        view: 'feature',
+        onMessage: async (m) => {
+          if (m.type === 'setLabel') await this.setLabel(m.feature, m.label);
+          else if (m.type === 'openFeature') await this.showFeature(m.feature);
+        },
       });
       panel.onDidDispose(() => (this.feature = undefined));
       this.feature = panel;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Commands } from '../protocol/commands';
 import type { LensService } from './services/lensService';
 
 /** Shows what is loaded: model · site · SAE; clicking offers to change it. */
@@ -8,7 +9,7 @@ export class LensStatusBar implements vscode.Disposable {
 
   constructor(private readonly service: LensService) {
     this.item.name = 'Feature Lens';
-    this.item.command = 'featureLens.loadSae';
+    this.item.command = Commands.loadSae;
     this.sub = service.onDidChange(() => this.update());
     this.update();
     this.item.show();
@@ -26,9 +27,9 @@ export class LensStatusBar implements vscode.Disposable {
     const md = new vscode.MarkdownString(
       `**Model** ${info.model.name} (${info.model.layers} layers, d_model ${info.model.dModel})\n\n**Site** ${info.site}\n\n**SAE** ${
         info.sae ? `${info.sae.name} — ${info.sae.architecture}, d_sae ${info.sae.dSae}` : info.saeProblem ?? 'none'
-      }\n\n[Select Model](command:featureLens.selectModel) · [Select Hook Site](command:featureLens.selectHookSite) · [Load SAE…](command:featureLens.loadSae)`,
+      }\n\n[Select Model](command:${Commands.selectModel}) · [Select Hook Site](command:${Commands.selectHookSite}) · [Load SAE…](command:${Commands.loadSae})`,
     );
-    md.isTrusted = { enabledCommands: ['featureLens.selectModel', 'featureLens.selectHookSite', 'featureLens.loadSae'] };
+    md.isTrusted = { enabledCommands: [Commands.selectModel, Commands.selectHookSite, Commands.loadSae] };
     this.item.tooltip = md;
   }
 

@@ -1,11 +1,57 @@
 import * as vscode from 'vscode';
-import { WelcomePanel } from './panel/welcomePanel';
+import { TestCommands } from '../protocol/commands';
+import type { LoadSelection } from '../protocol/session';
+import type { TrainJob } from '../protocol/training';
+import type { Inspector } from './inspector';
+import { welcomePanel } from './panel/welcomePanel';
+import type { LensService } from './services/lensService';
+import type { Training } from './training/trainingCommands';
+import type { Choice, DialogueUi } from './training/trainingOptions';
 
-/** Commands for the integration tests only: registered when VS Code runs the extension's tests. */
-export function registerTestHooks(context: vscode.ExtensionContext): vscode.Disposable {
+export interface TestHookTargets {
+  readonly inspector: Inspector;
+  readonly service: LensService;
+  readonly training: Training;
+}
+
+/**
+ * Every command the integration tests use to reach inside the host, in one place. Registered only when
+ * VS Code runs the extension's tests; they read the production objects' ordinary state, so nothing in
+ * those classes exists for the tests alone.
+ */
+export function registerTestHooks(context: vscode.ExtensionContext, { inspector, service, training }: TestHookTargets): vscode.Disposable {
   if (context.extensionMode !== vscode.ExtensionMode.Test) return new vscode.Disposable(() => undefined);
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('featureLens._test.postToWelcome', (raw: unknown) => WelcomePanel.receiveForTest(raw)),
-    vscode.commands.registerCommand('featureLens._test.logFolder', () => context.logUri.fsPath),
+    vscode.commands.registerCommand(TestCommands.logFolder, () => context.logUri.fsPath),
+    // Hands `raw` to the open welcome panel as if its page had posted it.
+    vscode.commands.registerCommand(TestCommands.postToWelcome, async (raw: unknown) => {
+      const panel = welcomePanel();
+      return panel ? { delivered: true, refused: await panel.receive(raw) } : { delivered: false };
+    }),
+    vscode.commands.registerCommand(TestCommands.postToTokens, (raw: unknown) => inspector.tokenPanel?.receive(raw)),
+    vscode.commands.registerCommand(TestCommands.tokenMessages, () => inspector.tokenPanel?.state.map((m) => m.type) ?? []),
+    vscode.commands.registerCommand(TestCommands.lastAnalysis, () => service.lastAnalysis?.result),
+    vscode.commands.registerCommand(TestCommands.highlightState, () => inspector.highlighter.state),
+    vscode.commands.registerCommand(TestCommands.killWorker, () => service.worker.terminate()),
+    vscode.commands.registerCommand(TestCommands.loadWithoutPrompts, (saePath: string) => service.select({ saePath } satisfies LoadSelection)),
+    // Starts a job without the quick picks, through the same progress and log path as Train SAE….
+    vscode.commands.registerCommand(TestCommands.trainJob, (job: TrainJob) =>
+      training.run({ kind: 'start', job: { ...job, data: job.data.kind === 'corpus' ? { ...job.data, cacheDir: training.cacheDir } : job.data } }, 'Training (test)'),
+    ),
+    // Runs the Train SAE… dialogue taking every first choice and default, and says what it was offered.
+    vscode.commands.registerCommand(TestCommands.trainDialogue, async () => {
+      const asked: { title: string; labels: string[] }[] = [];
+      const firstChoices: DialogueUi = {
+        pick: async <T>(title: string, items: readonly Choice<T>[]) => {
+          asked.push({ title, labels: items.map((i) => i.label) });
+          return items[0]?.value;
+        },
+        askNumber: async (_title, value) => Number(value),
+        chooseFolder: async () => undefined,
+        confirmOverwrite: async () => false,
+      };
+      const job = await training.askJob(firstChoices);
+      return { job, asked };
+    }),
   );
 }

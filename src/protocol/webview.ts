@@ -1,5 +1,6 @@
 // Messages between the extension host and the webview. Both sides import this file.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysis';
+import { WEBVIEW_RUNNABLE_COMMANDS, type CommandId } from './commands';
 import type { ModelInfo, SaeInfo } from './session';
 import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
@@ -20,7 +21,7 @@ export type HostToWebview =
 
 export type WebviewToHost =
   | { type: 'ready' }
-  | { type: 'runCommand'; command: string }
+  | { type: 'runCommand'; command: CommandId }
   | { type: 'log'; level: 'info' | 'error'; message: string }
   /** Highlight the token's source range in the editor. */
   | { type: 'focusToken'; index: number }
@@ -29,16 +30,6 @@ export type WebviewToHost =
   | { type: 'openFeature'; feature: number }
   | { type: 'steer'; feature: number; value: number }
   | { type: 'setLabel'; feature: number; label: string };
-
-/** Commands the webview may ask the host to run; anything else is refused. */
-export const WEBVIEW_RUNNABLE_COMMANDS: readonly string[] = [
-  'featureLens.showWelcome',
-  'featureLens.analyzeSelection',
-  'featureLens.loadSae',
-  'featureLens.selectModel',
-  'featureLens.selectHookSite',
-  'featureLens.clearHighlights',
-];
 
 const MAX_LABEL_LENGTH = 200;
 
@@ -53,8 +44,8 @@ export function parseWebviewMessage(value: unknown): Parsed<WebviewToHost> {
     case 'ready':
       return { ok: true, value: { type: 'ready' } };
     case 'runCommand':
-      if (hasString(value, 'command') && WEBVIEW_RUNNABLE_COMMANDS.includes(value.command as string)) {
-        return { ok: true, value: { type: 'runCommand', command: value.command as string } };
+      if (hasString(value, 'command') && WEBVIEW_RUNNABLE_COMMANDS.includes(value.command as CommandId)) {
+        return { ok: true, value: { type: 'runCommand', command: value.command as CommandId } };
       }
       return refuse(`runCommand with a command the webview may not run: ${String(value.command)}`);
     case 'log':

@@ -1,3 +1,4 @@
+import { Commands } from '../../src/protocol/commands';
 import type { HostToWebview } from '../../src/protocol/webview';
 import { button, el, fmt, pct } from './dom';
 import { displayToken, intensities, initialState, labelOf, reduce, type TokenViewState, type UiAction } from './state/tokenView';
@@ -63,9 +64,9 @@ export class TokenView {
       'div',
       { className: 'empty' },
       el('p', { text: 'Select text in an editor and run “Feature Lens: Analyze Selection” (Ctrl+Alt+L).' }),
-      button('Analyze Selection', () => postToHost({ type: 'runCommand', command: 'featureLens.analyzeSelection' })),
+      button('Analyze Selection', () => postToHost({ type: 'runCommand', command: Commands.analyzeSelection })),
       ' ',
-      button('Load SAE…', () => postToHost({ type: 'runCommand', command: 'featureLens.loadSae' }), {}, 'secondary'),
+      button('Load SAE…', () => postToHost({ type: 'runCommand', command: Commands.loadSae }), {}, 'secondary'),
     );
   }
 

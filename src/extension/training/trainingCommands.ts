@@ -1,15 +1,21 @@
 // "Feature Lens: Train SAE…", "Cancel Training" and "Resume Training…": one run at a time, shown as a
 // cancellable notification plus a log of every progress line in the "Feature Lens Training" channel.
 import * as vscode from 'vscode';
+import { Commands } from '../../protocol/commands';
 import type { TrainingStart, TrainJob, TrainProgressEvent } from '../../protocol/training';
+import type { LensService } from '../services/lensService';
 import { TrainingRun, type TrainingOutcome } from './trainingClient';
-import { askTrainJob } from './trainingOptions';
+import { askTrainJob, vscodeDialogue, type DialogueUi } from './trainingOptions';
 
-export const TrainingCommands = {
-  train: 'featureLens.trainSae',
-  cancel: 'featureLens.cancelTraining',
-  resume: 'featureLens.resumeTraining',
-} as const;
+/** What the training commands do, for the commands and the test hooks alike. */
+export interface Training {
+  /** Activation caches of corpus jobs go here. */
+  readonly cacheDir: string;
+  /** Runs one job with progress and log; undefined when another run is going. */
+  run(start: TrainingStart, title: string): Promise<TrainingOutcome | undefined>;
+  /** The Train SAE… questions, for the active model (loaded first if need be) and its sites. */
+  askJob(ui?: DialogueUi): Promise<TrainJob | undefined>;
+}
 
 export function formatProgress(p: TrainProgressEvent): string {
   if (p.phase === 'harvest') return `harvest: ${p.tokens.toLocaleString('en-US')} / ${p.totalTokens.toLocaleString('en-US')} tokens`;
@@ -22,7 +28,7 @@ export function formatProgress(p: TrainProgressEvent): string {
   );
 }
 
-export function registerTraining(context: vscode.ExtensionContext): vscode.Disposable {
+export function registerTraining(context: vscode.ExtensionContext, service: LensService): { training: Training; disposable: vscode.Disposable } {
   const channel = vscode.window.createOutputChannel('Feature Lens Training');
   const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainWorker.js').fsPath;
   const cacheDir = vscode.Uri.joinPath(context.globalStorageUri, 'activations').fsPath;
@@ -86,27 +92,29 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
     return result;
   };
 
-  // Integration tests start a job without the quick picks, through the same progress and log path.
-  const testHook =
-    context.extensionMode === vscode.ExtensionMode.Test
-      ? vscode.commands.registerCommand('featureLens._test.trainJob', (job: TrainJob) => run({ kind: 'start', job: { ...job, data: job.data.kind === 'corpus' ? { ...job.data, cacheDir } : job.data } }, 'Training (test)'))
-      : new vscode.Disposable(() => undefined);
+  const askJob = async (ui: DialogueUi = vscodeDialogue): Promise<TrainJob | undefined> => {
+    const loaded = service.loaded ?? (await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Feature Lens: loading the model' }, () => service.ensureLoaded()));
+    return askTrainJob(loaded, context.extensionUri, cacheDir, ui);
+  };
 
-  return vscode.Disposable.from(
+  const disposable = vscode.Disposable.from(
     channel,
-    testHook,
-    vscode.commands.registerCommand(TrainingCommands.train, async () => {
-      const job = await askTrainJob(context.extensionUri, cacheDir);
-      if (job) await run({ kind: 'start', job }, `Training ${job.arch} SAE on ${job.site}`);
+    vscode.commands.registerCommand(Commands.trainSae, async () => {
+      try {
+        const job = await askJob();
+        if (job) await run({ kind: 'start', job }, `Training ${job.arch} SAE on ${job.site}`);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Feature Lens: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }),
-    vscode.commands.registerCommand(TrainingCommands.cancel, () => {
+    vscode.commands.registerCommand(Commands.cancelTraining, () => {
       if (!current) {
         void vscode.window.showInformationMessage('No training run is going.');
         return;
       }
       current.cancel();
     }),
-    vscode.commands.registerCommand(TrainingCommands.resume, async () => {
+    vscode.commands.registerCommand(Commands.resumeTraining, async () => {
       const uris = await vscode.window.showOpenDialog({
         canSelectFolders: true,
         canSelectFiles: false,
@@ -118,4 +126,5 @@ export function registerTraining(context: vscode.ExtensionContext): vscode.Dispo
     }),
     { dispose: () => void current?.kill() },
   );
+  return { training: { cacheDir, run, askJob }, disposable };
 }

@@ -61,4 +61,20 @@ async function closeAllEditors() {
   await waitFor(() => allTabs().length === 0, { what: 'all editors to close' });
 }
 
-module.exports = { EXTENSION_ID, test, collect, waitFor, activeExtension, allTabs, closeAllEditors };
+let editorCount = 0;
+
+/**
+ * An untitled editor holding `text`, all of it selected. Each gets a name of its own: VS Code recycles the
+ * name "Untitled-N" of a closed untitled document and may restore the old one's hot-exit backup into the
+ * new one, which would then show an earlier test's text.
+ */
+async function editorWith(text) {
+  const uri = vscode.Uri.from({ scheme: 'untitled', path: `/feature-lens-it-${process.pid}-${++editorCount}.txt` });
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), text));
+  editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(text.length));
+  return editor;
+}
+
+module.exports = { EXTENSION_ID, test, collect, waitFor, activeExtension, allTabs, closeAllEditors, editorWith };

@@ -2,17 +2,10 @@
 // survive a worker crash, open a dashboard, and refuse binary text.
 const assert = require('node:assert/strict');
 const vscode = require('vscode');
-const { test, waitFor, activeExtension, allTabs, closeAllEditors } = require('./harness');
+const { test, waitFor, activeExtension, allTabs, closeAllEditors, editorWith } = require('./harness');
 const { testSaeDir } = require('../fixtures/testSae.js');
 
 const TEXT = 'The quick brown fox jumps over the lazy dog.\nfunction add(a, b) { return a + b; }';
-
-async function editorWith(text) {
-  const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
-  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
-  editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(text.length));
-  return editor;
-}
 
 test('Load SAE with a folder loads it (status reflects it)', async () => {
   await activeExtension();

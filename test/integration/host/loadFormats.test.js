@@ -6,7 +6,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const vscode = require('vscode');
 const { zipSync } = require('fflate');
-const { test, waitFor, activeExtension, allTabs, closeAllEditors } = require('./harness');
+const { test, waitFor, activeExtension, allTabs, closeAllEditors, editorWith } = require('./harness');
 const { testSaeDir } = require('../fixtures/testSae.js');
 
 const D_IN = 128; // the bundled model's d_model
@@ -45,9 +45,7 @@ function writeParams(dir) {
 
 async function analyze(text) {
   await closeAllEditors();
-  const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
-  const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
-  editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(text.length));
+  await editorWith(text);
   const analysed = await vscode.commands.executeCommand('featureLens.analyzeSelection');
   assert.ok(analysed, 'the command returned no analysis');
   return analysed.result;

@@ -43,3 +43,29 @@ test(
   },
   { timeout: 180_000 },
 );
+
+test(
+  'Train SAE… asks about the model chosen with Select Model and the hook sites the worker found in it',
+  async () => {
+    const extension = await activeExtension();
+    const bundled = path.join(extension.extensionUri.fsPath, 'models/tiny-lm');
+    // A second model folder (a copy of the bundled one), so "the active model" and "the bundled model" differ.
+    const chosen = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-it-model-'));
+    for (const name of fs.readdirSync(bundled)) fs.copyFileSync(path.join(bundled, name), path.join(chosen, name));
+    try {
+      const loaded = await vscode.commands.executeCommand('featureLens.selectModel', chosen);
+      assert.equal(loaded && loaded.model.path, chosen, JSON.stringify(loaded && loaded.model));
+      const { job, asked } = await vscode.commands.executeCommand('featureLens._test.trainDialogue');
+      assert.equal(job.data.modelPath, chosen);
+      const sitePick = asked[0];
+      assert.match(sitePick.title, /Hook site/);
+      assert.deepEqual([...sitePick.labels].sort(), loaded.sites.map((s) => s.name).sort());
+      assert.equal(job.site, loaded.site);
+      assert.equal(job.dSae, 16 * loaded.sites.find((s) => s.name === loaded.site).dim);
+    } finally {
+      await vscode.commands.executeCommand('featureLens.selectModel', '');
+      fs.rmSync(chosen, { recursive: true, force: true });
+    }
+  },
+  { timeout: 120_000 },
+);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
+import { Commands } from '../protocol/commands';
 import type { LoadResult, LoadSelection } from '../protocol/session';
-import { Commands } from './commands';
 import type { LensService } from './services/lensService';
 
 /** Programmatic use of Load SAE… (tests, links): which SAE of a multi-SAE folder, and at which site. */
@@ -15,7 +15,7 @@ export interface LoadSaeOptions {
  * that leaves a choice open (a folder of several SAEs, an SAE whose hook the model lacks) asks for it and
  * loads again; the commands return what ended up loaded.
  */
-export function registerSelectionCommands(service: LensService, onError: (err: unknown) => void): vscode.Disposable {
+export function registerLoadCommands(service: LensService, onError: (err: unknown) => void): vscode.Disposable {
   const load = async (change: Partial<LoadSelection>): Promise<LoadResult> => {
     const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Feature Lens: loading' }, () => service.select(change));
     for (const w of info.warnings) void vscode.window.showWarningMessage(`Feature Lens: ${w}`);
