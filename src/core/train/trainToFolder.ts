@@ -35,6 +35,12 @@ export interface FolderRunSummary {
 
 export async function trainToFolder(trainer: SaeTrainer, source: DataSource, options: FolderRunOptions): Promise<FolderRunSummary> {
   const { dir, context } = options;
+  if (trainer.done) {
+    // A finished run resumed again: the folder already holds it and its summary; leave both as they are.
+    const h = trainer.history[trainer.history.length - 1];
+    const final = { loss: h?.loss ?? Number.NaN, mse: h?.mse ?? Number.NaN, fvu: h?.fvu ?? Number.NaN, l0: h?.l0 ?? Number.NaN, deadFraction: h?.deadFraction ?? Number.NaN };
+    return { steps: trainer.step, tokens: trainer.tokens, seconds: 0, skippedRows: trainer.skippedRowsTotal, final, stopped: false };
+  }
   const save = async (summary?: Record<string, unknown>) => {
     await saveTrainerCheckpoint(dir, trainer, source, summary ? { ...context, summary } : context);
     options.onCheckpoint?.(dir, trainer.step, trainer.tokens);

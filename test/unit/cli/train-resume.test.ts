@@ -53,6 +53,14 @@ for (const arch of [['--arch', 'jumprelu', '--target-l0', '3'], ['--arch', 'batc
     assert.equal(rest.code, 0);
     assert.equal((JSON.parse(rest.stdout) as { steps: number }).steps, STEPS);
     assert.deepEqual(runBytes(split), runBytes(straight));
+
+    // Resuming a finished run changes nothing, not even its summary.
+    const metricsBefore = readFileSync(join(split, 'metrics.json'), 'utf8');
+    const again = await captured(() => trainCommand.run(['--resume', split]));
+    assert.equal(again.code, 0);
+    assert.equal((JSON.parse(again.stdout) as { steps: number }).steps, STEPS);
+    assert.equal(readFileSync(join(split, 'metrics.json'), 'utf8'), metricsBefore);
+    assert.deepEqual(runBytes(split), runBytes(straight));
   });
 }
 
