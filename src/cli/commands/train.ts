@@ -9,28 +9,10 @@ import { trainToFolder } from '../../core/train/trainToFolder';
 import type { TrainerState } from '../../core/train/trainer';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
+import { parseSavedRun, TRAIN_RUN_OPTIONS, type CliTrainJob } from './savedTrainJob';
 import { openTrainingData } from './storeOptions';
 
-const RUN_OPTIONS = ['acts', 'model', 'site', 'corpus', 'cache', 'max-file-mb', 'arch', 'd-sae', 'target-l0', 'l0-coeff', 'k', 'preset', 'tokens', 'batch', 'seed', 'lr', 'out', 'checkpoint-every'];
 const DEFAULT_CHECKPOINT_EVERY = 500;
-
-/** What a CLI run stores in its checkpoint to be resumed: the options it was started with. */
-interface CliTrainJob {
-  readonly command: 'train';
-  readonly options: Record<string, string>;
-}
-
-function parseCliTrainJob(raw: unknown): { ok: true; value: CliTrainJob } | { ok: false; reason: string } {
-  const r = raw as { command?: unknown; options?: unknown } | undefined;
-  const options = r?.options as Record<string, unknown> | undefined;
-  if (r?.command !== 'train' || typeof options !== 'object' || options === null) {
-    return { ok: false, reason: 'it was not started by feature-lens train' };
-  }
-  for (const [name, v] of Object.entries(options)) {
-    if (!RUN_OPTIONS.includes(name) || typeof v !== 'string') return { ok: false, reason: `unexpected option ${name}` };
-  }
-  return { ok: true, value: { command: 'train', options: options as Record<string, string> } };
-}
 
 interface Plan {
   readonly args: ParsedArgs;
@@ -98,28 +80,31 @@ export const trainCommand: CliCommand = {
     '(cfg.json, sae_weights.safetensors, sparsity.safetensors, metrics.json) with the trainer state',
     `(trainer_state.json, training_state.safetensors), rewritten every --checkpoint-every steps (default`,
     `${DEFAULT_CHECKPOINT_EVERY}; 0: only at the end). Ctrl-C or --max-steps stop early and save; --resume <dir>`,
-    'continues from the folder with the options it was started with, bit for bit as if never stopped.',
+    'continues from the folder with the options it was started with, bit for bit as if never stopped',
+    '(also a folder written by the extension\'s Train SAE…).',
     'Progress on stderr, a JSON summary on stdout.',
   ].join('\n'),
   async run(argv) {
-    const given = parseArgs(argv, [...RUN_OPTIONS, 'resume', 'max-steps']);
+    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'max-steps']);
     const maxSteps = numberFlag(given, 'max-steps');
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new UsageError('--max-steps must be a positive integer');
     const resumeDir = stringFlag(given, 'resume');
     let plan: Plan;
     let resume: TrainerState | undefined;
+    let savedJob: unknown;
     if (resumeDir !== undefined) {
       const extra = [...given.flags.keys()].filter((name) => name !== 'resume' && name !== 'max-steps');
       if (extra.length > 0) throw new UsageError(`--resume continues with the options saved in the folder; drop --${extra.join(', --')}`);
-      const point = await readTrainerCheckpoint(resumeDir, parseCliTrainJob);
+      const point = await readTrainerCheckpoint(resumeDir, parseSavedRun);
       // The run continues in the folder it was resumed from, wherever it was first written.
       plan = planFrom({ positionals: [], flags: new Map(Object.entries({ ...point.job.options, out: resumeDir })) });
       resume = point.state;
+      savedJob = point.job.job;
     } else {
       plan = planFrom(given);
     }
     const config = resume?.config ?? freshConfig(plan);
-    const options = Object.fromEntries([...plan.args.flags].filter((e): e is [string, string] => RUN_OPTIONS.includes(e[0]) && typeof e[1] === 'string'));
+    const options = Object.fromEntries([...plan.args.flags].filter((e): e is [string, string] => TRAIN_RUN_OPTIONS.includes(e[0]) && typeof e[1] === 'string'));
 
     // With --model/--site/--corpus the corpus is harvested first (budget + the trainer's init sample).
     const data = await openTrainingData(plan.args, config.totalTokens + config.initRows, plan.seed);
@@ -138,7 +123,7 @@ export const trainCommand: CliCommand = {
         dir: plan.out,
         everySteps: plan.checkpointEvery,
         context: {
-          job: { command: 'train', options } satisfies CliTrainJob,
+          job: savedJob ?? ({ command: 'train', options } satisfies CliTrainJob),
           hookName: data.site,
           preset: plan.preset,
           modelName: data.modelName,

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { trainCommand } from '../../../src/cli/commands/train';
 import { writeNpyMatrix } from '../../../src/core/npy';
 import { SyntheticSource } from '../../../src/core/train/syntheticData';
+import { runTrainJob } from '../../../src/worker/training/trainJob';
+import type { TrainJob } from '../../../src/protocol/training';
 import { captured } from './captureOutput';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-train-resume-'));
@@ -63,6 +65,31 @@ for (const arch of [['--arch', 'jumprelu', '--target-l0', '3'], ['--arch', 'batc
     assert.deepEqual(runBytes(split), runBytes(straight));
   });
 }
+
+test('a run the extension started (its TrainJob), cancelled after its first checkpoint, is finished by --resume bit for bit', async () => {
+  const job = (outDir: string): TrainJob => ({
+    site: 'blocks.0.hook_resid_post', arch: 'topk', k: 2, dSae: 24, tokens: 128 * STEPS, batchSize: 128,
+    data: { kind: 'acts', path: acts }, outDir, checkpointEvery: 5, seed: 4,
+  });
+  const quiet = { progress() {}, checkpoint() {}, log() {} };
+  const straight = join(dir, 'job-straight');
+  const whole = await runTrainJob({ kind: 'start', job: job(straight) }, new AbortController().signal, quiet);
+  assert.equal(whole.steps, STEPS);
+
+  const split = join(dir, 'job-split');
+  const controller = new AbortController();
+  const first = await runTrainJob({ kind: 'start', job: job(split) }, controller.signal, { ...quiet, checkpoint: () => controller.abort() });
+  assert.deepEqual([first.steps, first.cancelled], [5, true]);
+  const rest = await captured(() => trainCommand.run(['--resume', split]));
+  assert.equal(rest.code, 0, rest.stderr);
+  assert.equal((JSON.parse(rest.stdout) as { steps: number }).steps, STEPS);
+  assert.deepEqual(runBytes(split), runBytes(straight));
+  // The folder keeps the extension's job, so Resume Training… still reads it.
+  const stored = JSON.parse(readFileSync(join(split, 'trainer_state.json'), 'utf8')) as { scalars: { job: TrainJob } };
+  assert.deepEqual(stored.scalars.job, job(split));
+  const cfg = JSON.parse(readFileSync(join(split, 'cfg.json'), 'utf8')) as { metadata: { hook_name: string } };
+  assert.equal(cfg.metadata.hook_name, 'blocks.0.hook_resid_post');
+});
 
 test('--resume refuses other run options, a folder without a run and --max-steps 0', async () => {
   await assert.rejects(trainCommand.run(['--resume', dir, '--arch', 'topk']), /drop --arch/);
