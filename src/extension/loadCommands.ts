@@ -4,10 +4,12 @@ import { Commands } from '../protocol/commands';
 import type { LoadResult, LoadSelection } from '../protocol/session';
 import type { LensService } from './services/lensService';
 
-/** Programmatic use of Load SAE… (tests, links): which SAE of a multi-SAE folder, and at which site. */
+/** Programmatic use of Load SAE… (tests, links): which SAE of a multi-SAE folder, and at which site(s). */
 export interface LoadSaeOptions {
   readonly hook?: string;
   readonly site?: string;
+  /** Transcoders: the output site. */
+  readonly siteOut?: string;
 }
 
 /**
@@ -25,8 +27,8 @@ export function registerLoadCommands(service: LensService, onError: (err: unknow
   const reload = async (change: Partial<LoadSelection>): Promise<LoadResult | undefined> => {
     try {
       let info = await load(change);
-      // At most two questions: which SAE of the folder, then which site.
-      for (let round = 0; info.saeChoice && round < 2; round++) {
+      // At most three questions: which SAE of the folder, which site it reads, which site a transcoder writes.
+      for (let round = 0; info.saeChoice && round < 3; round++) {
         const answer = await askChoice(info);
         if (!answer) break;
         info = await load(answer);
@@ -72,6 +74,7 @@ export function registerLoadCommands(service: LensService, onError: (err: unknow
           saePath: path || undefined,
           ...(options?.hook ? { saeHook: options.hook } : {}),
           ...(options?.site ? { site: options.site } : {}),
+          ...(options?.siteOut ? { siteOut: options.siteOut } : {}),
         });
       }
       // Windows and Linux dialogs pick files or folders, not both: ask which first.
@@ -113,7 +116,25 @@ async function askChoice(info: LoadResult): Promise<Partial<LoadSelection> | und
     return hook ? { saePath: choice.path, saeHook: hook } : undefined;
   }
   void vscode.window.showInformationMessage(`Feature Lens: ${info.saeProblem ?? `choose the site SAE ${choice.name} reads.`}`);
+  if (choice.kind === 'siteOut') return pickOutputSite(info, choice);
   return pickSite(info);
+}
+
+/** The site a transcoder predicts: any site of width d_out (its reconstruction error and splices go there). */
+async function pickOutputSite(info: LoadResult, choice: Extract<NonNullable<LoadResult['saeChoice']>, { kind: 'siteOut' }>): Promise<Partial<LoadSelection> | undefined> {
+  const items = info.sites.map((s) => {
+    const notes = [`${s.dim} dims`];
+    if (choice.hookNameOut === s.name) notes.push('the transcoder’s output hook');
+    if (s.dim !== choice.dOut) notes.push(`≠ d_out ${choice.dOut}`);
+    return { label: s.name, description: notes.join(' · '), dim: s.dim };
+  });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: `Site transcoder ${choice.name} predicts (width ${choice.dOut}); it reads ${choice.site}` });
+  if (!picked) return undefined;
+  if (picked.dim !== choice.dOut) {
+    void vscode.window.showErrorMessage(`Feature Lens: transcoder ${choice.name} writes width ${choice.dOut}, but site ${picked.label} has width ${picked.dim}.`);
+    return undefined;
+  }
+  return { site: choice.site, siteOut: picked.label };
 }
 
 /** A site of the model for the SAE in `info` (loaded or waiting for its site); a width that is not d_in is refused. */

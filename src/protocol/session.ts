@@ -10,6 +10,8 @@ export interface LoadSelection {
   readonly saeHook?: string;
   /** Hook site; undefined = the SAE's own site. */
   readonly site?: string;
+  /** Transcoders: the site the output is compared with and spliced into; undefined = the transcoder's own. */
+  readonly siteOut?: string;
 }
 
 export interface ModelInfo {
@@ -26,6 +28,9 @@ export interface SaeInfo {
   readonly hookName: string;
   readonly dIn: number;
   readonly dSae: number;
+  /** Transcoders: the output site it is bound to and its width. */
+  readonly siteOut?: string;
+  readonly dOut?: number;
 }
 
 export interface SiteInfo {
@@ -38,7 +43,9 @@ export type SaeChoice =
   /** The path holds several SAEs: pick one (then load again with saeHook). */
   | { readonly kind: 'hook'; readonly path: string; readonly hooks: readonly string[] }
   /** The SAE names no hook, or one the model lacks (or of another width): pick the site (then load again with site). */
-  | { readonly kind: 'site'; readonly path: string; readonly name: string; readonly hookName?: string; readonly dIn: number; readonly dSae: number };
+  | { readonly kind: 'site'; readonly path: string; readonly name: string; readonly hookName?: string; readonly dIn: number; readonly dSae: number }
+  /** A transcoder whose output site is unknown to the model: pick it (then load again with siteOut). */
+  | { readonly kind: 'siteOut'; readonly path: string; readonly name: string; readonly hookNameOut?: string; readonly site: string; readonly dOut: number };
 
 export interface LoadResult {
   readonly model: ModelInfo;

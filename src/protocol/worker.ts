@@ -45,13 +45,16 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
     case 'ping':
       return ok({ kind: 'ping' });
     case 'load':
-      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site)) return refuse('load: paths must be strings');
+      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site) || !isOptString(r.siteOut)) {
+        return refuse('load: paths must be strings');
+      }
       return ok({
         kind: 'load',
         modelPath: r.modelPath as string | undefined,
         saePath: r.saePath as string | undefined,
         saeHook: r.saeHook as string | undefined,
         site: r.site as string | undefined,
+        ...(r.siteOut !== undefined ? { siteOut: r.siteOut as string } : {}),
       });
     case 'analyze':
       if (typeof r.text !== 'string' || !isPosInt(r.topK) || !isPosInt(r.maxTokens)) return refuse('analyze: needs text, topK, maxTokens');

@@ -7,12 +7,14 @@ import type { AnalysisResult } from '../../protocol/analysis';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
 
-const USAGE = `feature-lens analyze "some text" [--model <dir>] [--sae <path>] [--hook <name>] [--site <hook>] [--top 5] [--max-tokens 1024] [--json]
+const USAGE = `feature-lens analyze "some text" [--model <dir>] [--sae <path>] [--hook <name>] [--site <hook>] [--site-out <hook>] [--top 5] [--max-tokens 1024] [--json]
 
 Runs the text through the model to the SAE's hook site, encodes it with the SAE and prints, per token,
 its strongest features (activation and share of the reconstruction), its reconstruction error and L0.
 The SAE may be in any supported format (SAELens, Gemma Scope params.npz, sparsify, dictionary_learning ae.pt);
---hook picks one SAE of a folder holding several. Defaults: the bundled model and SAE. Text "-" reads stdin.`;
+--hook picks one SAE of a folder holding several. A transcoder's features are read at --site (default: its
+input hook) and its reconstruction error is against --site-out (default: its output hook). Defaults: the
+bundled model and SAE. Text "-" reads stdin.`;
 
 /** The folder holding models/: the package root, found from this file whether bundled or run from source. */
 export function packageRoot(from: string = __dirname): string {
@@ -40,7 +42,7 @@ export const analyzeCommand: CliCommand = {
   summary: 'per-token SAE features of a text',
   usage: USAGE,
   async run(argv) {
-    const args = parseArgs(argv, ['model', 'sae', 'hook', 'site', 'top', 'max-tokens'], ['json']);
+    const args = parseArgs(argv, ['model', 'sae', 'hook', 'site', 'site-out', 'top', 'max-tokens'], ['json']);
     if (args.positionals.length !== 1) throw new UsageError('give exactly one text argument (quote it)');
     const text = args.positionals[0] === '-' ? readFileSync(0, 'utf8') : args.positionals[0];
     const topK = numberFlag(args, 'top', 5)!;
@@ -50,14 +52,23 @@ export const analyzeCommand: CliCommand = {
     const root = packageRoot();
     process.stderr.write('loading model and SAE…\n');
     const session = await AnalysisSession.open(
-      { modelPath: stringFlag(args, 'model'), saePath: stringFlag(args, 'sae'), saeHook: stringFlag(args, 'hook'), site: stringFlag(args, 'site') },
+      {
+        modelPath: stringFlag(args, 'model'),
+        saePath: stringFlag(args, 'sae'),
+        saeHook: stringFlag(args, 'hook'),
+        site: stringFlag(args, 'site'),
+        siteOut: stringFlag(args, 'site-out'),
+      },
       root,
       defaultLoaders(),
     );
     try {
       for (const w of session.info.warnings) process.stderr.write(`warning: ${w}\n`);
       const choice = session.info.saeChoice;
-      if (choice) throw new UsageError(`${session.info.saeProblem} (${choice.kind === 'hook' ? `--hook ${choice.hooks.join(' | ')}` : '--site <hook>'})`);
+      if (choice) {
+        const flag = choice.kind === 'hook' ? `--hook ${choice.hooks.join(' | ')}` : choice.kind === 'site' ? '--site <hook>' : '--site-out <hook>';
+        throw new UsageError(`${session.info.saeProblem} (${flag})`);
+      }
       const result = await analyzeText(session.model, session.requireSae(), session.site, text, { topK, maxTokens });
       if (args.flags.has('json')) {
         const { active: _active, ...rest } = result;

@@ -14,17 +14,20 @@ export const evalCommand: CliCommand = {
   usage: [
     'Usage: feature-lens eval --sae <path> [--hook <name>] (--model <dir> --corpus <dir> | --acts acts.npy)',
     '                         [--site <hook>] [--tokens N] [--batch W] [--seed N] [--max-file-mb M] [--json]',
+    '                         [--site-out <hook> | --acts-out out.npy]   (transcoders)',
     '',
     SAE_USAGE,
     '',
     'With --model and --corpus, context windows of the corpus run through the model; the SAE',
     "reconstruction replaces the site's activation (position 0 of each window excepted) to measure",
     'ΔLM loss, loss recovered (against zero-ablation) and KL. With --acts, only reconstruction and',
-    'sparsity metrics. --tokens (default 32768) caps the evaluated tokens. Progress on stderr;',
+    'sparsity metrics. --tokens (default 32768) caps the evaluated tokens. A transcoder reads --site',
+    '(default: its input hook) and is compared with, and spliced into, --site-out (default: its output',
+    'hook); with --acts it needs the output site\'s activations as --acts-out. Progress on stderr;',
     'the result on stdout (JSON with --json).',
   ].join('\n'),
   async run(argv) {
-    const args = parseArgs(argv, [...SAE_FLAGS, 'model', 'corpus', 'acts', 'site', 'tokens', 'batch', 'seed', 'max-file-mb', 'threads'], ['json']);
+    const args = parseArgs(argv, [...SAE_FLAGS, 'model', 'corpus', 'acts', 'acts-out', 'site', 'site-out', 'tokens', 'batch', 'seed', 'max-file-mb', 'threads'], ['json']);
     const saeDir = requireFlag(args, 'sae');
     const opened = openSaeOption(args);
     const { sae, loaded } = opened;
@@ -35,9 +38,13 @@ export const evalCommand: CliCommand = {
     const started = Date.now();
     let result: SaeEvaluation;
     let site = stringFlag(args, 'site') ?? loaded.weights.config.hookName;
+    // A transcoder reads `site` and predicts `siteOut`: errors and the splice are at siteOut.
+    const siteOut = sae.isTranscoder ? (stringFlag(args, 'site-out') ?? loaded.weights.config.hookNameOut) : undefined;
+    if (!sae.isTranscoder && (stringFlag(args, 'site-out') || stringFlag(args, 'acts-out'))) throw new UsageError('--site-out and --acts-out are for transcoders');
     if (modelPath || corpusDir) {
       if (!modelPath || !corpusDir) throw new UsageError('--model and --corpus go together');
       if (!site) throw new UsageError("the SAE's cfg.json names no hook site: pass --site");
+      if (sae.isTranscoder && !siteOut) throw new UsageError('the transcoder names no output site: pass --site-out');
       const lm = await loadModel(modelPath, { intraOpThreads: numberFlag(args, 'threads', 2) });
       try {
         if (!lm.tokenizer) throw new Error(`${modelPath} has no tokenizer.json`);
@@ -52,7 +59,8 @@ export const evalCommand: CliCommand = {
           seed: numberFlag(args, 'seed', 0) ?? 0,
         });
         if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
-        result = await evaluateOnModel(sae, lm, site, windows, {
+        result = await evaluateOnModel(sae, lm, siteOut ?? site, windows, {
+          ...(siteOut ? { inputSite: site } : {}),
           batchWindows: numberFlag(args, 'batch'),
           onProgress: (done, of) => process.stderr.write(`eval: ${done}/${of} windows of ${T}\n`),
         });
@@ -60,11 +68,16 @@ export const evalCommand: CliCommand = {
         await lm.dispose();
       }
     } else if (acts) {
+      const actsOut = stringFlag(args, 'acts-out');
+      if (sae.isTranscoder && !actsOut) throw new UsageError("a transcoder is compared with its output site: pass that site's activations with --acts-out");
       const source = openNpySource(acts, { shuffle: false });
+      const target = actsOut ? openNpySource(actsOut, { shuffle: false }) : undefined;
       try {
-        result = evaluateOnActivations(sae, source, Math.min(tokens, source.rows));
+        if (target && target.rows !== source.rows) throw new Error(`${acts} has ${source.rows} rows but ${actsOut} has ${target.rows}`);
+        result = evaluateOnActivations(sae, source, Math.min(tokens, source.rows), undefined, undefined, target);
       } finally {
         source.close();
+        target?.close();
       }
     } else {
       throw new UsageError('give --model and --corpus, or --acts');
@@ -75,6 +88,7 @@ export const evalCommand: CliCommand = {
       architecture: loaded.weights.config.architecture,
       site,
       dIn: loaded.weights.config.dIn,
+      ...(sae.isTranscoder ? { transcoder: true, siteOut: siteOut ?? null, dOut: sae.dOut } : {}),
       ...result,
       seconds: (Date.now() - started) / 1000,
     };
@@ -83,7 +97,7 @@ export const evalCommand: CliCommand = {
     } else {
       const f = (v: number, d = 4) => (Number.isFinite(v) ? v.toPrecision(d) : 'n/a');
       const lines = [
-        `${summary.architecture} SAE at ${site}: d_in ${summary.dIn}, d_sae ${result.dSae}, ${result.tokens} tokens`,
+        `${summary.architecture} ${sae.isTranscoder ? `transcoder ${site} → ${siteOut ?? '?'}` : `SAE at ${site}`}: d_in ${summary.dIn}, d_sae ${result.dSae}, ${result.tokens} tokens`,
         `MSE ${f(result.mse)}  FVU ${f(result.fvu, 3)}  explained variance ${f(result.explainedVariance, 3)}  L0 ${f(result.l0, 3)}`,
         `dead ${result.deadFeatures}  dense (>10%) ${result.denseFeatures}`,
       ];

@@ -18,6 +18,8 @@ export interface EncodedText {
   readonly offsets: Int32Array;
   readonly x: Matrix;
   readonly encoded: EncodedRows;
+  /** Transcoders: the activations at the output site, [n, d_out]. */
+  readonly target?: Matrix;
   readonly truncatedFrom?: number;
 }
 
@@ -33,13 +35,14 @@ export async function encodeText(model: AnalysisModel, sae: AnalysisSae, site: s
   const x = n > 0 ? await model.activations(ids, site, signal) : { data: new Float32Array(0), rows: 0, cols: sae.weights.config.dIn };
   throwIfAborted(signal);
   const encoded = await sae.encode(x);
-  return { ids, offsets, x, encoded, ...(total > n ? { truncatedFrom: total } : {}) };
+  const target = sae.outputSite && n > 0 ? await model.activations(ids, sae.outputSite, signal) : undefined;
+  return { ids, offsets, x, encoded, ...(target ? { target } : {}), ...(total > n ? { truncatedFrom: total } : {}) };
 }
 
 export async function analyzeText(model: AnalysisModel, sae: AnalysisSae, site: string, text: string, options: AnalyzeOptions): Promise<AnalysisResult> {
   const started = performance.now();
   const enc = await encodeText(model, sae, site, text, options.maxTokens, options.signal);
-  const d = decompose(enc.x, enc.encoded, sae.inference, { topK: options.topK });
+  const d = decompose(enc.x, enc.encoded, sae.inference, { topK: options.topK, ...(enc.target ? { target: enc.target } : {}) });
   const tokens = d.tokens.map((t, i) => {
     const start = enc.offsets[2 * i];
     const end = enc.offsets[2 * i + 1];

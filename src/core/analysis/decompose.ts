@@ -43,6 +43,11 @@ export interface DecomposeOptions {
   readonly topK: number;
   /** Bounds the message size when an SAE is dense (e.g. untrained): the weakest extra features are dropped. */
   readonly maxActivePerToken?: number;
+  /**
+   * Transcoders: the output site's activations [n, d_out] the prediction is compared with. Without it the
+   * error is against x (an SAE reconstructs its input).
+   */
+  readonly target?: Matrix;
 }
 
 export function tensorOf(weights: SaeWeights, name: string): Float32Array {
@@ -58,9 +63,11 @@ export function tensorOf(weights: SaeWeights, name: string): Float32Array {
  * in the site's space (normalisation undone, skip connection added).
  */
 export function decompose(x: Matrix, encoded: EncodedRows, sae: InferenceSae, options: DecomposeOptions): Decomposition {
-  const { dIn, dSae } = sae;
+  const { dIn, dSae, dOut } = sae;
   const f = encoded.features;
   if (x.cols !== dIn) throw new Error(`decompose: activations have width ${x.cols}, SAE expects ${dIn}`);
+  const target = options.target ?? x;
+  if (target.cols !== dOut || target.rows !== x.rows) throw new Error(`decompose: the output site's activations are ${target.rows}×${target.cols}, expected ${x.rows}×${dOut}`);
   if (f.cols !== dSae || f.rows !== x.rows) throw new Error(`decompose: features are ${f.rows}×${f.cols}, expected ${x.rows}×${dSae}`);
   const wDec = sae.wDec;
   const maxActive = options.maxActivePerToken ?? 64;
@@ -70,8 +77,8 @@ export function decompose(x: Matrix, encoded: EncodedRows, sae: InferenceSae, op
   const ids = new Int32Array(Math.min(f.values.length, x.rows * maxActive));
   const vals = new Float32Array(ids.length);
   let kept = 0;
-  const r = new Float64Array(dIn);
-  const y = new Float32Array(dIn);
+  const r = new Float64Array(dOut);
+  const y = new Float32Array(dOut);
   let order = new Int32Array(64);
   const byValue = (a: number, b: number) => f.values[b] - f.values[a] || f.colIdx[a] - f.colIdx[b];
   for (let t = 0; t < x.rows; t++) {
@@ -85,20 +92,20 @@ export function decompose(x: Matrix, encoded: EncodedRows, sae: InferenceSae, op
     r.fill(0);
     for (let k = 0; k < n; k++) {
       const a = f.values[active[k]];
-      const wo = f.colIdx[active[k]] * dIn;
-      for (let d = 0; d < dIn; d++) r[d] += a * wDec[wo + d];
+      const wo = f.colIdx[active[k]] * dOut;
+      for (let d = 0; d < dOut; d++) r[d] += a * wDec[wo + d];
     }
     let rr = 0;
-    for (let d = 0; d < dIn; d++) {
+    for (let d = 0; d < dOut; d++) {
       rr += r[d] * r[d];
       y[d] = r[d];
     }
     sae.reconstructRow(encoded, x, t, y);
     let err = 0;
     let xx = 0;
-    const xo = t * dIn;
-    for (let d = 0; d < dIn; d++) {
-      const xv = x.data[xo + d];
+    const xo = t * dOut;
+    for (let d = 0; d < dOut; d++) {
+      const xv = target.data[xo + d];
       const diff = xv - y[d];
       err += diff * diff;
       xx += xv * xv;
@@ -108,8 +115,8 @@ export function decompose(x: Matrix, encoded: EncodedRows, sae: InferenceSae, op
       const id = f.colIdx[active[k]];
       const a = f.values[active[k]];
       let dot = 0;
-      const wo = id * dIn;
-      for (let d = 0; d < dIn; d++) dot += wDec[wo + d] * r[d];
+      const wo = id * dOut;
+      for (let d = 0; d < dOut; d++) dot += wDec[wo + d] * r[d];
       top.push({ id, activation: a, share: rr > 0 ? (a * dot) / rr : 0 });
     }
     tokens.push({

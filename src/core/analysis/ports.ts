@@ -32,6 +32,11 @@ export interface AnalysisSae {
   readonly inference: InferenceSae;
   /** = inference.weights. */
   readonly weights: SaeWeights;
+  /**
+   * Transcoders: the site the output predicts. Features are read at the input site; the reconstruction
+   * error is against this site, and ΔLM / steering splice here.
+   */
+  readonly outputSite?: string;
   /** Raw site activations → features, by the fastest encoder at hand (same result as inference.encode). */
   encode(x: Matrix): Promise<EncodedRows>;
   readonly labels: ReadonlyMap<number, string>;

@@ -115,6 +115,16 @@ export class AnalysisSession {
       }
     } else if (inference && hookName && bySite.get(hookName)?.dim === inference.dIn) {
       site = hookName;
+    } else if (inference?.isTranscoder && hookName && bySite.has(hookName)) {
+      // The model has the transcoder's input site at another width: no choice of ours can fix that.
+      const out = inference.config.hookNameOut;
+      const outSite = out ? bySite.get(out) : undefined;
+      throw new AnalysisError(
+        `transcoder ${saeName} reads width ${inference.dIn} at ${hookName} and writes width ${inference.dOut}` +
+          `${out ? ` at ${out}` : ''}, but model ${modelName} has ${hookName} of width ${bySite.get(hookName)!.dim}` +
+          `${outSite ? ` and ${out} of width ${outSite.dim}` : ''}`,
+        'saeMismatch',
+      );
     } else {
       const last = sites[sites.length - 1]?.name;
       if (!last) throw new AnalysisError(`model ${modelName} exposes no hook sites`, 'unknownSite');
@@ -131,6 +141,35 @@ export class AnalysisSession {
       }
     }
 
+    // A transcoder writes another site: its own output hook when the model has it at d_out, else the user's choice.
+    let siteOut: string | undefined;
+    if (inference?.isTranscoder && bound && saePath) {
+      const hookOut = inference.config.hookNameOut;
+      const wanted = selection.siteOut ?? hookOut;
+      const found = wanted ? bySite.get(wanted) : undefined;
+      const mismatch = (outName: string, outWidth: number) =>
+        new AnalysisError(
+          `transcoder ${saeName} reads width ${inference!.dIn} and writes width ${inference!.dOut}, but model ${modelName} has ` +
+            `${site} (input) of width ${bySite.get(site)!.dim} and ${outName} (output) of width ${outWidth}`,
+          'saeMismatch',
+        );
+      if (selection.siteOut) {
+        if (!found) throw new AnalysisError(`model ${modelName} has no hook site "${selection.siteOut}"`, 'unknownSite');
+        if (found.dim !== inference.dOut) throw mismatch(found.name, found.dim);
+        siteOut = found.name;
+      } else if (found && found.dim === inference.dOut) {
+        siteOut = found.name;
+      } else if (found) {
+        throw mismatch(found.name, found.dim);
+      } else {
+        bound = false;
+        saeChoice = { kind: 'siteOut', path: saePath, name: saeName, ...(hookOut ? { hookNameOut: hookOut } : {}), site, dOut: inference.dOut };
+        saeProblem = hookOut
+          ? `transcoder ${saeName} writes ${hookOut}, which model ${modelName} does not have: choose the site it predicts (width ${inference.dOut}).`
+          : `transcoder ${saeName} does not say which site it predicts: choose the output site of model ${modelName} (width ${inference.dOut}).`;
+      }
+    }
+
     let sae: AnalysisSae | undefined;
     let releaseEncoder = async () => {};
     if (inference && bound && labelsDir) {
@@ -143,6 +182,7 @@ export class AnalysisSession {
         weights: prepared.weights,
         encode: fast ? (x) => prepared.encodeWith(x, fast.kernel) : async (x) => prepared.encode(x),
         labels: loaders.readLabels(labelsDir),
+        ...(siteOut ? { outputSite: siteOut } : {}),
       };
       try {
         // Build the graph prefix up to the site and the encoder now, not on the first request.
@@ -159,7 +199,17 @@ export class AnalysisSession {
       sites: sites.map((s) => ({ name: s.name, dim: s.dim })),
       site,
       ...(sae && c && saePath
-        ? { sae: { name: sae.name, path: saePath, architecture: c.architecture, hookName: c.hookName ?? site, dIn: c.dIn, dSae: c.dSae } }
+        ? {
+            sae: {
+              name: sae.name,
+              path: saePath,
+              architecture: c.architecture,
+              hookName: c.hookName ?? site,
+              dIn: c.dIn,
+              dSae: c.dSae,
+              ...(siteOut ? { siteOut, dOut: inference!.dOut } : {}),
+            },
+          }
         : {}),
       ...(saeProblem ? { saeProblem } : {}),
       ...(saeChoice ? { saeChoice } : {}),

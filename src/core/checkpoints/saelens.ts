@@ -26,6 +26,8 @@ export function isSaeLensFolder(dir: string): boolean {
 
 interface ParsedCfg {
   architecture: SaeArchitecture;
+  /** SAELens transcoders (transcoder, skip_transcoder, jumprelu_transcoder, jumprelu_skip_transcoder). */
+  transcoder?: { dOut: number; skip: boolean; hookNameOut?: string };
   /** SAELens architecture name as found. */
   sourceArchitecture: string;
   dIn: number;
@@ -89,6 +91,17 @@ export function parseSaeLensCfg(where: string, cfg: Record<string, unknown>, lim
   }
 
   let architecture: SaeArchitecture;
+  let transcoder: ParsedCfg['transcoder'];
+  const transcoderArch = /^(jumprelu_)?(skip_)?transcoder$/.exec(sourceArchitecture);
+  if (transcoderArch) {
+    // SAELens transcoders (saes/transcoder.py): no b_dec subtraction (b_dec is d_out wide), ReLU or
+    // JumpReLU, decoder to d_out, skip variants add x·W_skipᵀ with W_skip [d_out, d_in].
+    if (cfg.apply_b_dec_to_input === true) throw formatError(where, `a ${sourceArchitecture} cannot subtract b_dec from its input (SAELens refuses apply_b_dec_to_input for transcoders)`);
+    const dOut = positiveInt(where, 'd_out', cfg.d_out, limits.maxDim);
+    const out = cfg.hook_name_out ?? metadata.hook_name_out;
+    transcoder = { dOut, skip: transcoderArch[2] !== undefined, ...(typeof out === 'string' && out !== '' ? { hookNameOut: out } : {}) };
+    sourceArchitecture = transcoderArch[1] ? 'jumprelu' : 'standard';
+  }
   switch (sourceArchitecture) {
     case 'standard':
       architecture = 'relu';
@@ -121,11 +134,12 @@ export function parseSaeLensCfg(where: string, cfg: Record<string, unknown>, lim
   const fl = isRecord(cfg.feature_lens) && isRecord(cfg.feature_lens.extra) ? cfg.feature_lens.extra : undefined;
   return {
     architecture,
-    sourceArchitecture,
+    ...(transcoder ? { transcoder } : {}),
+    sourceArchitecture: transcoderArch ? transcoderArch[0] : sourceArchitecture,
     dIn,
     dSae,
     k,
-    applyBDecToInput: cfg.apply_b_dec_to_input === undefined ? true : cfg.apply_b_dec_to_input === true,
+    applyBDecToInput: transcoder ? false : cfg.apply_b_dec_to_input === undefined ? true : cfg.apply_b_dec_to_input === true,
     normalize,
     rescaleActsByDecoderNorm: cfg.rescale_acts_by_decoder_norm === true,
     hookName,
@@ -148,7 +162,9 @@ export function readSaeLensFolder(dir: string, limits: LoadLimits = DEFAULT_LIMI
   const reader = openSafetensors(join(dir, SAELENS_WEIGHTS), limits);
   const tensors = new Map<string, NamedTensor>();
   try {
-    const wanted = Object.keys(requiredTensors(cfg.architecture, cfg.dIn, cfg.dSae));
+    const dOut = cfg.transcoder?.dOut ?? cfg.dIn;
+    const wanted = Object.keys(requiredTensors(cfg.architecture, cfg.dIn, cfg.dSae, dOut));
+    if (cfg.transcoder?.skip) wanted.push('W_skip');
     for (const name of wanted) {
       if (name === 'threshold' && !reader.has('threshold') && reader.has('log_threshold')) {
         const t = readTensor(reader, 'log_threshold');
@@ -160,9 +176,9 @@ export function readSaeLensFolder(dir: string, limits: LoadLimits = DEFAULT_LIMI
       }
       tensors.set(name, readTensor(reader, name));
     }
-    checkSaeTensors(reader.where, cfg.architecture, cfg.dIn, cfg.dSae, tensors);
+    checkSaeTensors(reader.where, cfg.architecture, cfg.dIn, cfg.dSae, tensors, dOut);
     for (const name of ['scaling_factor', 'finetuning_scaling_factor']) {
-      if (reader.has(name)) foldFinetuningScale(reader.where, tensors, readTensor(reader, name), cfg.dSae, cfg.dIn);
+      if (reader.has(name)) foldFinetuningScale(reader.where, tensors, readTensor(reader, name), cfg.dSae, dOut);
     }
     const known = new Set([...wanted, 'log_threshold', 'scaling_factor', 'finetuning_scaling_factor']);
     const ignored = [...reader.entries.keys()].filter((n) => !known.has(n));
@@ -213,6 +229,7 @@ export function readSaeLensFolder(dir: string, limits: LoadLimits = DEFAULT_LIMI
     architecture: cfg.architecture,
     dIn: cfg.dIn,
     dSae: cfg.dSae,
+    ...(cfg.transcoder ? { dOut: cfg.transcoder.dOut, ...(cfg.transcoder.hookNameOut ? { hookNameOut: cfg.transcoder.hookNameOut } : {}) } : {}),
     ...(cfg.k !== undefined ? { k: cfg.k } : {}),
     applyBDecToInput: cfg.applyBDecToInput,
     ...(cfg.normalize !== 'none' ? { normalizeActivations: cfg.normalize } : {}),
@@ -267,8 +284,16 @@ export interface SaeLensWriteOptions {
 function saeLensArchitecture(weights: SaeWeights): { name: string; tensors: Map<string, NamedTensor> } {
   const { config } = weights;
   const tensors = new Map<string, NamedTensor>(weights.tensors);
+  if (config.dOut !== undefined) {
+    // SAELens's transcoder classes: ReLU or JumpReLU, with or without W_skip.
+    if (config.architecture !== 'relu' && config.architecture !== 'jumprelu') {
+      throw new Error(`SAELens has no ${config.architecture} transcoder (transcoder, skip_transcoder, jumprelu_transcoder and jumprelu_skip_transcoder exist): export it with --format sparsify`);
+    }
+    const name = `${config.architecture === 'jumprelu' ? 'jumprelu_' : ''}${tensors.has('W_skip') ? 'skip_' : ''}transcoder`;
+    return { name, tensors };
+  }
   if (tensors.has('W_skip')) {
-    throw new Error('SAELens has no skip connection (W_skip): export this SAE with --format sparsify');
+    throw new Error('SAELens has no skip connection (W_skip) for SAEs: export this SAE with --format sparsify');
   }
   switch (config.architecture) {
     case 'relu':
@@ -292,10 +317,12 @@ export function encodeSaeLens(weights: SaeWeights, options: SaeLensWriteOptions 
   const folded = foldInputScaleIntoBiases(weights);
   const { config } = folded;
   const { name: architecture, tensors } = saeLensArchitecture(folded);
-  const internalArch = architecture === 'standard' ? 'relu' : (architecture as SaeArchitecture);
-  checkSaeTensors('SAELens writer', internalArch, config.dIn, config.dSae, tensors);
+  const transcoder = config.dOut !== undefined;
+  const internalArch = transcoder ? config.architecture : architecture === 'standard' ? 'relu' : (architecture as SaeArchitecture);
+  checkSaeTensors('SAELens writer', internalArch, config.dIn, config.dSae, tensors, config.dOut);
   const keep = new Map<string, NamedTensor>();
-  for (const name of Object.keys(requiredTensors(internalArch, config.dIn, config.dSae))) keep.set(name, tensors.get(name)!);
+  for (const name of Object.keys(requiredTensors(internalArch, config.dIn, config.dSae, config.dOut))) keep.set(name, tensors.get(name)!);
+  if (transcoder && tensors.has('W_skip')) keep.set('W_skip', tensors.get('W_skip')!);
 
   const { saelensMetadata, sourceArchitecture: _s, ...extra } = (config.extra ?? {}) as Record<string, unknown>;
   const metadata: Record<string, unknown> = {
@@ -303,6 +330,7 @@ export function encodeSaeLens(weights: SaeWeights, options: SaeLensWriteOptions 
     ...(options.metadata ?? {}),
     ...(config.modelName !== undefined ? { model_name: config.modelName } : {}),
     ...(config.hookName !== undefined ? { hook_name: config.hookName } : {}),
+    ...(config.hookNameOut !== undefined ? { hook_name_out: config.hookNameOut } : {}),
     sae_lens_version: WRITTEN_SAELENS_VERSION,
   };
   const cfg: Record<string, unknown> = {
@@ -315,6 +343,7 @@ export function encodeSaeLens(weights: SaeWeights, options: SaeLensWriteOptions 
     normalize_activations: config.normalizeActivations ?? 'none',
     reshape_activations: config.hookName?.endsWith('hook_z') ? 'hook_z' : 'none',
     ...(architecture === 'topk' ? { k: config.k, rescale_acts_by_decoder_norm: false } : {}),
+    ...(transcoder ? { d_out: config.dOut, ...(config.hookNameOut !== undefined ? { hook_name_out: config.hookNameOut } : {}) } : {}),
     metadata,
     feature_lens: {
       ...(config.architecture === 'batchtopk' ? { architecture: 'batchtopk', k: config.k } : {}),

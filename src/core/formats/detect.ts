@@ -23,6 +23,7 @@ function detectSingle(path: string): { format: SaeFormat; path: string } | undef
     if (/\.(pt|pth)$/.test(name)) return { format: 'dictionary-learning', path };
     if (name === 'sae_weights.safetensors' || name === 'cfg.json') return detectSingle(dirname(path));
     if (name === 'sae.safetensors') return detectSingle(dirname(path));
+    if (name === 'params.safetensors') return { format: 'gemma-scope', path };
     return undefined;
   }
   if (isSaeLensFolder(path)) return { format: 'saelens', path };
@@ -50,7 +51,7 @@ export function detectSaeFormat(path: string): Detected {
   throw formatError(
     path,
     'is not an SAE checkpoint Feature Lens knows (SAELens cfg.json + sae_weights.safetensors, sparsify cfg.json + sae.safetensors, ' +
-      'Gemma Scope params.npz, dictionary_learning ae.pt)',
+      'Gemma Scope params.npz or params.safetensors, dictionary_learning ae.pt)',
   );
 }
 

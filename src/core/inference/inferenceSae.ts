@@ -110,7 +110,9 @@ export class InferenceSae {
       if (subtract) for (let j = 0; j < d; j++) out[o + j] = row[j] - this.bDec[j];
       else out.set(row, o);
     }
-    return { x: { data: out, rows: x.rows, cols: d }, ...(perToken ? { restore } : {}), ...(degenerateRows.length > 0 ? { degenerateRows } : {}) };
+    // A transcoder's output lives at another site: SAELens does not map it back through the input's norm.
+    const restores = perToken && !this.isTranscoder;
+    return { x: { data: out, rows: x.rows, cols: d }, ...(restores ? { restore } : {}), ...(degenerateRows.length > 0 ? { degenerateRows } : {}) };
   }
 
   /** Features from the encoder's projection x̃·W_enc (biases and thresholds are applied here). */

@@ -57,6 +57,7 @@ export class LensService implements vscode.Disposable {
       saePath: stored.saePath || config.saePath || undefined,
       saeHook: stored.saePath ? stored.saeHook || undefined : undefined,
       site: stored.site || undefined,
+      siteOut: stored.siteOut || undefined,
     };
   }
 
@@ -66,6 +67,7 @@ export class LensService implements vscode.Disposable {
     const next = { ...stored, ...change };
     // A new model or SAE brings its own site; a new SAE path its own choice of hook.
     if (('modelPath' in change || 'saePath' in change || 'saeHook' in change) && !('site' in change)) delete (next as { site?: string }).site;
+    if (('modelPath' in change || 'saePath' in change || 'saeHook' in change) && !('siteOut' in change)) delete (next as { siteOut?: string }).siteOut;
     if ('saePath' in change && !('saeHook' in change)) delete (next as { saeHook?: string }).saeHook;
     await this.context.workspaceState.update(SELECTION_KEY, next);
     this.loading = undefined;

@@ -150,7 +150,9 @@ test('refuses absurd or inconsistent configs before reading any tensor', () => {
   assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'jumprelu', d_in: 4096, d_sae: 1e12, metadata: {} })), /d_sae = 1000000000000 exceeds/);
   assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'jumprelu', d_in: 65536, d_sae: 1 << 20, metadata: {} })), /refusing to allocate/);
   assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'jumprelu', d_in: -3, d_sae: 4, metadata: {} })), /d_in must be a positive integer/);
-  assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'transcoder', d_in: 4, d_sae: 4, metadata: {} })), /not supported/);
+  assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'crosscoder', d_in: 4, d_sae: 4, metadata: {} })), /not supported/);
+  assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'transcoder', d_in: 4, d_sae: 4, metadata: {} })), /d_out must be an integer/);
+  assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'skip_transcoder', d_in: 4, d_sae: 4, d_out: 4, apply_b_dec_to_input: true, metadata: {} })), /cannot subtract b_dec/);
   assert.throws(() => readSaeLensFolder(noWeights({ architecture: 'topk', d_in: 4, d_sae: 4, k: 9, metadata: {} })), /k must be an integer in 1\.\.4/);
   const wrongShape = folder({ architecture: 'standard', d_in: D_IN, d_sae: D_SAE, metadata: { sae_lens_version: '6.1.0' } }, {
     ...tensorsFor(['W_dec', 'b_enc', 'b_dec']),

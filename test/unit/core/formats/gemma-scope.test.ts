@@ -73,7 +73,7 @@ test('Gemma Scope params.npz: features and reconstruction match Gemma Scope sema
 });
 
 test('npz with a missing key or a wrong shape is refused', () => {
-  assert.throws(() => readGemmaScope(place(npz({ 'threshold.npy': null }))), /missing array threshold\.npy/);
+  assert.throws(() => readGemmaScope(place(npz({ 'threshold.npy': null }))), /missing array threshold/);
   assert.throws(
     () => readGemmaScope(place(npz({ 'threshold.npy': npyFile('<f4', [D_SAE + 1], f32Bytes(new Float32Array(D_SAE + 1))) }))),
     /"threshold" has shape \[13\], expected \[12\]/,
