@@ -312,3 +312,140 @@ test('CLI options: unknown options and missing values are usage errors; --sae of
   }
   await assert.rejects(() => encodeCommand.run(['--sae', parent, '--acts', 'a.npy', '--out', 'f.npy']), /holds 2 SAEs .*pass --hook layers\.0 \| layers\.1/);
 });
+
+// ---- transcoders --------------------------------------------------------------------------------------
+
+const D_OUT = 4;
+
+/** SAELens Transcoder / SkipTranscoder / JumpReLU variants: norm_in on x, no b_dec subtraction, no norm_out; skip adds x·W_skipᵀ on raw x. */
+function saeLensTranscoderForward(jump: boolean, norm: 'none' | 'layer_norm', t: Record<string, Float64Array>): (x: Float64Array) => { f: Float64Array; y: Float64Array } {
+  return (raw) => {
+    let x = Float64Array.from(raw);
+    if (norm === 'layer_norm') {
+      const mu = x.reduce((a, b) => a + b, 0) / D_IN;
+      const std = Math.sqrt(x.reduce((a, b) => a + (b - mu) ** 2, 0) / (D_IN - 1));
+      x = x.map((v) => (v - mu) / (std + 1e-5));
+    }
+    const h = vecMat(x, t.W_enc, D_IN, D_SAE).map((v, i) => v + t.b_enc[i]);
+    const f = h.map((v, i) => (jump && !(v > t.threshold[i]) ? 0 : Math.max(v, 0)));
+    const y = vecMat(f, t.W_dec, D_SAE, D_OUT).map((v, j) => v + t.b_dec[j]);
+    if (t.W_skip) for (let j = 0; j < D_OUT; j++) for (let i = 0; i < D_IN; i++) y[j] += raw[i] * t.W_skip[j * D_IN + i];
+    return { f, y };
+  };
+}
+
+async function encodeTranscoder(saePath: string, forward: Forward, dOut: number): Promise<Record<string, unknown>> {
+  const n = counter++;
+  const acts = tmp.path(`tc-acts-${n}.npy`);
+  const rows = x.subarray(2 * D_IN); // normal tokens
+  writeNpyMatrix(acts, { data: Float32Array.from(rows), rows: rows.length / D_IN, cols: D_IN });
+  const r = await captured(() => encodeCommand.run(['--sae', saePath, '--acts', acts, '--out', tmp.path(`tc-f-${n}.npy`), '--recon', tmp.path(`tc-r-${n}.npy`)]));
+  assert.equal(r.code, 0, r.stderr);
+  const f = readNpyMatrix(tmp.path(`tc-f-${n}.npy`));
+  const y = readNpyMatrix(tmp.path(`tc-r-${n}.npy`));
+  assert.equal(y.cols, dOut);
+  let maxErr = 0;
+  for (let row = 0; row < f.rows; row++) {
+    const e = forward(Float64Array.from(Float32Array.from(rows.subarray(row * D_IN, (row + 1) * D_IN))));
+    for (let i = 0; i < D_SAE; i++) maxErr = Math.max(maxErr, Math.abs(f.data[row * D_SAE + i] - e.f[i]));
+    for (let j = 0; j < dOut; j++) maxErr = Math.max(maxErr, Math.abs(y.data[row * dOut + j] - e.y[j]));
+  }
+  assert.ok(maxErr <= 1e-4, `${saePath}: max abs difference ${maxErr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+for (const [arch, jump, skip, norm] of [
+  ['transcoder', false, false, 'none'],
+  ['skip_transcoder', false, true, 'layer_norm'],
+  ['jumprelu_transcoder', true, false, 'none'],
+  ['jumprelu_skip_transcoder', true, true, 'none'],
+] as const) {
+  test(`SAELens ${arch} (normalize_activations ${norm}): encode predicts the output site as SAELens does`, async () => {
+    const shapes: Record<string, number[]> = {
+      W_enc: [D_IN, D_SAE],
+      W_dec: [D_SAE, D_OUT],
+      b_enc: [D_SAE],
+      b_dec: [D_OUT],
+      ...(jump ? { threshold: [D_SAE] } : {}),
+      ...(skip ? { W_skip: [D_OUT, D_IN] } : {}),
+    };
+    const t = tensors(700, shapes, { b_enc: 0.3, b_dec: 0.5, threshold: 0.4, W_skip: 0.3 });
+    if (t.threshold) t.threshold = t.threshold.map(Math.abs);
+    const cfg = {
+      architecture: arch,
+      d_in: D_IN,
+      d_sae: D_SAE,
+      d_out: D_OUT,
+      apply_b_dec_to_input: false,
+      normalize_activations: norm,
+      metadata: { sae_lens_version: '6.5.0', hook_name: 'blocks.1.hook_resid_mid', hook_name_out: 'blocks.1.hook_mlp_out' },
+    };
+    const dir = saeLensFolder(`tc-${arch}`, cfg, t, shapes);
+    const summary = await encodeTranscoder(dir, saeLensTranscoderForward(jump, norm, t), D_OUT);
+    assert.equal(summary.transcoder, true);
+    assert.equal(summary.dOut, D_OUT);
+    // And back out through convert: the SAELens writer keeps the transcoder.
+    const to = tmp.path(`tc-${arch}-converted`);
+    const c = await captured(() => convertCommand.run(['--from', dir, '--to', to]));
+    assert.equal(c.code, 0, c.stderr);
+    await encodeTranscoder(to, saeLensTranscoderForward(jump, norm, t), D_OUT);
+  });
+}
+
+test('a sparsify transcoder (transcode: true, W_skip): no b_dec subtraction, prediction matches sparsify', async () => {
+  const shapes = { 'encoder.weight': [D_SAE, D_IN], 'encoder.bias': [D_SAE], W_dec: [D_SAE, D_IN], b_dec: [D_IN], W_skip: [D_IN, D_IN] };
+  const t = tensors(800, shapes, { 'encoder.bias': 0.3, b_dec: 0.5, W_skip: 0.2 });
+  const dir = tmp.path('sparsify-tc/layers.1.mlp');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ activation: 'topk', num_latents: D_SAE, k: 3, skip_connection: true, transcode: true, d_in: D_IN }));
+  const raw: Record<string, RawTensor> = {};
+  for (const [k, v] of Object.entries(t)) raw[k] = f32(shapes[k as keyof typeof shapes], v);
+  writeFileSync(join(dir, 'sae.safetensors'), safetensorsFile(raw));
+  const forward: Forward = (xr) => {
+    const h = new Float64Array(D_SAE);
+    for (let i = 0; i < D_SAE; i++) {
+      let s = t['encoder.bias'][i];
+      for (let j = 0; j < D_IN; j++) s += t['encoder.weight'][i * D_IN + j] * xr[j]; // not centred
+      h[i] = Math.max(s, 0);
+    }
+    const f = keepTopK(h, 3);
+    const y = vecMat(f, t.W_dec, D_SAE, D_IN).map((v, j) => v + t.b_dec[j]);
+    for (let j = 0; j < D_IN; j++) for (let i = 0; i < D_IN; i++) y[j] += xr[i] * t.W_skip[j * D_IN + i];
+    return { f, y };
+  };
+  const summary = await encodeTranscoder(dir, forward, D_IN);
+  assert.equal(summary.transcoder, true);
+});
+
+test('a Gemma Scope transcoder npz with an affine skip connection: x·A is added (A [d_in, d_out])', async () => {
+  const shapes: Record<string, number[]> = { w_enc: [D_IN, D_SAE], w_dec: [D_SAE, D_OUT], b_enc: [D_SAE], b_dec: [D_OUT], threshold: [D_SAE], affine_skip_connection: [D_IN, D_OUT] };
+  const t = tensors(900, shapes, { b_enc: 0.3, b_dec: 0.5, threshold: 0.4, affine_skip_connection: 0.3 });
+  t.threshold = t.threshold.map(Math.abs);
+  const files: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(t)) files[`${k}.npy`] = npyFile('<f4', shapes[k], f32Bytes(v));
+  const dir = tmp.path('gemma-scope-2-270m-pt-transcoders/layer_1/width_16k/average_l0_5');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'params.npz'), storedZip(files));
+  const forward: Forward = (xr) => {
+    const h = vecMat(xr, t.w_enc, D_IN, D_SAE).map((v, i) => v + t.b_enc[i]);
+    const f = h.map((v, i) => (v > t.threshold[i] ? Math.max(v, 0) : 0));
+    const skip = vecMat(xr, t.affine_skip_connection, D_IN, D_OUT);
+    return { f, y: vecMat(f, t.w_dec, D_SAE, D_OUT).map((v, j) => v + t.b_dec[j] + skip[j]) };
+  };
+  await encodeTranscoder(dir, forward, D_OUT);
+  // A Gemma Scope 2 folder: params.safetensors + config.json naming both sites.
+  const dir2 = tmp.path('gs2/transcoder/layer_1_width_16k_l0_small_affine');
+  mkdirSync(dir2, { recursive: true });
+  const raw: Record<string, RawTensor> = {};
+  for (const [k, v] of Object.entries(t)) raw[k] = f32(shapes[k], v);
+  writeFileSync(join(dir2, 'params.safetensors'), safetensorsFile(raw));
+  writeFileSync(
+    join(dir2, 'config.json'),
+    JSON.stringify({ architecture: 'jump_relu', hf_hook_point_in: 'model.layers.1.pre_feedforward_layernorm.output', hf_hook_point_out: 'model.layers.1.post_feedforward_layernorm.output' }),
+  );
+  await encodeTranscoder(dir2, forward, D_OUT);
+  const { openSae } = await import('../../../src/core/formats/open-sae');
+  const opened = openSae(dir2);
+  assert.equal(opened.hookName, 'blocks.1.ln2.hook_normalized');
+  assert.equal(opened.hookNameOut, 'blocks.1.hook_mlp_out');
+});
