@@ -11,6 +11,7 @@ import { encodeCommand } from './encode';
 import { indexCommand } from './index-features';
 import { labelCommand } from './label';
 import { attributeCommand } from './attribute';
+import { exportRunCommand } from './exportRun';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand];
+export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];
