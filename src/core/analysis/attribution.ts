@@ -7,7 +7,7 @@
 // effect of ablating them all together; both are reported.
 import type { Matrix } from '../tensor';
 import { throwIfAborted } from '../util/abort';
-import { intervene, type Intervention } from './interventions';
+import { cutForInterventions, intervene, type Intervention } from './interventions';
 import { softmax, topIndices } from './nextToken';
 import { AnalysisError, resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
 
@@ -86,11 +86,10 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
   const start = Math.max(0, p + 1 - model.contextLength);
   const ids = all.subarray(start, p + 1);
   const last = ids.length - 1;
-  const cut = await model.cutAtSite(ids, site, options.signal);
+  // For a transcoder: features of its input site, edits and the error at its output site.
+  const { cut, input, encoded } = await cutForInterventions(model, sae, site, ids, options.signal);
   throwIfAborted(options.signal);
   const x = cut.acts;
-  const encoded = await sae.encode(x);
-  throwIfAborted(options.signal);
   const f = encoded.features;
 
   const hereFeatures = new Map<number, number>();
@@ -105,7 +104,7 @@ export async function attribute(model: AnalysisModel, sae: AnalysisSae, site: st
     intervene(x, encoded, sae.inference, list.map((feature) => ({ feature, op: { kind: 'zero' }, positions })));
   const hereScope = { kind: 'range', start: last, end: last + 1 } as const;
   const upToScope = { kind: 'all' } as const;
-  const reconstruction = sae.inference.decode(encoded, x);
+  const reconstruction = sae.inference.decode(encoded, input);
   const variants: Matrix[] = [x];
   const hereIndex = new Map<number, number>();
   for (const j of ordered) {

@@ -6,7 +6,7 @@
 // absolute, so an intervention "from position p on" keeps applying to every new token.
 import { throwIfAborted } from '../util/abort';
 import { Rng } from '../util/rng';
-import { intervene, valueLimit, validateInterventions, type Intervention } from './interventions';
+import { cutForInterventions, intervene, valueLimit, validateInterventions, type Intervention } from './interventions';
 import { klDivergence, softmax } from './nextToken';
 import { AnalysisError, resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
 import { chooseToken, validateSampling, type SamplingOptions } from './sampling';
@@ -85,9 +85,8 @@ export async function generateSideBySide(model: AnalysisModel, sae: AnalysisSae,
       }
 
       const from = Math.max(0, steeredIds.length - ctx);
-      const cut = await model.cutAtSite(Int32Array.from(steeredIds.slice(from)), site, options.signal);
+      const { cut, encoded } = await cutForInterventions(model, sae, site, Int32Array.from(steeredIds.slice(from)), options.signal);
       throwIfAborted(options.signal);
-      const encoded = await sae.encode(cut.acts);
       const edited = intervene(cut.acts, encoded, sae.inference, options.interventions, from);
       const [sameContext, steeredLogits] = await cut.lastLogits([cut.acts, edited], options.signal);
 

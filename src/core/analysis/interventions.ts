@@ -5,8 +5,9 @@
 // exactly as it was. For a transcoder the features are read at its input site and the edit is made at its
 // output site; the formula is the same.
 import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
+import type { SiteCut } from '../runtime/types';
 import type { Matrix } from '../tensor';
-import { AnalysisError } from './ports';
+import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
 import { featureValue } from './decompose';
 
 export type InterventionOp =
@@ -119,8 +120,8 @@ export function intervene(
   interventions: readonly Intervention[],
   firstPosition = 0,
 ): Matrix {
-  const { dIn } = sae;
-  if (acts.cols !== dIn) throw new Error(`interventions: the site has width ${acts.cols}, the SAE ${dIn}`);
+  const dIn = sae.dOut; // the width the decoder writes (d_in for an SAE, d_out for a transcoder)
+  if (acts.cols !== dIn) throw new Error(`interventions: the site has width ${acts.cols}, the SAE writes ${dIn}`);
   if (encoded.features.rows !== acts.rows) throw new Error(`interventions: ${encoded.features.rows} encoded rows for ${acts.rows} activations`);
   const out = Float32Array.from(acts.data);
   const step = new Float32Array(dIn);
@@ -150,4 +151,21 @@ export function intervene(
     for (let d = 0; d < dIn; d++) out[o + d] += step[d];
   }
   return { data: out, rows: acts.rows, cols: acts.cols };
+}
+
+/**
+ * The run to edit and the features to edit it with: the model cut at the site the SAE writes (a
+ * transcoder's output site, else `site`), and the SAE's features of the activations it reads at `site`.
+ * `input` is what was encoded (the reconstruction's skip term needs it).
+ */
+export async function cutForInterventions(
+  model: AnalysisModel,
+  sae: AnalysisSae,
+  site: string,
+  ids: Int32Array,
+  signal?: AbortSignal,
+): Promise<{ cut: SiteCut; input: Matrix; encoded: EncodedRows }> {
+  const cut = await model.cutAtSite(ids, sae.outputSite ?? site, signal);
+  const input = sae.outputSite ? await model.activations(ids, site, signal) : cut.acts;
+  return { cut, input, encoded: await sae.encode(input) };
 }

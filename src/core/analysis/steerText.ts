@@ -2,7 +2,7 @@
 // feature clamped at every position of the site (an intervention, the SAE's error kept).
 import type { SteeringResult } from '../../protocol/analysis';
 import { throwIfAborted } from '../util/abort';
-import { intervene, validateInterventions, valueLimit, type Intervention } from './interventions';
+import { cutForInterventions, intervene, validateInterventions, valueLimit, type Intervention } from './interventions';
 import { klDivergence, softmax, topIndices } from './nextToken';
 import { resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
 
@@ -19,12 +19,13 @@ export async function steerText(
   const all = model.tokenize(text).ids;
   if (all.length === 0) throw new Error('steering needs at least one token');
   const ids = all.subarray(Math.max(0, all.length - Math.min(options.maxTokens, model.contextLength)));
-  const cut = await model.cutAtSite(ids, site, options.signal);
+  // A transcoder's features are read at `site` and the edit goes to its output site.
+  const { cut, encoded } = await cutForInterventions(model, sae, site, ids, options.signal);
   throwIfAborted(options.signal);
   // `value` is in the token view's units (the site's, input scale folded in).
   const clamp: Intervention = { feature, op: { kind: 'clamp', value }, positions: { kind: 'all' } };
   validateInterventions([clamp], sae.weights.config.dSae, ids.length, valueLimit(cut.acts));
-  const edited = intervene(cut.acts, await sae.encode(cut.acts), sae.inference, [clamp]);
+  const edited = intervene(cut.acts, encoded, sae.inference, [clamp]);
   const [cleanLogits, steeredLogits] = await cut.lastLogits([cut.acts, edited], options.signal);
   const clean = softmax(cleanLogits);
   const steered = softmax(steeredLogits);
