@@ -8,12 +8,18 @@ const noOrt = { name: 'onnxruntime-node', message: 'Only src/core/runtime may im
 const protocolTypesOnly = { group: ['**/protocol/**'], allowTypeImports: true, message: 'The core may import protocol types only (import type).' };
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.vscode-test/**', 'tools/build-model/out/**', 'models/**', 'test-artifacts/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.vscode-test/**', 'tools/build-model/out/**', 'models/**', 'test-artifacts/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The in-host integration tests and their fixtures are CommonJS: VS Code's extension host require()s them.
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['src/core/**/*.ts'],

@@ -6,7 +6,7 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 // Native or optional packages stay outside the bundles: they load their own binaries at run time.
-const nodeExternals = ['onnxruntime-node', '@tensorflow/tfjs-node'];
+const nodeExternals = ['onnxruntime-node'];
 
 /** @type {esbuild.BuildOptions} */
 const common = {

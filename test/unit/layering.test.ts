@@ -70,3 +70,12 @@ test('the protocol imports neither the core nor Node built-ins', async () => {
     assert.ok(found.length > 0, code);
   }
 });
+
+test('JavaScript files (tools, integration tests) are linted too; CommonJS tests may require()', async () => {
+  const unused = 'const unused = 1;\n';
+  for (const file of ['tools/x.mjs', 'test/integration/ui/x.test.mjs', 'test/integration/host/x.test.js']) {
+    const found = await problems(file, unused);
+    assert.ok(found.some((m) => m.includes('unused')), `${file}: ${found.join('; ')}`);
+  }
+  assert.deepEqual(await problems('test/integration/host/x.test.js', "const assert = require('node:assert');\nmodule.exports = { assert };\n"), []);
+});

@@ -1,5 +1,5 @@
-// Reconstruction metrics (docs/sae-methods.md §3). Accumulators stream over batches so the CLI, the worker
-// and the UI compute the same numbers from the same code.
+// Reconstruction metrics, each defined where it is computed below. Accumulators stream over batches so the
+// CLI, the worker and the UI compute the same numbers from the same code.
 import type { Matrix } from '../tensor';
 
 function sameShape(x: Matrix, xHat: Matrix): void {

@@ -1,5 +1,5 @@
 // Spliced language-model loss: how much worse the model predicts the next token when the activations at a
-// hook site are replaced by a reconstruction (an SAE's, typically). Definitions (sae-methods.md §3):
+// hook site are replaced by a reconstruction (an SAE's, typically). Definitions:
 //   CE over predicted positions: position t predicts token t+1, so the first token is never scored.
 //   ΔLM loss       = CE(reconstruction spliced in) − CE(clean)
 //   loss recovered = (CE_zero − CE_spliced) / (CE_zero − CE_clean), CE_zero with the site zero-ablated

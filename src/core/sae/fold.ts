@@ -1,5 +1,6 @@
-// Folding the trainer's fixed input scale C back into the weights (docs/sae-methods.md §1.1). The SAE was
-// trained on x/C; the folded SAE reads raw x and never subtracts b_dec from its input:
+// Folding the trainer's fixed input scale C (SaeTrainer.inputScale, √(mean ‖x‖²) of the first rows) back
+// into the weights. The SAE was trained on x/C; the folded SAE reads raw x and never subtracts b_dec from
+// its input:
 //   b_enc' = C·b_enc − C·W_encᵀ b_dec (the second term only if b_dec was subtracted), b_dec' = C·b_dec,
 //   θ' = C·θ, W unchanged. Gated applies the same to b_gate (with W_gate) and b_mag (with W_gate⊙exp r_mag).
 import { tensor } from './model';

@@ -23,7 +23,7 @@ export interface SaeConfig {
    * nothing. 'constant_norm_rescale': x ← x·√d_in/‖x‖ before encoding, x̂ ← x̂·‖x‖/√d_in after decoding.
    * 'layer_norm': x ← (x − mean(x))/(std(x) + 1e-5) (std unbiased), x̂ ← x̂·std + mean. SAELens applies
    * nothing at run time for 'expected_average_only_in' (the factor is folded in or lives outside the file);
-   * it is kept only as information. See src/core/formats/activationNormalization.ts.
+   * it is kept only as information. See src/core/formats/activation-normalization.ts.
    */
   readonly normalizeActivations?: ActivationNormalization;
   /** Site the SAE reads, in TransformerLens naming (e.g. blocks.2.hook_resid_post). */

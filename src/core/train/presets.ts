@@ -1,5 +1,6 @@
-// Named training recipes. "paper" reproduces Rajamanoharan et al. 2024b / Gemma Scope exactly
-// (docs/sae-methods.md §1.1); "default" is Feature Lens's CPU-sized recipe for each architecture.
+// Named training recipes. "paper" reproduces Rajamanoharan et al. 2024b "Jumping Ahead" (arXiv 2407.14435)
+// as Gemma Scope used it (Lieberum et al. 2024, arXiv 2408.05147, App. A) exactly; "default" is Feature
+// Lens's CPU-sized recipe for each architecture.
 import type { SaeArchitecture } from '../sae/weights';
 import type { TrainConfig } from './config';
 

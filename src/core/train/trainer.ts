@@ -307,7 +307,7 @@ export class SaeTrainer {
     return this.tracker.frequencies();
   }
 
-  /** Weights for raw activations: C folded in (docs/sae-methods.md §1.1). */
+  /** Weights for raw activations: C folded in (src/core/sae/fold.ts). */
   exportWeights(): SaeWeights {
     const w = this.model.toWeights();
     const folded = this.scale === 1 ? w : foldInputScale(w, this.scale);

@@ -1,4 +1,4 @@
-// Exported weights read raw activations: folding C back (docs §1.1) must give C× the features and C× the
+// Exported weights read raw activations: folding C back (src/core/sae/fold.ts) must give C× the features and C× the
 // reconstruction the trained model gives on x/C, for every architecture.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
