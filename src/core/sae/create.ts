@@ -2,7 +2,7 @@
 import { referenceBackend, type NumericBackend } from '../tensor';
 import type { Rng } from '../util/rng';
 import { withInputScaleFolded } from './fold';
-import { GatedSae } from './gated';
+import { GatedSae, type GatedOptions } from './gated';
 import { initTiedDictionary } from './init';
 import { JumpReluSae, type JumpReluOptions } from './jumprelu';
 import type { SaeModel } from './model';
@@ -16,8 +16,9 @@ export interface SaeSpec {
   readonly dSae: number;
   readonly applyBDecToInput: boolean;
   readonly k?: number;
-  readonly jumpRelu?: JumpReluOptions & { readonly thresholdInit: number };
+  readonly jumpRelu?: JumpReluOptions & { readonly thresholdInit: number; readonly decoderInitNorm?: number };
   readonly topK?: Partial<Omit<TopKOptions, 'k'>>;
+  readonly gated?: GatedOptions;
 }
 
 const MAX_ELEMENTS = 2 ** 28; // 1 GiB of float32 per matrix: beyond this a config is a mistake, not a request
@@ -38,6 +39,7 @@ export function topKDefaults(dIn: number, k: number, o: Partial<Omit<TopKOptions
     kAux: o.kAux ?? Math.max(1, Math.floor(dIn / 2)),
     auxCoeff: o.auxCoeff ?? 1 / 32,
     thresholdEmaRate: o.thresholdEmaRate ?? 0.01,
+    ...(o.matryoshkaWidths ? { matryoshkaWidths: o.matryoshkaWidths } : {}),
   };
 }
 
@@ -58,6 +60,11 @@ export function createSae(spec: SaeSpec, rng: Rng, backend: NumericBackend = ref
     case 'jumprelu': {
       const jr = spec.jumpRelu ?? { thresholdParam: 'log', sparsity: { kind: 'l0' }, thresholdInit: 0.001 };
       const threshold = new Float32Array(dSae).fill(jr.thresholdInit);
+      if (jr.unitNormDecoder === false && jr.decoderInitNorm !== undefined) {
+        // SAELens: decoder rows start at norm decoder_init_norm, and W_enc = W_decᵀ at the same scale.
+        for (let i = 0; i < wDec.length; i++) wDec[i] *= jr.decoderInitNorm;
+        for (let i = 0; i < wEnc.length; i++) wEnc[i] *= jr.decoderInitNorm;
+      }
       return new JumpReluSae(config, ctx, { wEnc, wDec, bEnc: zeros(dSae), bDec: zeros(dIn), threshold }, jr);
     }
     case 'topk':
@@ -79,7 +86,7 @@ export function createSae(spec: SaeSpec, rng: Rng, backend: NumericBackend = ref
         bMag: zeros(dSae),
         rMag: zeros(dSae),
         bDec: zeros(dIn),
-      });
+      }, spec.gated ?? {});
     case 'relu':
       return new ReluSae(config, ctx, { wEnc, wDec, bEnc: zeros(dSae), bDec: zeros(dIn) });
   }

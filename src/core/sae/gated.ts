@@ -3,7 +3,9 @@
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
+import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
 import { SaeBase } from './saeBase';
+import { rowTopK } from './activations';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface GatedInit {
@@ -15,10 +17,20 @@ export interface GatedInit {
   readonly bDec: Float32Array;
 }
 
+export interface GatedOptions {
+  /** AuxK on dead latents, using the gate pre-activations π_gate as their would-be activations. */
+  readonly auxK?: AuxKOptions;
+}
+
 export class GatedSae extends SaeBase {
   readonly unitNormDecoder = true;
 
-  constructor(config: SaeConfig, ctx: ModelContext, init: GatedInit) {
+  constructor(
+    config: SaeConfig,
+    ctx: ModelContext,
+    init: GatedInit,
+    readonly options: GatedOptions = {},
+  ) {
     super(config, ctx);
     // W_enc is W_gate (SAELens name).
     this.params.set('W_enc', init.wEnc);
@@ -95,7 +107,19 @@ export class GatedSae extends SaeBase {
         dP[e] = d;
       }
     }
-    const shared = this.sharedGrads(feats, dXHat, { ...gates, values: dP }, xin);
+    // AuxK: dead latents' π_gate reconstruct the residual; π_gate = P + b_gate, so dπ reaches W_gate and b_gate.
+    let deadAux = { loss: 0 } as ReturnType<typeof auxKLoss>;
+    if (auxKActive(options.dead, this.options.auxK)) {
+      const piGate = { data: new Float32Array(p.data.length), rows: B, cols: dSae };
+      for (let r = 0; r < B; r++) for (let j = 0; j < dSae; j++) piGate.data[r * dSae + j] = p.data[r * dSae + j] + bGate[j];
+      const sel = rowTopK(piGate, this.options.auxK?.kAux ?? 1, options.dead);
+      deadAux = auxKLoss(this.ctx.backend, this.decoder(), sel, x, xHat, this.options.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d));
+      if (deadAux.grads) {
+        const dPi = deadAux.grads.dPre;
+        for (let e = 0; e < dPi.colIdx.length; e++) gBGate[dPi.colIdx[e]] += dPi.values[e];
+      }
+    }
+    const shared = this.sharedGrads(feats, dXHat, { ...gates, values: dP }, xin, deadAux.grads);
     const grads = new Map<string, Float32Array>([
       ['W_enc', shared.wEnc],
       ['W_dec', shared.wDec],
@@ -105,10 +129,10 @@ export class GatedSae extends SaeBase {
       ['b_dec', shared.bDec],
     ]);
     return {
-      loss: mse + sparsityLoss + auxLoss,
+      loss: mse + sparsityLoss + auxLoss + deadAux.loss,
       mse,
       sparsityLoss,
-      auxLoss,
+      auxLoss: auxLoss + deadAux.loss,
       l0: feats.colIdx.length / B,
       features: feats,
       reconstruction: xHat,

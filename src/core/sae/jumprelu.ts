@@ -1,25 +1,43 @@
 // JumpReLU SAE (Rajamanoharan et al. 2024b): f = pre ⊙ H(pre − θ), θ learned per latent with
 // rectangle-kernel straight-through pseudo-derivatives (bandwidth ε) in both the JumpReLU and the L0 step.
+// Optional terms, each named in the recipe that uses it (src/core/train/presets.ts):
+// - sparsity 'l0' (the paper), 'targetL0' (coeff·(L0/T − 1)², dictionary_learning), 'tanh' (Anthropic 2025:
+//   Σ tanh(c·f_i·‖d_i‖));
+// - STE into the pre-activations (Anthropic: the pseudo-derivatives also reach the encoder);
+// - AuxK on dead latents (auxK.ts), Anthropic's pre-activation loss on dead latents;
+// - a firing-frequency penalty: β·Σ_i max(0, p_i − p_cap)² on each latent's firing rate p_i in the batch,
+//   through the L0 step's pseudo-derivative, so latents that fire on too many tokens raise their θ.
 import { SparseBuilder, withValues, type Matrix, type SparseRows } from '../tensor';
 import { activeAbove, rowTopK } from './activations';
-import { mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
+import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
+import { mustGet, rowNorms, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export type ThresholdParametrisation = 'log' | 'raw';
-/** 'l0': λ·L0 (the paper). 'targetL0': coeff·(L0/L0_target − 1)² (dictionary_learning's remedy). */
-export type JumpReluSparsity = { kind: 'l0' } | { kind: 'targetL0'; targetL0: number };
+export type JumpReluSparsity =
+  | { kind: 'l0' }
+  | { kind: 'targetL0'; targetL0: number }
+  /** Anthropic (Jan 2025): λ·Σ_i tanh(scale·f_i·‖d_i‖) per token. */
+  | { kind: 'tanh'; scale: number };
 
 export interface JumpReluOptions {
   /** The paper trains log θ (its pseudo-code and the anchor both do); 'raw' lets θ move at lr per step. */
   readonly thresholdParam: ThresholdParametrisation;
   readonly sparsity: JumpReluSparsity;
+  /** Pass the pseudo-derivatives to the pre-activations too (SAELens jumprelu_ste_to_input). */
+  readonly steToInput?: boolean;
+  /** Decoder rows kept at unit norm (default true); Anthropic's recipe leaves them free. */
+  readonly unitNormDecoder?: boolean;
+  readonly auxK?: AuxKOptions;
+  /** α of α·Σ_i dead_i·ReLU(θ_i − pre_i)·‖d_i‖ per token (SAELens pre_act_loss_coefficient). */
+  readonly preActCoeff?: number;
+  /** β·Σ_i max(0, p_i − cap)², p_i = latent i's firing rate in the batch. */
+  readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number };
 }
 
-const WARMUP_EMA = 0.05;
-
 export class JumpReluSae extends SaeBase {
-  readonly unitNormDecoder = true;
+  readonly unitNormDecoder: boolean;
 
   constructor(
     config: SaeConfig,
@@ -28,11 +46,16 @@ export class JumpReluSae extends SaeBase {
     readonly options: JumpReluOptions,
   ) {
     super(config, ctx);
+    this.unitNormDecoder = options.unitNormDecoder ?? true;
     this.setAffineParams(init);
     if (options.thresholdParam === 'log') this.params.set('log_threshold', init.threshold.map(Math.log));
     else this.params.set('threshold', init.threshold);
-    // TopK warm start: [EMA of the smallest selected activation per latent, selected yet (0/1)].
-    this.buffers.set('warmup_min_kept', new Float32Array(2 * config.dSae));
+    // TopK warm start: EMA of each latent's selection rate (sets its θ at the switch).
+    this.buffers.set('warmup_rate', new Float32Array(config.dSae));
+  }
+
+  get thresholdName(): string {
+    return this.options.thresholdParam === 'log' ? 'log_threshold' : 'threshold';
   }
 
   /** θ as used in the forward pass. */
@@ -52,19 +75,34 @@ export class JumpReluSae extends SaeBase {
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
-    if (options.topKWarmup !== undefined) return this.topKWarmupLoss(x, options.topKWarmup);
-    const { dSae } = this;
+    if (options.topKWarmup !== undefined) return this.topKWarmupLoss(x, options.topKWarmup, options);
+    const o = this.options;
+    const { dIn, dSae } = this;
     const eps = options.bandwidth ?? 0.001;
     const half = eps / 2;
     const B = x.rows;
     const theta = this.threshold();
     const { xin, pre } = this.preActivations(x);
+    const wDec = mustGet(this.params, 'W_dec');
+    const norms = this.unitNormDecoder ? undefined : rowNorms(wDec, dSae, dIn);
+    const normOf = (j: number): number => (norms ? norms[j] : 1);
+    const preActCoeff = o.preActCoeff ?? 0;
+    const dead = options.dead;
+    const preActOn = preActCoeff > 0 && !!dead && dead.some((v) => v !== 0);
 
-    // One pass builds both the active set and the STE window |pre − θ| < ε/2 (they overlap).
+    // One pass: active entries (features), entries whose f has a gradient (active or in the STE window
+    // |pre − θ| < ε/2), and the dPre pattern (those plus dead latents below θ for the pre-activation loss).
     const features = new SparseBuilder(B, dSae);
     const touched = new SparseBuilder(B, dSae);
+    const pattern = new SparseBuilder(B, dSae);
+    const touchAt: number[] = []; // pattern index of each touched entry
     const windowCount = new Float64Array(dSae);
+    const fireCount = new Float64Array(dSae);
     let activeTotal = 0;
+    let preActLoss = 0;
+    const preActGap = preActOn ? new Float64Array(dSae) : undefined; // Σ_b ReLU(θ − pre) per dead latent
+    const preActRows = preActOn ? new Float64Array(dSae) : undefined; // rows with pre < θ per dead latent
+    let nPattern = 0;
     for (let r = 0; r < B; r++) {
       const base = r * dSae;
       for (let j = 0; j < dSae; j++) {
@@ -75,54 +113,133 @@ export class JumpReluSae extends SaeBase {
         if (active) {
           features.push(j, p);
           activeTotal++;
+          fireCount[j]++;
         }
-        if (active || inWindow) touched.push(j, p);
+        const below = preActOn && dead && dead[j] !== 0 && u < 0;
+        if (active || inWindow) {
+          touched.push(j, p);
+          touchAt.push(nPattern);
+        }
+        if (active || inWindow || below) {
+          pattern.push(j, p);
+          nPattern++;
+        }
         if (inWindow) windowCount[j]++;
+        if (below && preActGap && preActRows) {
+          preActGap[j] -= u;
+          preActRows[j]++;
+        }
       }
       features.endRow();
       touched.endRow();
+      pattern.endRow();
     }
     const feats = features.finish();
     const touch = touched.finish();
+    const pat = pattern.finish();
     const l0 = activeTotal / B;
 
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
-    const df = this.featureGrads(touch, dXHat); // at every active or near-threshold entry
+    const df = this.featureGrads(touch, dXHat); // dL_mse/df at every touched entry
+
+    // Sparsity through f (tanh): dL_s/df at touched entries (f = 0 in the window below θ) and dL_s/d‖d_j‖.
+    let sparsityLoss = 0;
+    const gNorm = new Float64Array(dSae);
+    if (o.sparsity.kind === 'tanh') {
+      const c = o.sparsity.scale;
+      const lam = options.sparsityCoeff;
+      for (let e = 0; e < touch.colIdx.length; e++) {
+        const j = touch.colIdx[e];
+        const f = touch.values[e] > theta[j] ? touch.values[e] : 0;
+        const n = normOf(j);
+        const t = Math.tanh(c * f * n);
+        const sech2 = 1 - t * t;
+        sparsityLoss += (lam * t) / B;
+        df[e] += (lam * c * n * sech2) / B;
+        gNorm[j] += (lam * c * f * sech2) / B;
+      }
+    }
+
+    // Per-entry gradient of the L0 step (all terms that count firings), per latent.
+    const stepGrad = new Float64Array(dSae);
+    if (o.sparsity.kind === 'l0' || o.sparsity.kind === 'targetL0') {
+      let dSdL0: number;
+      if (o.sparsity.kind === 'l0') {
+        sparsityLoss = options.sparsityCoeff * l0;
+        dSdL0 = options.sparsityCoeff;
+      } else {
+        const t = o.sparsity.targetL0;
+        const rel = l0 / t - 1;
+        sparsityLoss = options.sparsityCoeff * rel * rel;
+        dSdL0 = (2 * options.sparsityCoeff * rel) / t;
+      }
+      stepGrad.fill(dSdL0 / B);
+    }
+    let freqLoss = 0;
+    if (o.frequencyPenalty && o.frequencyPenalty.coeff > 0) {
+      const { cap, coeff } = o.frequencyPenalty;
+      for (let j = 0; j < dSae; j++) {
+        const over = fireCount[j] / B - cap;
+        if (over > 0) {
+          freqLoss += coeff * over * over;
+          stepGrad[j] += (2 * coeff * over) / B; // dp_j/d(step_bj) = 1/B
+        }
+      }
+    }
 
     const gTheta = new Float64Array(dSae);
-    const dPreVals = new Float32Array(touch.colIdx.length);
+    const dPreVals = new Float32Array(pat.colIdx.length);
     for (let e = 0; e < touch.colIdx.length; e++) {
       const j = touch.colIdx[e];
       const u = touch.values[e] - theta[j];
-      if (u > 0) dPreVals[e] = df[e]; // ∂f/∂pre = H(pre − θ)
-      if (u > -half && u < half) gTheta[j] -= (theta[j] / eps) * df[e]; // JumpReLU STE: −(θ/ε)K((pre−θ)/ε)·g
+      const at = touchAt[e];
+      if (u > 0) dPreVals[at] = df[e]; // ∂f/∂pre = H(pre − θ)
+      if (u > -half && u < half) {
+        const jump = (theta[j] / eps) * df[e]; // JumpReLU STE: ∂f/∂θ = −(θ/ε)K
+        const step = stepGrad[j] / eps; //         L0 step STE:  ∂H/∂θ = −(1/ε)K
+        gTheta[j] -= jump + step;
+        if (o.steToInput) dPreVals[at] += jump + step; // the same pseudo-derivatives with + sign into pre
+      }
     }
 
-    // Sparsity term: its gradient reaches θ only, through the L0 step's STE −(1/ε)K((pre−θ)/ε).
-    let sparsityLoss: number;
-    let dSdL0: number;
-    if (this.options.sparsity.kind === 'l0') {
-      sparsityLoss = options.sparsityCoeff * l0;
-      dSdL0 = options.sparsityCoeff;
-    } else {
-      const t = this.options.sparsity.targetL0;
-      const rel = l0 / t - 1;
-      sparsityLoss = options.sparsityCoeff * rel * rel;
-      dSdL0 = (2 * options.sparsityCoeff * rel) / t;
+    // Anthropic's pre-activation loss on dead latents: pulls pre up towards θ (and θ down).
+    if (preActOn && preActGap && preActRows) {
+      for (let e = 0; e < pat.colIdx.length; e++) {
+        const j = pat.colIdx[e];
+        if (dead?.[j] && pat.values[e] < theta[j]) dPreVals[e] -= (preActCoeff * normOf(j)) / B;
+      }
+      for (let j = 0; j < dSae; j++) {
+        if (preActRows[j] === 0) continue;
+        preActLoss += (preActCoeff * normOf(j) * preActGap[j]) / B;
+        gTheta[j] += (preActCoeff * normOf(j) * preActRows[j]) / B;
+        gNorm[j] += (preActCoeff * preActGap[j]) / B;
+      }
     }
-    for (let j = 0; j < dSae; j++) gTheta[j] += dSdL0 * (-(1 / eps) * windowCount[j]) / B;
 
-    const grads = affineGrads(this.sharedGrads(feats, dXHat, withValues(touch, dPreVals), xin));
-    if (this.options.thresholdParam === 'log') {
+    const aux = auxKActive(dead, o.auxK)
+      ? auxKLoss(this.ctx.backend, this.decoder(), rowTopK(pre, o.auxK?.kAux ?? 1, dead), x, xHat, o.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d))
+      : { loss: 0 };
+
+    const grads = affineGrads(this.sharedGrads(feats, dXHat, withValues(pat, dPreVals), xin, aux.grads));
+    if (norms) {
+      // ‖d_j‖ terms: ∂‖d_j‖/∂d_j = d_j/‖d_j‖.
+      const gW = mustGet(grads, 'W_dec');
+      for (let j = 0; j < dSae; j++) {
+        if (gNorm[j] === 0 || norms[j] === 0) continue;
+        const c = gNorm[j] / norms[j];
+        for (let i = 0; i < dIn; i++) gW[j * dIn + i] += c * wDec[j * dIn + i];
+      }
+    }
+    if (o.thresholdParam === 'log') {
       grads.set('log_threshold', Float32Array.from(gTheta, (g, j) => g * theta[j])); // dθ/dlogθ = θ
     } else {
       grads.set('threshold', Float32Array.from(gTheta));
     }
     return {
-      loss: mse + sparsityLoss,
+      loss: mse + sparsityLoss + freqLoss + preActLoss + aux.loss,
       mse,
-      sparsityLoss,
-      auxLoss: 0,
+      sparsityLoss: sparsityLoss + freqLoss,
+      auxLoss: preActLoss + aux.loss,
       l0,
       features: feats,
       reconstruction: xHat,
@@ -132,45 +249,55 @@ export class JumpReluSae extends SaeBase {
 
   /**
    * TopK phase of the warm start: TopK's per-token competition finds the dictionary much faster than
-   * independent thresholds do (bench/synthetic-recovery.ts), and its selections tell each latent where
-   * its threshold should start. Gradients as TopK; θ untouched.
+   * independent thresholds do (bench/synthetic-recovery.ts). Gradients as TopK (plus AuxK on dead latents
+   * when the recipe has it); θ gets no gradient, so the optimiser leaves it and its Adam step count alone.
+   * Records each latent's selection rate for thresholdFromWarmup.
    */
-  private topKWarmupLoss(x: Matrix, k: number): LossResult {
+  private topKWarmupLoss(x: Matrix, k: number, options: LossOptions): LossResult {
     const { dSae } = this;
     const B = x.rows;
     const { xin, pre } = this.preActivations(x);
     const feats = rowTopK(pre, k, undefined);
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre = withValues(feats, this.featureGrads(feats, dXHat));
-    const grads = affineGrads(this.sharedGrads(feats, dXHat, dPre, xin));
-    grads.set(this.options.thresholdParam === 'log' ? 'log_threshold' : 'threshold', new Float32Array(dSae));
-    // Per latent: EMA over batches of the smallest activation it was selected with.
-    const batchMin = new Float32Array(dSae).fill(Number.POSITIVE_INFINITY);
-    for (let e = 0; e < feats.colIdx.length; e++) {
-      const j = feats.colIdx[e];
-      if (feats.values[e] < batchMin[j]) batchMin[j] = feats.values[e];
+    const aux = auxKActive(options.dead, this.options.auxK)
+      ? auxKLoss(this.ctx.backend, this.decoder(), rowTopK(pre, this.options.auxK?.kAux ?? 1, options.dead), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
+          this.featureGrads(at, d),
+        )
+      : { loss: 0 };
+    const grads = affineGrads(this.sharedGrads(feats, dXHat, dPre, xin, aux.grads));
+    if (options.training !== false) {
+      const rate = mustGet(this.buffers, 'warmup_rate');
+      const count = new Float64Array(dSae);
+      for (let e = 0; e < feats.colIdx.length; e++) count[feats.colIdx[e]]++;
+      for (let j = 0; j < dSae; j++) rate[j] = (1 - WARMUP_RATE_EMA) * rate[j] + WARMUP_RATE_EMA * (count[j] / B);
     }
-    const buf = mustGet(this.buffers, 'warmup_min_kept');
-    for (let j = 0; j < dSae; j++) {
-      if (!Number.isFinite(batchMin[j])) continue;
-      buf[j] = buf[dSae + j] === 0 ? batchMin[j] : (1 - WARMUP_EMA) * buf[j] + WARMUP_EMA * batchMin[j];
-      buf[dSae + j] = 1;
-    }
-    return { loss: mse, mse, sparsityLoss: 0, auxLoss: 0, l0: feats.colIdx.length / B, features: feats, reconstruction: xHat, grads };
+    return { loss: mse + aux.loss, mse, sparsityLoss: 0, auxLoss: aux.loss, l0: feats.colIdx.length / B, features: feats, reconstruction: xHat, grads };
   }
 
-  /** End of the warm start: θ_j = the smallest activation latent j was recently selected with (kept if never selected). */
-  thresholdFromWarmup(): void {
-    const buf = this.buffers.get('warmup_min_kept');
-    if (!buf) return;
-    const dSae = this.dSae;
-    const log = this.params.get('log_threshold');
-    const raw = this.params.get('threshold');
+  /**
+   * End of the warm start: θ_j = the (1 − r_j) quantile of latent j's pre-activations on `x`, r_j its recent
+   * TopK selection rate, so each latent keeps firing about as often as TopK selected it (the EMA of the
+   * smallest selected value used before was biased low: L0 jumped at the switch). A latent TopK never
+   * selected gets its largest pre-activation on `x` (it stays silent; AuxK or the pre-activation loss can
+   * revive it).
+   */
+  thresholdFromWarmup(x: Matrix): void {
+    const { dSae } = this;
+    const rate = mustGet(this.buffers, 'warmup_rate');
+    const { pre } = this.preActivations(x);
+    const n = x.rows;
+    const col = new Float32Array(n);
+    const theta = new Float32Array(dSae);
     for (let j = 0; j < dSae; j++) {
-      if (buf[dSae + j] === 0 || !(buf[j] > 0)) continue;
-      if (log) log[j] = Math.log(buf[j]);
-      else if (raw) raw[j] = buf[j];
+      for (let r = 0; r < n; r++) col[r] = pre.data[r * dSae + j];
+      col.sort();
+      const above = Math.round(rate[j] * n); // how many rows should fire
+      const idx = Math.min(n - 1, Math.max(0, n - 1 - above));
+      theta[j] = Math.max(1e-6, col[idx]);
     }
+    if (this.options.thresholdParam === 'log') mustGet(this.params, 'log_threshold').set(theta.map(Math.log));
+    else mustGet(this.params, 'threshold').set(theta);
   }
 
   project(): void {
@@ -187,3 +314,6 @@ export class JumpReluSae extends SaeBase {
     return { config: { ...this.config, architecture: 'jumprelu' }, tensors };
   }
 }
+
+/** EMA rate of the warm start's per-latent selection rate (≈ the last 50 batches). */
+const WARMUP_RATE_EMA = 0.02;

@@ -106,10 +106,16 @@ export abstract class SaeBase implements SaeModel {
 
   /**
    * Gradients of W_dec (featuresᵀ·dX̂), W_enc (xinᵀ·dPre), b_dec (Σ dX̂, minus the encoder path when the
-   * input is x − b_dec) and the per-latent sums of dPre; `extra` adds a second code's contributions after
-   * the main one's.
+   * input is x − b_dec) and the per-latent sums of dPre; `extra` adds further codes' contributions (in
+   * order) after the main one's. Only the main code's dX̂ reaches b_dec (extra codes decode without it).
    */
-  protected sharedGrads(features: SparseRows, dXHat: Matrix, dPre: SparseRows, xin: Matrix, extra?: ExtraCodeGrads): SharedGrads {
+  protected sharedGrads(
+    features: SparseRows,
+    dXHat: Matrix,
+    dPre: SparseRows,
+    xin: Matrix,
+    extra?: ExtraCodeGrads | readonly ExtraCodeGrads[],
+  ): SharedGrads {
     const { backend } = this.ctx;
     const { dIn, dSae } = this;
     const wDec = new Float32Array(dSae * dIn);
@@ -117,10 +123,11 @@ export abstract class SaeBase implements SaeModel {
     backend.sparseTransMatmulAcc(features, dXHat, { data: wDec, rows: dSae, cols: dIn });
     backend.sparseTransMatmulAcc(dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
     const preSums = sparseColumnSums(dPre);
-    if (extra) {
-      backend.sparseTransMatmulAcc(extra.features, extra.dOut, { data: wDec, rows: dSae, cols: dIn });
-      backend.sparseTransMatmulAcc(extra.dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
-      const extraSums = sparseColumnSums(extra.dPre);
+    const extras = extra === undefined ? [] : Array.isArray(extra) ? (extra as readonly ExtraCodeGrads[]) : [extra as ExtraCodeGrads];
+    for (const ex of extras) {
+      backend.sparseTransMatmulAcc(ex.features, ex.dOut, { data: wDec, rows: dSae, cols: dIn });
+      backend.sparseTransMatmulAcc(ex.dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
+      const extraSums = sparseColumnSums(ex.dPre);
       for (let j = 0; j < dSae; j++) preSums[j] += extraSums[j];
     }
     const wEnc = new Float32Array(dIn * dSae);

@@ -1,9 +1,11 @@
 // TopK (Gao et al. 2024) and BatchTopK (Bussmann et al. 2024) SAEs, both with the AuxK dead-latent loss.
+// Matryoshka BatchTopK (Bussmann et al. 2025; SAELens, dictionary_learning) adds nested prefix losses.
 // BatchTopK keeps the k·B largest pre-activations of the whole batch while training; at inference it is a
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
-import type { Matrix, SparseRows } from '../tensor';
+import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { activeAbove, batchTopK, rowTopK } from './activations';
-import { mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
+import { auxKActive, auxKLoss } from './auxK';
+import { mseGradient, mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
@@ -11,10 +13,15 @@ export interface TopKOptions {
   readonly k: number;
   /** AuxK latents per row (Gao: d_in/2). */
   readonly kAux: number;
-  /** AuxK weight α (Gao: 1/32). */
+  /** AuxK weight α on the residual-variance-normalised term (Gao: 1/32); see auxK.ts. */
   readonly auxCoeff: number;
   /** BatchTopK threshold EMA rate. */
   readonly thresholdEmaRate: number;
+  /**
+   * Matryoshka (BatchTopK only): strictly increasing prefix widths ending at d_sae. Every prefix
+   * 0..m_ℓ−1 reconstructs x on its own and the losses of all levels are summed (weights 1, as SAELens).
+   */
+  readonly matryoshkaWidths?: readonly number[];
 }
 
 export class TopKSae extends SaeBase {
@@ -29,6 +36,11 @@ export class TopKSae extends SaeBase {
   ) {
     super(config, ctx);
     this.setAffineParams(init);
+    const widths = options.matryoshkaWidths;
+    if (widths) {
+      if (!batchTopK) throw new Error('Matryoshka prefixes are defined for BatchTopK');
+      validateMatryoshkaWidths(widths, config.dSae);
+    }
     // [threshold, batches seen]: NaN until the first training batch sets it.
     if (batchTopK) this.buffers.set('threshold_ema', Float32Array.of(Number.NaN, 0));
   }
@@ -53,8 +65,6 @@ export class TopKSae extends SaeBase {
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
-    const { dIn } = this;
-    const B = x.rows;
     const { xin, pre } = this.preActivations(x);
     let feats: SparseRows;
     if (this.batchTopK) {
@@ -64,41 +74,71 @@ export class TopKSae extends SaeBase {
     } else {
       feats = rowTopK(pre, this.options.k, undefined);
     }
+    const widths = this.options.matryoshkaWidths;
+    const main = widths ? this.matryoshkaLoss(feats, x, widths) : this.singleLoss(feats, x);
+    const aux = auxKActive(options.dead, { kAux: this.options.kAux, coeff: this.options.auxCoeff })
+      ? auxKLoss(this.ctx.backend, this.decoder(), rowTopK(pre, this.options.kAux, options.dead), x, main.xHat, this.options.auxCoeff, (at, d) =>
+          this.featureGrads(at, d),
+        )
+      : { loss: 0 };
+    const extras = aux.grads ? [...main.extras, aux.grads] : main.extras;
+    return {
+      loss: main.loss + aux.loss,
+      mse: main.mse,
+      sparsityLoss: 0,
+      auxLoss: aux.loss,
+      l0: feats.colIdx.length / x.rows,
+      features: feats,
+      reconstruction: main.xHat,
+      grads: affineGrads(this.sharedGrads(main.features, main.dXHat, main.dPre, xin, extras)),
+    };
+  }
+
+  private singleLoss(feats: SparseRows, x: Matrix): LevelLosses {
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre: SparseRows = { ...feats, values: this.featureGrads(feats, dXHat) };
+    return { loss: mse, mse, xHat, features: feats, dXHat, dPre, extras: [] };
+  }
 
-    // AuxK: the top-k_aux dead latents reconstruct the (detached) residual e = x − x̂, without b_dec.
-    let auxLoss = 0;
-    let auxGrads: ExtraCodeGrads | undefined;
-    const dead = options.dead;
-    if (dead && this.options.auxCoeff > 0 && this.options.kAux > 0 && dead.some((v) => v !== 0)) {
-      const aux = rowTopK(pre, this.options.kAux, dead);
-      if (aux.colIdx.length > 0) {
-        const eHat = this.ctx.backend.sparseMatmul(aux, this.decoder());
-        const dEHat = new Float32Array(eHat.data.length);
-        const scale = (2 * this.options.auxCoeff) / B;
-        let sum = 0;
-        for (let i = 0; i < dEHat.length; i++) {
-          const diff = eHat.data[i] - (x.data[i] - xHat.data[i]);
-          sum += diff * diff;
-          dEHat[i] = scale * diff;
-        }
-        auxLoss = (this.options.auxCoeff * sum) / B;
-        const dOut: Matrix = { data: dEHat, rows: B, cols: dIn };
-        auxGrads = { features: aux, dOut, dPre: { ...aux, values: this.featureGrads(aux, dOut) } };
+  /**
+   * Σ_ℓ mean ‖x − x̂⁽ℓ⁾‖² with x̂⁽ℓ⁾ = b_dec + the decoding of latents below m_ℓ. A latent in group g
+   * (m_{g−1} ≤ j < m_g) appears in every level ℓ ≥ g, so its gradient is read against G_g = Σ_{ℓ≥g} dX̂⁽ℓ⁾.
+   */
+  private matryoshkaLoss(feats: SparseRows, x: Matrix, widths: readonly number[]): LevelLosses {
+    const { backend } = this.ctx;
+    const groups = splitByColumn(feats, widths);
+    const L = groups.length;
+    const bDec = mustGet(this.params, 'b_dec');
+    const n = x.data.length;
+    const level = new Float32Array(n);
+    for (let i = 0; i < n; i++) level[i] = bDec[i % x.cols];
+    const dLevel: Float32Array[] = [];
+    let loss = 0;
+    let mse = 0;
+    let xHat: Matrix = { data: level, rows: x.rows, cols: x.cols };
+    for (let g = 0; g < L; g++) {
+      const part = backend.sparseMatmul(groups[g], this.decoder());
+      for (let i = 0; i < n; i++) level[i] += part.data[i];
+      const cur: Matrix = { data: level.slice(), rows: x.rows, cols: x.cols };
+      const r = mseGradient(cur, x);
+      loss += r.mse;
+      dLevel.push(r.grad.data);
+      if (g === L - 1) {
+        mse = r.mse;
+        xHat = cur;
       }
     }
-
-    return {
-      loss: mse + auxLoss,
-      mse,
-      sparsityLoss: 0,
-      auxLoss,
-      l0: feats.colIdx.length / B,
-      features: feats,
-      reconstruction: xHat,
-      grads: affineGrads(this.sharedGrads(feats, dXHat, dPre, xin, auxGrads)),
-    };
+    // Suffix sums G_g, from the last level down.
+    const G: Matrix[] = new Array<Matrix>(L);
+    let acc = new Float32Array(n);
+    for (let g = L - 1; g >= 0; g--) {
+      const next = new Float32Array(n);
+      for (let i = 0; i < n; i++) next[i] = acc[i] + dLevel[g][i];
+      acc = next;
+      G[g] = { data: next, rows: x.rows, cols: x.cols };
+    }
+    const grads = groups.map((f, g) => ({ features: f, dOut: G[g], dPre: { ...f, values: this.featureGrads(f, G[g]) } }));
+    return { loss, mse, xHat, features: grads[0].features, dXHat: G[0], dPre: grads[0].dPre, extras: grads.slice(1) };
   }
 
   private updateThreshold(minKept: number): void {
@@ -114,10 +154,65 @@ export class TopKSae extends SaeBase {
     // SAELens saves BatchTopK as a JumpReLU with a uniform threshold.
     tensors.set('threshold', tensor([dSae], uniform(dSae, this.globalThreshold())));
     return {
-      config: { ...this.config, architecture: 'jumprelu', k: this.options.k, extra: { ...this.config.extra, trained_as: 'batchtopk' } },
+      config: {
+        ...this.config,
+        architecture: 'jumprelu',
+        k: this.options.k,
+        extra: {
+          ...this.config.extra,
+          trained_as: this.options.matryoshkaWidths ? 'matryoshka_batchtopk' : 'batchtopk',
+          ...(this.options.matryoshkaWidths ? { matryoshka_widths: [...this.options.matryoshkaWidths] } : {}),
+        },
+      },
       tensors,
     };
   }
+}
+
+interface LevelLosses {
+  readonly loss: number;
+  /** Full-width mean ‖x − x̂‖². */
+  readonly mse: number;
+  readonly xHat: Matrix;
+  /** The main code (the first group for Matryoshka) and its dL/dx̂ (which also trains b_dec). */
+  readonly features: SparseRows;
+  readonly dXHat: Matrix;
+  readonly dPre: SparseRows;
+  /** Further groups, decoded without b_dec. */
+  readonly extras: ExtraCodeGrads[];
+}
+
+export function validateMatryoshkaWidths(widths: readonly number[], dSae: number): void {
+  const ok =
+    widths.length >= 1 &&
+    widths.every((w, i) => Number.isInteger(w) && w >= 1 && (i === 0 || w > widths[i - 1])) &&
+    widths[widths.length - 1] === dSae;
+  if (!ok) throw new Error(`Matryoshka widths must be strictly increasing integers ending at d_sae ${dSae}, got [${widths.join(', ')}]`);
+}
+
+/** Matryoshka prefixes d_sae/16, /8, /4, /2, 1 (dropping any below 1 or repeated). */
+export function defaultMatryoshkaWidths(dSae: number): number[] {
+  const out: number[] = [];
+  for (const div of [16, 8, 4, 2, 1]) {
+    const w = Math.floor(dSae / div);
+    if (w >= 1 && (out.length === 0 || w > out[out.length - 1])) out.push(w);
+  }
+  return out;
+}
+
+/** One CSR per column range [widths[g−1], widths[g]) with every row kept. */
+function splitByColumn(s: SparseRows, widths: readonly number[]): SparseRows[] {
+  const builders = widths.map(() => new SparseBuilder(s.rows, s.cols));
+  for (let r = 0; r < s.rows; r++) {
+    let g = 0;
+    for (let e = s.rowPtr[r]; e < s.rowPtr[r + 1]; e++) {
+      const j = s.colIdx[e];
+      while (j >= widths[g]) g++;
+      builders[g].push(j, s.values[e]);
+    }
+    for (const b of builders) b.endRow();
+  }
+  return builders.map((b) => b.finish());
 }
 
 function uniform(n: number, v: number): Float32Array {

@@ -1,4 +1,7 @@
-// Adam with bias correction (as torch.optim.Adam), on named Float32Array parameters.
+// Adam with bias correction (as torch.optim.Adam), on named Float32Array parameters. Each parameter's bias
+// correction counts that parameter's own updates: a parameter left out of a step (no gradient, e.g. θ
+// during a TopK warm start) neither moves nor advances its count, as in torch where a parameter without
+// .grad keeps its own state["step"].
 
 export interface AdamConfig {
   readonly beta1: number;
@@ -20,18 +23,25 @@ export class Adam {
     }
   }
 
-  /** One update; `t` is the 1-based step number used for bias correction. */
-  step(params: ReadonlyMap<string, Float32Array>, grads: ReadonlyMap<string, Float32Array>, lr: number, t: number): void {
+  /**
+   * One update of every parameter that has a gradient. `t(name)` is the 1-based number of updates that
+   * parameter has received including this one (its bias-correction step); parameters absent from `grads`
+   * are skipped.
+   */
+  step(params: ReadonlyMap<string, Float32Array>, grads: ReadonlyMap<string, Float32Array>, lr: number, t: (name: string) => number): void {
     const { beta1, beta2, eps } = this.config;
-    const c1 = 1 - Math.pow(beta1, t);
-    const c2 = 1 - Math.pow(beta2, t);
-    const stepSize = lr / c1;
-    const sqrtC2 = Math.sqrt(c2);
     for (const [name, p] of params) {
       const g = grads.get(name);
+      if (!g) continue;
       const m = this.m.get(name);
       const v = this.v.get(name);
-      if (!g || !m || !v) throw new Error(`Adam: no gradient or moments for ${name}`);
+      if (!m || !v) throw new Error(`Adam: no moments for ${name}`);
+      const n = t(name);
+      if (!(n >= 1)) throw new Error(`Adam: step ${n} for ${name}`);
+      const c1 = 1 - Math.pow(beta1, n);
+      const c2 = 1 - Math.pow(beta2, n);
+      const stepSize = lr / c1;
+      const sqrtC2 = Math.sqrt(c2);
       for (let i = 0; i < p.length; i++) {
         const gi = g[i];
         const mi = beta1 * m[i] + (1 - beta1) * gi;

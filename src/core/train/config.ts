@@ -31,15 +31,34 @@ export interface TrainConfig {
   readonly bDecInit: 'zero' | 'mean';
   /** Divide inputs by a fixed scalar C with E‖x/C‖² = 1, estimated from data (folded back on export). */
   readonly normalizeInput: boolean;
+  /** E‖x/C‖² after normalisation: 'unit' = 1 (the paper), 'dIn' = d_in (SAELens expected_average_only_in). */
+  readonly inputNormTarget?: 'unit' | 'dIn';
   /** Rows drawn up front to estimate C and data-dependent inits. */
   readonly initRows: number;
   /** A latent is dead if it has not fired within this many tokens. */
   readonly deadWindowTokens: number;
 
+  /** What the preset did, in words (saved with the SAE and shown in the UI), e.g. "JumpReLU, TopK warm start …". */
+  readonly recipe?: string;
+
   readonly jumpRelu?: {
     readonly thresholdParam: 'log' | 'raw';
-    readonly sparsity: 'l0' | 'targetL0';
+    /** 'tanh': Anthropic's λ·Σ tanh(c·f_i·‖d_i‖) (c = tanhScale). */
+    readonly sparsity: 'l0' | 'targetL0' | 'tanh';
     readonly targetL0?: number;
+    readonly tanhScale?: number;
+    /** Straight-through pseudo-derivatives also into the pre-activations (Anthropic). */
+    readonly steToInput?: boolean;
+    /** Unit-norm decoder rows (default true). */
+    readonly unitNormDecoder?: boolean;
+    /** Initial decoder row norm when rows are not kept at unit norm (SAELens: 0.1). */
+    readonly decoderInitNorm?: number;
+    /** AuxK on dead latents (normalised by the residual's variance, Gao et al.). */
+    readonly auxK?: { readonly kAux?: number; readonly coeff: number };
+    /** Anthropic's pre-activation loss on dead latents. */
+    readonly preActCoeff?: number;
+    /** Penalty β·max(0, p_i − cap)² on each latent's firing rate in the batch. */
+    readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number };
     /** A constant θ, or per latent the pre-activation quantile at which it fires on targetL0/d_sae of tokens. */
     readonly thresholdInit: { readonly kind: 'constant'; readonly value: number } | { readonly kind: 'quantile' };
     /** ε decays geometrically from bandwidthStart to bandwidth over bandwidthDecaySteps. */
@@ -49,7 +68,15 @@ export interface TrainConfig {
     /** Train the first steps as TopK (k = round(targetL0)), then start θ from TopK's selections. */
     readonly topKWarmupSteps?: number;
   };
-  readonly topK?: { readonly kAux?: number; readonly auxCoeff?: number; readonly thresholdEmaRate?: number };
+  readonly topK?: {
+    readonly kAux?: number;
+    readonly auxCoeff?: number;
+    readonly thresholdEmaRate?: number;
+    /** Matryoshka BatchTopK: nested prefix widths ending at dSae. */
+    readonly matryoshkaWidths?: readonly number[];
+  };
+  /** Gated: AuxK on dead latents through the gate pre-activations. */
+  readonly gated?: { readonly auxK?: { readonly kAux?: number; readonly coeff: number } };
 
   /** Append a metrics record to the history every this many steps. */
   readonly historyEvery: number;
@@ -72,9 +99,20 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (c.architecture === 'topk' || c.architecture === 'batchtopk') {
     if (c.k === undefined || !Number.isInteger(c.k) || c.k < 1 || c.k > c.dSae) bad(`k must be an integer in 1..dSae, got ${c.k}`);
   }
+  if (c.topK?.matryoshkaWidths) {
+    const w = c.topK.matryoshkaWidths;
+    if (c.architecture !== 'batchtopk') bad('Matryoshka widths are for batchtopk');
+    if (!(w.length >= 1 && w.every((v, i) => Number.isInteger(v) && v >= 1 && (i === 0 || v > w[i - 1])) && w[w.length - 1] === c.dSae)) {
+      bad(`Matryoshka widths must be strictly increasing integers ending at dSae ${c.dSae}, got [${w.join(', ')}]`);
+    }
+  }
   if (c.architecture === 'jumprelu') {
     const j = c.jumpRelu ?? bad('jumprelu needs jumpRelu options');
-    if (j.sparsity === 'targetL0' && !(j.targetL0 && j.targetL0 > 0 && j.targetL0 <= c.dSae)) bad(`targetL0 must be in (0, dSae], got ${j.targetL0}`);
+    if (j.sparsity === 'targetL0' && !(j.targetL0 !== undefined && j.targetL0 >= 1 && j.targetL0 <= c.dSae)) {
+      bad(`target L0 must be between 1 and d_sae (${c.dSae}), got ${j.targetL0}`);
+    }
+    if (j.sparsity === 'tanh' && !(j.tanhScale !== undefined && j.tanhScale > 0)) bad('tanh sparsity needs a positive tanhScale');
+    if (j.frequencyPenalty && !(j.frequencyPenalty.cap > 0 && j.frequencyPenalty.cap < 1 && j.frequencyPenalty.coeff >= 0)) bad('frequency penalty: cap in (0, 1), coeff ≥ 0');
     if (j.thresholdInit.kind === 'quantile' && !(j.targetL0 && j.targetL0 > 0)) bad('a quantile θ init needs targetL0');
     if (!(j.bandwidth > 0)) bad('bandwidth must be positive');
   }

@@ -1,14 +1,30 @@
 // Named training recipes. "paper" reproduces Rajamanoharan et al. 2024b "Jumping Ahead" (arXiv 2407.14435)
 // as Gemma Scope used it (Lieberum et al. 2024, arXiv 2408.05147, App. A) exactly; "default" is Feature
-// Lens's CPU-sized recipe for each architecture.
+// Lens's CPU-sized recipe for each architecture;
+// "anthropic" is Anthropic's Jan 2025 JumpReLU recipe as SAELens implements it; "matryoshka" is Matryoshka
+// BatchTopK. Every preset names what it does in config.recipe. Measurements: docs/training.md.
+import { defaultMatryoshkaWidths } from '../sae/topk';
 import type { SaeArchitecture } from '../sae/weights';
 import type { TrainConfig } from './config';
 
 // Measured on synthetic data (bench/synthetic-recovery.ts, test/unit/core/train/recovery.test.ts): at a
 // budget of 10⁵–10⁶ tokens, 1e-3 left TopK at mean max cos 0.85 where 3e-3–1e-2 reached 0.95.
 const DEFAULT_LR = 4e-3;
+/** AuxK weight on the residual-variance-normalised term (Gao et al. 2024). */
+const AUXK_COEFF = 1 / 32;
+/** The paper's λ warm-up (steps). */
+const PAPER_L0_WARMUP = 10_000;
 
-export type PresetName = 'default' | 'paper';
+export const PRESET_NAMES = ['default', 'paper', 'paper-scaled', 'anthropic', 'matryoshka'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** Which architecture each non-default preset trains. */
+export const PRESET_ARCHITECTURE: Readonly<Record<Exclude<PresetName, 'default'>, SaeArchitecture>> = {
+  paper: 'jumprelu',
+  'paper-scaled': 'jumprelu',
+  anthropic: 'jumprelu',
+  matryoshka: 'batchtopk',
+};
 
 export interface PresetRequest {
   readonly architecture: SaeArchitecture;
@@ -17,7 +33,7 @@ export interface PresetRequest {
   readonly preset?: PresetName;
   /** JumpReLU default preset: the L0 to reach. */
   readonly targetL0?: number;
-  /** λ for the paper JumpReLU, Gated and ReLU; overrides the target-L0 coefficient for the default JumpReLU. */
+  /** λ for the paper/anthropic JumpReLU, Gated and ReLU; overrides the target-L0 coefficient for the default JumpReLU. */
   readonly l0Coeff?: number;
   readonly k?: number;
   readonly batchSize?: number;
@@ -37,19 +53,75 @@ const common = {
   historyEvery: 50,
 } as const;
 
-export function presetConfig(req: PresetRequest): TrainConfig {
+function stepsOf(req: PresetRequest): { batchSize: number; steps: number } {
   const preset = req.preset ?? 'default';
-  const batchSize = req.batchSize ?? (preset === 'paper' ? 4096 : 1024);
-  const steps = Math.max(1, Math.ceil(req.totalTokens / batchSize));
+  const batchSize = req.batchSize ?? (preset === 'paper' || preset === 'paper-scaled' ? 4096 : 1024);
+  return { batchSize, steps: Math.max(1, Math.ceil(req.totalTokens / batchSize)) };
+}
+
+/** Refuses requests no recipe can train (before any data is read). */
+function checkRequest(req: PresetRequest): void {
+  const preset = req.preset ?? 'default';
+  if (!PRESET_NAMES.includes(preset)) throw new Error(`unknown preset ${String(preset)} (one of ${PRESET_NAMES.join(', ')})`);
+  if (preset !== 'default' && PRESET_ARCHITECTURE[preset] !== req.architecture) {
+    throw new Error(`the ${preset} preset is defined for ${PRESET_ARCHITECTURE[preset]} only, not ${req.architecture}`);
+  }
+  if (!Number.isInteger(req.dSae) || req.dSae < 1) throw new Error(`d_sae must be a positive integer, got ${req.dSae}`);
+  if (req.targetL0 !== undefined && !(req.targetL0 >= 1 && req.targetL0 <= req.dSae)) {
+    throw new Error(`target L0 must be between 1 and d_sae (${req.dSae}), got ${req.targetL0}`);
+  }
+  if (req.k !== undefined && !(Number.isInteger(req.k) && req.k >= 1 && req.k <= req.dSae)) {
+    throw new Error(`k must be an integer between 1 and d_sae (${req.dSae}), got ${req.k}`);
+  }
+}
+
+/** Warnings to show before training starts: budgets a recipe cannot use as intended. */
+export function presetWarnings(req: PresetRequest): string[] {
+  checkRequest(req);
+  const preset = req.preset ?? 'default';
+  const { steps } = stepsOf(req);
+  const out: string[] = [];
+  if (preset === 'paper' && steps < PAPER_L0_WARMUP) {
+    out.push(
+      `The paper's λ warm-up (${PAPER_L0_WARMUP.toLocaleString('en-US')} steps) does not fit this budget of ${steps.toLocaleString('en-US')} steps: ` +
+        `λ would reach only ${Math.round((100 * steps) / PAPER_L0_WARMUP)} % of its value by the end. ` +
+        `The "paper-scaled" preset is the same recipe with the warm-up scaled to ${scaledPaperWarmup(steps).toLocaleString('en-US')} steps (10 % of the run).`,
+    );
+  }
+  if (req.architecture === 'jumprelu' && preset === 'default') {
+    const after = steps - Math.floor(steps / 2);
+    if (after < 300) {
+      out.push(
+        `Only ${after} steps follow the TopK warm start: the JumpReLU thresholds may not settle at target L0 ${req.targetL0 ?? 32} ` +
+          `(measured: ≥ 300 steps of ${stepsOf(req).batchSize} tokens; docs/training.md).`,
+      );
+    }
+  }
+  return out;
+}
+
+function scaledPaperWarmup(steps: number): number {
+  return Math.min(PAPER_L0_WARMUP, Math.max(1, Math.round(steps / 10)));
+}
+
+export function presetConfig(req: PresetRequest): TrainConfig {
+  checkRequest(req);
+  const preset = req.preset ?? 'default';
+  const { batchSize, steps } = stepsOf(req);
   const seed = req.seed ?? 0;
   const base = { ...common, seed, architecture: req.architecture, dSae: req.dSae, totalTokens: req.totalTokens, batchSize };
   // Dead: unfired for ~10% of the run, at least 200k tokens (Gao use 10M at scale).
   const deadWindowTokens = Math.max(200_000, Math.floor(req.totalTokens / 10));
+  const lrWarmupSteps = Math.min(200, Math.floor(steps / 10));
 
-  if (preset === 'paper') {
-    if (req.architecture !== 'jumprelu') throw new Error('the paper preset is defined for jumprelu only');
+  if (preset === 'paper' || preset === 'paper-scaled') {
+    const warm = preset === 'paper' ? PAPER_L0_WARMUP : scaledPaperWarmup(steps);
     return {
       ...base,
+      recipe:
+        preset === 'paper'
+          ? 'JumpReLU, paper recipe (Rajamanoharan et al. 2024): λ·L0, log θ from 0.001, ε 0.001, λ warm-up 10,000 steps'
+          : `JumpReLU, paper recipe with the λ warm-up scaled to the budget (${warm} steps instead of 10,000)`,
       lr: 7e-5,
       lrWarmupSteps: 1000,
       lrWarmupShape: 'cosine',
@@ -59,7 +131,7 @@ export function presetConfig(req: PresetRequest): TrainConfig {
       beta2: 0.999,
       adamEps: 1e-8,
       sparsityCoeff: req.l0Coeff ?? 1e-3,
-      sparsityWarmupSteps: 10_000,
+      sparsityWarmupSteps: warm,
       applyBDecToInput: false,
       bDecInit: 'zero',
       deadWindowTokens,
@@ -74,16 +146,68 @@ export function presetConfig(req: PresetRequest): TrainConfig {
     };
   }
 
+  if (preset === 'anthropic') {
+    // SAELens's "Anthropic" example (docs/training_saes.md and saes/jumprelu_sae.py there) in SAELens units: inputs scaled to
+    // E‖x‖² = d_in, tanh sparsity (c = 4) on f·‖d‖ with λ warmed up over the whole run, STE into the
+    // pre-activations, pre-activation loss 3e-6 on dead latents, ε 2.0, θ from 0.1, free decoder norms
+    // starting at 0.1, lr decay over the last 20 %.
+    return {
+      ...base,
+      recipe: 'JumpReLU, Anthropic 2025 recipe (SAELens): tanh sparsity on f·‖W_dec‖, STE into pre-activations, pre-activation loss on dead latents',
+      lr: DEFAULT_LR,
+      lrWarmupSteps,
+      sparsityCoeff: req.l0Coeff ?? 5,
+      sparsityWarmupSteps: steps,
+      applyBDecToInput: true,
+      bDecInit: 'mean',
+      inputNormTarget: 'dIn',
+      deadWindowTokens,
+      jumpRelu: {
+        thresholdParam: 'raw',
+        sparsity: 'tanh',
+        tanhScale: 4,
+        steToInput: true,
+        unitNormDecoder: false,
+        decoderInitNorm: 0.1,
+        preActCoeff: 3e-6,
+        thresholdInit: { kind: 'constant', value: 0.1 },
+        bandwidth: 2,
+      },
+    };
+  }
+
+  if (preset === 'matryoshka') {
+    const k = req.k ?? 32;
+    const widths = defaultMatryoshkaWidths(req.dSae);
+    return {
+      ...base,
+      recipe: `Matryoshka BatchTopK (k ${k}): prefixes [${widths.join(', ')}], one reconstruction loss per prefix, summed; AuxK on dead latents`,
+      k,
+      lr: DEFAULT_LR,
+      lrWarmupSteps,
+      sparsityCoeff: 0,
+      sparsityWarmupSteps: 0,
+      applyBDecToInput: true,
+      bDecInit: 'mean',
+      deadWindowTokens,
+      topK: { auxCoeff: AUXK_COEFF, matryoshkaWidths: widths },
+    };
+  }
+
   switch (req.architecture) {
     case 'jumprelu': {
       const targetL0 = req.targetL0 ?? 32;
       // Active pre-activations are ~1/√L0 on unit-mean-square inputs: the STE window is sized to that, wide
       // early so θ gets gradient from many tokens, and narrowed 10× over the run.
       const bandwidthStart = 0.5 / Math.sqrt(targetL0);
+      const warm = Math.floor(steps / 2);
       return {
         ...base,
+        recipe:
+          `JumpReLU, TopK warm start (k ${Math.max(1, Math.round(targetL0))}, first ${warm} steps) then θ from per-latent quantiles, ` +
+          `target-L0 loss (L0 ${targetL0}), AuxK on dead latents, firing-frequency penalty above 5 %`,
         lr: DEFAULT_LR,
-        lrWarmupSteps: Math.min(200, Math.floor(steps / 10)),
+        lrWarmupSteps,
         sparsityCoeff: req.l0Coeff ?? 1,
         sparsityWarmupSteps: 0,
         applyBDecToInput: true,
@@ -99,40 +223,48 @@ export function presetConfig(req: PresetRequest): TrainConfig {
           bandwidthDecaySteps: steps,
           // Measured (d_in 64, 512 true directions, 500k tokens): plain JumpReLU reached mean max cos 0.60
           // where TopK reached 0.94; a TopK first half lets JumpReLU start from TopK's dictionary.
-          topKWarmupSteps: Math.floor(steps / 2),
+          topKWarmupSteps: warm,
+          auxK: { coeff: AUXK_COEFF },
+          frequencyPenalty: { cap: 0.05, coeff: 1 },
         },
       };
     }
     case 'topk':
-    case 'batchtopk':
+    case 'batchtopk': {
+      const k = req.k ?? 32;
       return {
         ...base,
-        k: req.k ?? 32,
+        recipe: `${req.architecture === 'topk' ? 'TopK' : 'BatchTopK'} (k ${k}), AuxK on dead latents`,
+        k,
         lr: DEFAULT_LR,
-        lrWarmupSteps: Math.min(200, Math.floor(steps / 10)),
+        lrWarmupSteps,
         sparsityCoeff: 0,
         sparsityWarmupSteps: 0,
         applyBDecToInput: true,
         bDecInit: 'mean',
         deadWindowTokens,
-        topK: {},
+        topK: { auxCoeff: AUXK_COEFF },
       };
+    }
     case 'gated':
       return {
         ...base,
+        recipe: `Gated (λ ${req.l0Coeff ?? 0.05}), AuxK on dead latents`,
         lr: DEFAULT_LR,
-        lrWarmupSteps: Math.min(200, Math.floor(steps / 10)),
+        lrWarmupSteps,
         sparsityCoeff: req.l0Coeff ?? 0.05,
         sparsityWarmupSteps: Math.floor(steps / 20),
         applyBDecToInput: true,
         bDecInit: 'mean',
         deadWindowTokens,
+        gated: { auxK: { coeff: AUXK_COEFF } },
       };
     case 'relu':
       return {
         ...base,
+        recipe: `ReLU + decoder-norm-weighted L1 (λ ${req.l0Coeff ?? 0.05})`,
         lr: DEFAULT_LR,
-        lrWarmupSteps: Math.min(200, Math.floor(steps / 10)),
+        lrWarmupSteps,
         sparsityCoeff: req.l0Coeff ?? 0.05,
         sparsityWarmupSteps: Math.floor(steps / 20), // Anthropic: λ warm-up over the first 5%
         applyBDecToInput: false,

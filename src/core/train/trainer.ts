@@ -52,6 +52,7 @@ export interface TrainerState {
 
 function specOf(c: TrainConfig, dIn: number): SaeSpec {
   const j = c.jumpRelu;
+  const kAux = (o: { kAux?: number } | undefined): number => o?.kAux ?? Math.max(1, Math.floor(dIn / 2));
   return {
     architecture: c.architecture,
     dIn,
@@ -62,13 +63,36 @@ function specOf(c: TrainConfig, dIn: number): SaeSpec {
       ? {
           jumpRelu: {
             thresholdParam: j.thresholdParam,
-            sparsity: j.sparsity === 'targetL0' ? { kind: 'targetL0', targetL0: j.targetL0 ?? 1 } : { kind: 'l0' },
+            sparsity:
+              j.sparsity === 'targetL0'
+                ? { kind: 'targetL0', targetL0: j.targetL0 ?? 1 }
+                : j.sparsity === 'tanh'
+                  ? { kind: 'tanh', scale: j.tanhScale ?? 4 }
+                  : { kind: 'l0' },
             thresholdInit: j.thresholdInit.kind === 'constant' ? j.thresholdInit.value : 0.001,
+            ...(j.steToInput ? { steToInput: true } : {}),
+            ...(j.unitNormDecoder === false ? { unitNormDecoder: false } : {}),
+            ...(j.decoderInitNorm !== undefined ? { decoderInitNorm: j.decoderInitNorm } : {}),
+            ...(j.auxK ? { auxK: { kAux: kAux(j.auxK), coeff: j.auxK.coeff } } : {}),
+            ...(j.preActCoeff ? { preActCoeff: j.preActCoeff } : {}),
+            ...(j.frequencyPenalty ? { frequencyPenalty: j.frequencyPenalty } : {}),
           },
         }
       : {}),
     ...(c.topK ? { topK: c.topK } : {}),
+    ...(c.gated?.auxK ? { gated: { auxK: { kAux: kAux(c.gated.auxK), coeff: c.gated.auxK.coeff } } } : {}),
   } as SaeSpec;
+}
+
+/** A step whose loss or gradients are not finite although its inputs were: the run stops there. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number) {
+    super(
+      `training diverged: the loss became non-finite at step ${step + 1}; the step was not applied and the run stopped ` +
+        `(the last checkpoint is kept; try a lower learning rate or sparsity coefficient)`,
+    );
+    this.name = 'NonFiniteLossError';
+  }
 }
 
 /** Rows whose values are all finite (NaN/Inf rows would poison every weight they touch). */
@@ -124,7 +148,8 @@ export class SaeTrainer {
     if (sample.rows === 0) throw new Error('no finite rows to initialise from');
     let sq = 0;
     for (let i = 0; i < sample.data.length; i++) sq += sample.data[i] * sample.data[i];
-    const scale = config.normalizeInput ? Math.sqrt(sq / sample.rows) : 1;
+    const target = config.inputNormTarget === 'dIn' ? sample.cols : 1;
+    const scale = config.normalizeInput ? Math.sqrt(sq / sample.rows / target) : 1;
     if (!(scale > 0)) throw new Error('activations are all zero: cannot estimate the input scale');
     const x = scaled(sample, 1 / scale);
     if (config.bDecInit === 'mean') {
@@ -225,28 +250,29 @@ export class SaeTrainer {
     const x = this.scale === 1 ? good : scaled(good, 1 / this.scale);
     const t = this.stepCount;
     const sparsityCoeff = c.sparsityCoeff * linearWarmup(t, c.sparsityWarmupSteps);
-    const isTopK = c.architecture === 'topk' || c.architecture === 'batchtopk';
     const warmupSteps = c.jumpRelu?.topKWarmupSteps ?? 0;
     const inWarmup = t < warmupSteps && this.model instanceof JumpReluSae;
-    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup();
+    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup(x);
     const res = this.model.lossAndGrads(x, {
       ...(inWarmup ? { topKWarmup: Math.max(1, Math.round(c.jumpRelu?.targetL0 ?? 1)) } : {}),
       sparsityCoeff,
       bandwidth: this.bandwidthAt(t),
-      dead: isTopK ? this.tracker.deadMask(c.deadWindowTokens) : undefined,
+      dead: this.tracker.deadMask(c.deadWindowTokens),
       training: true,
     });
     if (!Number.isFinite(res.loss) || !allFinite(res.grads)) {
-      // Finite inputs can still overflow (e.g. huge values after a bad scale): never apply such a step.
-      this.skippedSteps++;
-      this.skippedRows += good.rows;
-      return undefined;
+      // Finite inputs gave a non-finite loss (an overflow or a diverging run): never apply such a step,
+      // and stop rather than skip on, so the last good checkpoint stays the newest.
+      throw new NonFiniteLossError(t);
     }
     const { params } = this.model;
     const wDec = mustGet(params, 'W_dec');
     if (this.model.unitNormDecoder) removeParallelComponent(wDec, mustGet(res.grads, 'W_dec'), c.dSae, x.cols);
     const lr = this.lrAt(t);
-    this.adam.step(params, res.grads, lr, t + 1);
+    // Each parameter's Adam bias correction counts its own updates: θ gets none during a TopK warm start.
+    const thetaFrozenFor = this.model instanceof JumpReluSae ? Math.min(t, warmupSteps) : 0;
+    const thetaName = this.model instanceof JumpReluSae ? this.model.thresholdName : '';
+    this.adam.step(params, res.grads, lr, (name) => (name === thetaName ? t + 1 - thetaFrozenFor : t + 1));
     if (this.model.unitNormDecoder) normalizeRows(wDec, c.dSae, x.cols);
     this.model.project?.();
     this.tracker.add(res.features);

@@ -75,6 +75,7 @@ function shape(subtract: boolean): Shape {
 
 const TOL = 2e-3;
 const report: string[] = [];
+const deadMask = Uint8Array.from({ length: dSae }, (_, j) => (j % 3 === 0 ? 1 : 0));
 
 for (const subtract of [false, true]) {
   for (const target of [undefined, 3]) {
@@ -125,7 +126,7 @@ test('Gated gradients (weight sharing via r_mag, aux loss through a frozen decod
 for (const arch of ['topk', 'batchtopk'] as const) {
   test(`${arch} gradients with AuxK on dead latents (residual detached)`, () => {
     const { model, x } = setup({ architecture: arch, applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5 } }, 14);
-    const dead = Uint8Array.from({ length: dSae }, (_, j) => (j % 3 === 0 ? 1 : 0));
+    const dead = deadMask;
     const xs = Float64Array.from(x);
     const residual = topKLoss(toP(model), xs, shape(true), { k: 3, batch: arch === 'batchtopk' }).residual;
     const r = check(model, x, { sparsityCoeff: 0, dead, training: false }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
@@ -148,8 +149,84 @@ test('JumpReLU TopK warm-start gradients are TopK gradients; θ gets none', () =
   report.push(`jumprelu topk warm start: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
   assert.ok(r.checked > 80, `checked ${r.checked}`);
   assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
-  const g = model.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0.3, topKWarmup: 3 }).grads.get('threshold');
-  assert.ok(g && g.every((v) => v === 0));
+  // No θ gradient at all: the optimiser then leaves θ and its Adam step count alone.
+  assert.equal(model.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0.3, topKWarmup: 3 }).grads.get('threshold'), undefined);
+});
+
+
+test('JumpReLU gradients with AuxK on dead latents and a frequency penalty (its value; θ is checked by hand)', () => {
+  const jr = {
+    thresholdParam: 'raw' as const,
+    sparsity: { kind: 'targetL0' as const, targetL0: 3 },
+    thresholdInit: 0.4,
+    auxK: { kAux: 2, coeff: 0.5 },
+    frequencyPenalty: { cap: 0.2, coeff: 0.7 },
+  };
+  const { model, x } = setup({ architecture: 'jumprelu', applyBDecToInput: true, jumpRelu: jr }, 16);
+  const xs = Float64Array.from(x);
+  const residual = jumpReluLoss(toP(model), xs, shape(true), { coeff: 0.3, targetL0: 3 }).residual;
+  const r = check(model, x, { sparsityCoeff: 0.3, bandwidth: 0.001, dead: deadMask }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    jumpReluLoss(p, xs, shape(true), { coeff: 0.3, targetL0: 3, freq: jr.frequencyPenalty, auxK: { dead: deadMask, kAux: 2, alpha: 0.5, residual } }),
+  );
+  report.push(`jumprelu + auxK + freq: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  const res = model.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0.3, bandwidth: 0.001, dead: deadMask });
+  assert.ok(res.auxLoss > 0, 'AuxK selected something');
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+});
+
+test('Anthropic JumpReLU gradients: tanh sparsity on f·‖d‖, free decoder norms, pre-activation loss on dead latents (incl. θ)', () => {
+  const jr = {
+    thresholdParam: 'raw' as const,
+    sparsity: { kind: 'tanh' as const, scale: 4 },
+    thresholdInit: 0.4,
+    steToInput: true,
+    unitNormDecoder: false,
+    preActCoeff: 0.05,
+  };
+  const { model, x } = setup({ architecture: 'jumprelu', applyBDecToInput: true, jumpRelu: jr }, 17);
+  const xs = Float64Array.from(x);
+  // ε so small that no pre-activation lies in the STE window: the pseudo-derivatives (which finite
+  // differences cannot see) vanish and every remaining term, θ's pre-activation-loss gradient included, is exact.
+  const opts = { sparsityCoeff: 0.3, bandwidth: 1e-7, dead: deadMask };
+  const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_enc', 'b_dec', 'threshold'], (p) =>
+    jumpReluLoss(p, xs, shape(true), { coeff: 0.3, tanhScale: 4, preAct: { coeff: 0.05, dead: deadMask } }),
+  );
+  report.push(`jumprelu anthropic: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  const res = model.lossAndGrads({ data: x, rows: B, cols: dIn }, opts);
+  assert.ok(res.sparsityLoss > 0 && res.auxLoss > 0, `tanh ${res.sparsityLoss}, pre-act ${res.auxLoss}`);
+  assert.ok(r.checked > 90, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+});
+
+test('Gated gradients with AuxK on dead latents through π_gate', () => {
+  const { model, x } = setup({ architecture: 'gated', applyBDecToInput: true, gated: { auxK: { kAux: 2, coeff: 0.5 } } }, 18);
+  const frozen = { W_dec: Float64Array.from(model.params.get('W_dec') ?? []), b_dec: Float64Array.from(model.params.get('b_dec') ?? []) };
+  const xs = Float64Array.from(x);
+  const residual = gatedLoss(toP(model), frozen, xs, shape(true), 0.15).residual;
+  const r = check(model, x, { sparsityCoeff: 0.15, dead: deadMask }, ['W_enc', 'W_dec', 'b_gate', 'b_mag', 'r_mag', 'b_dec'], (p) =>
+    gatedLoss(p, frozen, xs, shape(true), 0.15, { dead: deadMask, kAux: 2, alpha: 0.5, residual }),
+  );
+  report.push(`gated + auxK: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+});
+
+test('Matryoshka BatchTopK gradients: summed prefix losses, AuxK', () => {
+  const widths = [2, 5, 8];
+  const { model, x } = setup({ architecture: 'batchtopk', applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5, matryoshkaWidths: widths } }, 19);
+  const xs = Float64Array.from(x);
+  const residual = topKLoss(toP(model), xs, shape(true), { k: 3, batch: true }).residual;
+  const r = check(model, x, { sparsityCoeff: 0, dead: deadMask, training: false }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    topKLoss(p, xs, shape(true), { k: 3, batch: true, dead: deadMask, kAux: 2, alpha: 0.5, residual, widths }),
+  );
+  report.push(`matryoshka: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
 });
 
 test('report', () => {

@@ -77,3 +77,31 @@ test('a narrower window sees no entry: θ gets no gradient', () => {
   assert.ok(g);
   close(g[1], 0, 'θ₁');
 });
+
+// Frequency penalty β·Σ max(0, p_i − cap)² with cap 0.25, β 2: latent 0 fires on 2/2 rows (p 1), latent 1
+// on 1/2 (p 0.5). Loss 2·(0.75² + 0.25²) = 1.25. Per-entry step gradient for latent 1: 2β·0.25/B = 0.5,
+// through the L0 step's STE over its 2 window entries: −(1/ε)·0.5·2 = −500 (latent 0 has no window entry).
+test('frequency penalty: value, and θ gradient through the L0 step pseudo-derivative', () => {
+  const r = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' }, frequencyPenalty: { cap: 0.25, coeff: 2 } }).lossAndGrads(x, {
+    sparsityCoeff: 0,
+    bandwidth: 0.002,
+  });
+  const g = r.grads.get('threshold');
+  assert.ok(g);
+  close(r.sparsityLoss, 1.25, 'penalty');
+  close(g[0], 0, 'θ₀');
+  close(g[1], 4.98 - 500, 'θ₁');
+});
+
+// STE into the pre-activations (Anthropic): each window entry also sends +(θ/ε)·g (JumpReLU) and
+// +(1/ε)·∂S/∂step (L0 step) to its pre-activation, hence to b_enc. With λ·L0, λ 0.5: b_enc₁ gets
+// the active entry's ordinary gradient 0 (row 0's g is 0) plus the window terms: row 0: (0.1/0.002)·0 +
+// 500·0.25 = 125; row 1: (0.1/0.002)·(−0.0996) + 125 = 120.02 → 245.02 = −∂L/∂θ₁.
+test('STE into the pre-activations mirrors θ’s pseudo-derivatives', () => {
+  const r = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' }, steToInput: true }).lossAndGrads(x, { sparsityCoeff: 0.5, bandwidth: 0.002 });
+  const gb = r.grads.get('b_enc');
+  const gt = r.grads.get('threshold');
+  assert.ok(gb && gt);
+  close(gt[1], 4.98 - 250, 'θ₁');
+  close(gb[1], 245.02, 'b_enc₁');
+});

@@ -31,19 +31,39 @@ test('λ warm-up and ε decay', () => {
 test('Adam with β1 = 0 moves each parameter by ≈ lr·sign(g) on the first step; β1 = 0.9 matches the formula', () => {
   const p = new Map([['w', Float32Array.of(1, -2, 3)]]);
   const g = new Map([['w', Float32Array.of(0.5, -4, 1e-3)]]);
-  new Adam({ beta1: 0, beta2: 0.999, eps: 1e-8 }, p).step(p, g, 0.01, 1);
+  new Adam({ beta1: 0, beta2: 0.999, eps: 1e-8 }, p).step(p, g, 0.01, () => 1);
   const w = p.get('w');
   assert.ok(w);
   assert.ok(Math.abs(w[0] - 0.99) < 1e-6 && Math.abs(w[1] + 1.99) < 1e-6 && Math.abs(w[2] - 2.99) < 1e-5);
   // Two steps of β = (0.9, 0.999) by hand for one scalar.
   const q = new Map([['w', Float32Array.of(0)]]);
   const adam = new Adam({ beta1: 0.9, beta2: 0.999, eps: 0 }, q);
-  adam.step(q, new Map([['w', Float32Array.of(1)]]), 0.1, 1);
-  adam.step(q, new Map([['w', Float32Array.of(3)]]), 0.1, 2);
+  adam.step(q, new Map([['w', Float32Array.of(1)]]), 0.1, () => 1);
+  adam.step(q, new Map([['w', Float32Array.of(3)]]), 0.1, () => 2);
   const m = 0.9 * 0.1 + 0.1 * 3;
   const v = 0.999 * 0.001 + 0.001 * 9;
   const expected = -0.1 - (0.1 * (m / (1 - 0.81))) / Math.sqrt(v / (1 - 0.999 ** 2));
   assert.ok(Math.abs((q.get('w')?.[0] ?? NaN) - expected) < 1e-6);
+});
+
+test('Adam: a parameter without a gradient stays put, and its first update is bias-corrected as step 1', () => {
+  const params = new Map([
+    ['a', Float32Array.of(0)],
+    ['theta', Float32Array.of(0)],
+  ]);
+  const adam = new Adam({ beta1: 0.9, beta2: 0.999, eps: 0 }, params);
+  const counts = new Map([['a', 0], ['theta', 0]]);
+  const t = (name: string): number => counts.get(name) ?? 0;
+  for (let s = 0; s < 50; s++) {
+    counts.set('a', s + 1);
+    adam.step(params, new Map([['a', Float32Array.of(1)]]), 0.1, t); // θ has no gradient: frozen
+  }
+  assert.equal(params.get('theta')?.[0], 0);
+  counts.set('a', 51);
+  counts.set('theta', 1);
+  adam.step(params, new Map([['a', Float32Array.of(1)], ['theta', Float32Array.of(1e-3)]]), 0.1, t);
+  // Its own step 1: m̂ = g, v̂ = g², so it moves by exactly lr (bias-corrected as step 51 it would move by ≈ 0.07·lr).
+  assert.ok(Math.abs((params.get('theta')?.[0] ?? NaN) + 0.1) < 1e-6, `θ moved to ${params.get('theta')?.[0]}`);
 });
 
 test('Rng: seeded, resumable, and roughly uniform', () => {

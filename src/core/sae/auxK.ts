@@ -1,0 +1,68 @@
+// AuxK (Gao et al. 2024, §A.2): the top-k_aux pre-activations among dead latents reconstruct the detached
+// residual e = x − x̂ (through W_dec, without b_dec), so latents that stopped firing get a gradient towards
+// what the live ones miss. Weighted as in Gao et al.: the squared error is divided by the residual's total
+// variance Σ‖e − ē‖² over the batch, so α (1/32) means the same whatever the residual's size; the
+// unnormalised form made AuxK ~30× weaker relative to the main loss once the residual was small.
+import type { Matrix, NumericBackend, SparseRows } from '../tensor';
+import type { ExtraCodeGrads } from './saeBase';
+
+export interface AuxKOptions {
+  /** Dead latents used per row (Gao: d_in/2). */
+  readonly kAux: number;
+  /** Weight α of the normalised term (Gao: 1/32). */
+  readonly coeff: number;
+}
+
+export interface AuxKResult {
+  readonly loss: number;
+  /** Undefined when nothing was selected (no dead latent with a positive pre-activation). */
+  readonly grads?: ExtraCodeGrads;
+}
+
+/** Whether AuxK has anything to do this step. */
+export function auxKActive(dead: Uint8Array | undefined, o: AuxKOptions | undefined): dead is Uint8Array {
+  return !!dead && !!o && o.coeff > 0 && o.kAux >= 1 && dead.some((v) => v !== 0);
+}
+
+/**
+ * `aux`: per row the top-k_aux dead latents with the values they would fire with (rowTopK of the
+ * pre-activations, or of Gated's π_gate, masked to dead latents). `featureGrads(at, dOut)` = dL/df at the
+ * entries of `at` given dL/dê = dOut (the model's decoder dot product). The returned dPre has
+ * ∂f/∂pre = 1 at every selected entry.
+ */
+export function auxKLoss(
+  backend: NumericBackend,
+  decoder: Matrix,
+  aux: SparseRows,
+  x: Matrix,
+  xHat: Matrix,
+  coeff: number,
+  featureGrads: (at: SparseRows, dOut: Matrix) => Float32Array,
+): AuxKResult {
+  if (aux.colIdx.length === 0) return { loss: 0 };
+  const B = x.rows;
+  const d = x.cols;
+  const e = new Float32Array(x.data.length);
+  const mean = new Float64Array(d);
+  for (let i = 0; i < e.length; i++) {
+    e[i] = x.data[i] - xHat.data[i];
+    mean[i % d] += e[i];
+  }
+  let variance = 0;
+  for (let r = 0; r < B; r++) for (let j = 0; j < d; j++) variance += (e[r * d + j] - mean[j] / B) ** 2;
+  if (!(variance > 0)) return { loss: 0 };
+  const eHat = backend.sparseMatmul(aux, decoder);
+  const dEHat = new Float32Array(e.length);
+  let sum = 0;
+  const scale = (2 * coeff) / variance;
+  for (let i = 0; i < e.length; i++) {
+    const diff = eHat.data[i] - e[i];
+    sum += diff * diff;
+    dEHat[i] = scale * diff;
+  }
+  const dOut: Matrix = { data: dEHat, rows: B, cols: d };
+  return {
+    loss: (coeff * sum) / variance,
+    grads: { features: aux, dOut, dPre: { ...aux, values: featureGrads(aux, dOut) } },
+  };
+}
