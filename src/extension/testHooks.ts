@@ -49,6 +49,7 @@ export function registerTestHooks(context: vscode.ExtensionContext, { inspector,
         askNumber: async (_title, value) => Number(value),
         chooseFolder: async () => undefined,
         confirmOverwrite: async () => false,
+        warn: async (_message, options) => options[0],
       };
       const job = await training.askJob(firstChoices);
       return { job, asked };

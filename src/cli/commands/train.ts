@@ -3,7 +3,7 @@
 // continues bit-exactly with --resume.
 import { SAE_ARCHITECTURES, type SaeArchitecture } from '../../protocol/architectures';
 import { startTrainer } from '../../core/train/driver';
-import { presetConfig, type PresetName } from '../../core/train/presets';
+import { PRESET_NAMES, presetConfig, presetWarnings, type PresetName } from '../../core/train/presets';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
 import { trainToFolder } from '../../core/train/trainToFolder';
 import type { TrainerState } from '../../core/train/trainer';
@@ -34,22 +34,22 @@ function planFrom(args: ParsedArgs): Plan {
   const tokens = numberFlag(args, 'tokens');
   if (tokens === undefined || tokens < 1) throw new UsageError('--tokens must be a positive number');
   const preset = (stringFlag(args, 'preset') ?? 'default') as PresetName;
-  if (preset !== 'default' && preset !== 'paper') throw new UsageError('--preset must be default or paper');
+  if (!PRESET_NAMES.includes(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}`);
   const targetL0 = numberFlag(args, 'target-l0');
   const k = numberFlag(args, 'k');
   if ((arch === 'topk' || arch === 'batchtopk') && k === undefined) throw new UsageError(`--arch ${arch} needs --k`);
   if (k !== undefined && arch !== 'topk' && arch !== 'batchtopk') throw new UsageError('--k is for topk and batchtopk');
-  if (targetL0 !== undefined && (arch !== 'jumprelu' || preset === 'paper')) {
-    throw new UsageError('--target-l0 is for the default jumprelu recipe (the paper preset takes --l0-coeff)');
+  if (targetL0 !== undefined && (arch !== 'jumprelu' || preset !== 'default')) {
+    throw new UsageError('--target-l0 is for the default jumprelu recipe (the paper and anthropic presets take --l0-coeff)');
   }
   const checkpointEvery = numberFlag(args, 'checkpoint-every', DEFAULT_CHECKPOINT_EVERY) ?? DEFAULT_CHECKPOINT_EVERY;
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) throw new UsageError('--checkpoint-every must be an integer ≥ 0');
   return { args, arch, preset, dSae, tokens, out: requireFlag(args, 'out'), seed: numberFlag(args, 'seed', 0) ?? 0, checkpointEvery };
 }
 
-function freshConfig(plan: Plan) {
+function presetRequest(plan: Plan) {
   const { args } = plan;
-  const base = presetConfig({
+  return {
     architecture: plan.arch,
     dSae: plan.dSae,
     totalTokens: plan.tokens,
@@ -59,7 +59,23 @@ function freshConfig(plan: Plan) {
     k: numberFlag(args, 'k'),
     batchSize: numberFlag(args, 'batch'),
     seed: plan.seed,
-  });
+  };
+}
+
+/** Refuses requests no recipe can train and warns about budgets a recipe cannot use, before any data is read. */
+function checkPlan(plan: Plan): void {
+  let warnings: string[];
+  try {
+    warnings = presetWarnings(presetRequest(plan));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  for (const w of warnings) process.stderr.write(`train: warning: ${w}\n`);
+}
+
+function freshConfig(plan: Plan) {
+  const { args } = plan;
+  const base = presetConfig(presetRequest(plan));
   const lr = numberFlag(args, 'lr');
   return lr !== undefined ? { ...base, lr } : base;
 }
@@ -70,12 +86,14 @@ export const trainCommand: CliCommand = {
   usage: [
     'Usage: feature-lens train (--acts acts.npy [--site <s>] | --model <m> --site <s> --corpus <dir> [--cache <dir>] [--max-file-mb M])',
     `                          --arch ${SAE_ARCHITECTURES.join('|')} --d-sae N`,
-    '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper] --tokens N',
+    '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper|paper-scaled|anthropic|matryoshka] --tokens N',
     '                          [--batch B] [--seed S] [--lr LR] [--checkpoint-every STEPS] [--max-steps N] --out <dir>',
     '       feature-lens train --resume <dir> [--max-steps N]',
     '',
     'acts.npy is float32 [N, d]; rows are reshuffled every epoch. The default JumpReLU recipe reaches',
-    '--target-l0 (default 32); --preset paper is the JumpReLU paper recipe with λ = --l0-coeff.',
+    '--target-l0 (default 32) after a TopK warm start; --preset paper is the JumpReLU paper recipe with',
+    'λ = --l0-coeff (paper-scaled: its λ warm-up scaled to the budget); --preset anthropic is Anthropic\'s',
+    '2025 JumpReLU (tanh sparsity, λ = --l0-coeff); --preset matryoshka is Matryoshka BatchTopK (--k).',
     'TopK/BatchTopK take --k; Gated/ReLU take --l0-coeff as their λ. Writes a SAELens folder',
     '(cfg.json, sae_weights.safetensors, sparsity.safetensors, metrics.json) with the trainer state',
     `(trainer_state.json, training_state.safetensors), rewritten every --checkpoint-every steps (default`,
@@ -103,6 +121,7 @@ export const trainCommand: CliCommand = {
     } else {
       plan = planFrom(given);
     }
+    if (!resume) checkPlan(plan);
     const config = resume?.config ?? freshConfig(plan);
     const options = Object.fromEntries([...plan.args.flags].filter((e): e is [string, string] => TRAIN_RUN_OPTIONS.includes(e[0]) && typeof e[1] === 'string'));
 
@@ -117,7 +136,7 @@ export const trainCommand: CliCommand = {
       process.stderr.write(
         resume
           ? `train: resuming ${plan.out} at step ${trainer.step} of ${trainer.totalSteps}\n`
-          : `train: ${plan.arch} (${plan.preset}) d_in ${source.dIn} → d_sae ${plan.dSae}, ${plan.tokens} tokens in batches of ${config.batchSize}\n`,
+          : `train: ${config.recipe ?? `${plan.arch} (${plan.preset})`}; d_in ${source.dIn} → d_sae ${plan.dSae}, ${plan.tokens} tokens in batches of ${config.batchSize}\n`,
       );
       const run = await trainToFolder(trainer, source, {
         dir: plan.out,

@@ -50,8 +50,8 @@ export class JumpReluSae extends SaeBase {
     this.setAffineParams(init);
     if (options.thresholdParam === 'log') this.params.set('log_threshold', init.threshold.map(Math.log));
     else this.params.set('threshold', init.threshold);
-    // TopK warm start: EMA of each latent's selection rate (sets its θ at the switch).
-    this.buffers.set('warmup_rate', new Float32Array(config.dSae));
+    // TopK warm start: EMA of each latent's selection rate (sets its θ at the switch); last entry = batches seen.
+    this.buffers.set('warmup_rate', new Float32Array(config.dSae + 1));
   }
 
   get thresholdName(): string {
@@ -271,6 +271,7 @@ export class JumpReluSae extends SaeBase {
       const count = new Float64Array(dSae);
       for (let e = 0; e < feats.colIdx.length; e++) count[feats.colIdx[e]]++;
       for (let j = 0; j < dSae; j++) rate[j] = (1 - WARMUP_RATE_EMA) * rate[j] + WARMUP_RATE_EMA * (count[j] / B);
+      rate[dSae]++;
     }
     return { loss: mse + aux.loss, mse, sparsityLoss: 0, auxLoss: aux.loss, l0: feats.colIdx.length / B, features: feats, reconstruction: xHat, grads };
   }
@@ -285,6 +286,7 @@ export class JumpReluSae extends SaeBase {
   thresholdFromWarmup(x: Matrix): void {
     const { dSae } = this;
     const rate = mustGet(this.buffers, 'warmup_rate');
+    const debias = 1 - Math.pow(1 - WARMUP_RATE_EMA, rate[dSae]); // the EMA started at 0
     const { pre } = this.preActivations(x);
     const n = x.rows;
     const col = new Float32Array(n);
@@ -292,9 +294,11 @@ export class JumpReluSae extends SaeBase {
     for (let j = 0; j < dSae; j++) {
       for (let r = 0; r < n; r++) col[r] = pre.data[r * dSae + j];
       col.sort();
-      const above = Math.round(rate[j] * n); // how many rows should fire
-      const idx = Math.min(n - 1, Math.max(0, n - 1 - above));
-      theta[j] = Math.max(1e-6, col[idx]);
+      // Rows that should fire: r_j·n, interpolated between order statistics (no rounding of rare latents to 0).
+      const pos = Math.min(n - 1, Math.max(0, n - 1 - (debias > 0 ? (rate[j] / debias) * n : 0)));
+      const lo = Math.floor(pos);
+      const hi = Math.min(n - 1, lo + 1);
+      theta[j] = Math.max(1e-6, col[lo] + (pos - lo) * (col[hi] - col[lo]));
     }
     if (this.options.thresholdParam === 'log') mustGet(this.params, 'log_threshold').set(theta.map(Math.log));
     else mustGet(this.params, 'threshold').set(theta);

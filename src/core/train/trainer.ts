@@ -337,7 +337,8 @@ export class SaeTrainer {
   exportWeights(): SaeWeights {
     const w = this.model.toWeights();
     const folded = this.scale === 1 ? w : foldInputScale(w, this.scale);
-    return { ...folded, config: { ...folded.config, extra: { ...folded.config.extra, training_input_scale: this.scale } } };
+    const recipe = this.config.recipe !== undefined ? { training_recipe: this.config.recipe } : {};
+    return { ...folded, config: { ...folded.config, extra: { ...folded.config.extra, training_input_scale: this.scale, ...recipe } } };
   }
 }
 

@@ -70,7 +70,13 @@ export async function saveTrainerCheckpoint(dir: string, trainer: SaeTrainer, so
       ...(ctx.contextLength ? { context_size: ctx.contextLength } : {}),
       ...(ctx.datasetPath ? { dataset_path: ctx.datasetPath } : {}),
       prepend_bos: false,
-      feature_lens_trainer: { arch: state.config.architecture, preset: ctx.preset ?? 'default', tokens: state.tokens, step: state.step },
+      feature_lens_trainer: {
+        arch: state.config.architecture,
+        preset: ctx.preset ?? 'default',
+        ...(state.config.recipe !== undefined ? { recipe: state.config.recipe } : {}),
+        tokens: state.tokens,
+        step: state.step,
+      },
     },
   });
 }

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { SaeArchitecture } from '../../protocol/architectures';
 import type { LoadResult } from '../../protocol/session';
 import type { TrainJob } from '../../protocol/training';
+import { presetWarnings, type PresetName } from '../../core/train/presets';
 
 export interface Choice<T> extends vscode.QuickPickItem {
   readonly value: T;
@@ -18,6 +19,8 @@ export interface DialogueUi {
   askNumber(title: string, value: string, integer?: boolean): Promise<number | undefined>;
   chooseFolder(title: string): Promise<string | undefined>;
   confirmOverwrite(dir: string): Promise<boolean>;
+  /** A warning before training with the ways to go on; undefined = cancel. */
+  warn(message: string, options: readonly string[]): Promise<string | undefined>;
 }
 
 export const vscodeDialogue: DialogueUi = {
@@ -45,6 +48,9 @@ export const vscodeDialogue: DialogueUi = {
   async confirmOverwrite(dir) {
     return (await vscode.window.showWarningMessage(`${dir} already holds an SAE. Overwrite it?`, { modal: true }, 'Overwrite')) === 'Overwrite';
   },
+  async warn(message, options) {
+    return vscode.window.showWarningMessage(message, { modal: true }, ...options);
+  },
 };
 
 /** The loaded model's sites, the one the analysis uses first, then the middle of the residual stream. */
@@ -61,12 +67,23 @@ export function siteChoices(loaded: LoadResult): Choice<string>[] {
   return items.sort((a, b) => rank(a.value) - rank(b.value));
 }
 
-const ARCHES: Choice<{ arch: SaeArchitecture; preset?: string }>[] = [
-  { label: 'JumpReLU', description: 'default: reaches a target L0 within a few million tokens', value: { arch: 'jumprelu' } },
-  { label: 'JumpReLU (paper preset)', description: 'Rajamanoharan et al. 2024 recipe, exactly', value: { arch: 'jumprelu', preset: 'paper' } },
+// Each label names the recipe the preset runs (src/core/train/presets.ts records the same in cfg.json).
+const ARCHES: Choice<{ arch: SaeArchitecture; preset?: PresetName }>[] = [
+  {
+    label: 'JumpReLU (TopK warm start → target L0)',
+    description: 'default: first 80 % trained as TopK, then JumpReLU θ from per-latent quantiles, target-L0 loss, AuxK and pre-activation loss on dead latents, frequency penalty',
+    value: { arch: 'jumprelu' },
+  },
+  {
+    label: 'JumpReLU (Anthropic 2025)',
+    description: 'tanh sparsity on f·‖W_dec‖, straight-through gradients into pre-activations, pre-activation loss on dead latents',
+    value: { arch: 'jumprelu', preset: 'anthropic' },
+  },
+  { label: 'JumpReLU (paper preset)', description: 'Rajamanoharan et al. 2024 recipe, exactly (λ·L0, 10k-step λ warm-up)', value: { arch: 'jumprelu', preset: 'paper' } },
   { label: 'TopK', description: 'k latents per token, AuxK for dead latents', value: { arch: 'topk' } },
-  { label: 'BatchTopK', description: 'k per token on average over a batch', value: { arch: 'batchtopk' } },
-  { label: 'Gated', description: 'gate and magnitude paths with shared weights', value: { arch: 'gated' } },
+  { label: 'BatchTopK', description: 'k per token on average over a batch, AuxK for dead latents', value: { arch: 'batchtopk' } },
+  { label: 'Matryoshka BatchTopK', description: 'BatchTopK with nested dictionary prefixes, one loss per prefix', value: { arch: 'batchtopk', preset: 'matryoshka' } },
+  { label: 'Gated', description: 'gate and magnitude paths with shared weights, AuxK for dead latents', value: { arch: 'gated' } },
   { label: 'ReLU + L1', description: 'the classic baseline', value: { arch: 'relu' } },
 ];
 
@@ -77,7 +94,8 @@ export async function askTrainJob(loaded: LoadResult, extensionUri: vscode.Uri, 
 
   const archChoice = await ui.pick('SAE architecture', ARCHES);
   if (!archChoice) return undefined;
-  const { arch, preset } = archChoice;
+  const { arch } = archChoice;
+  let preset = archChoice.preset;
 
   const dIn = loaded.sites.find((s) => s.name === site)?.dim ?? loaded.model.dModel;
   const widths: Choice<number>[] = [16, 8, 32, 4].map((m) => ({ label: String(m * dIn), description: `${m}× the site's width${m === 16 ? ' (recommended)' : ''}`, value: m * dIn }));
@@ -91,9 +109,10 @@ export async function askTrainJob(loaded: LoadResult, extensionUri: vscode.Uri, 
     const k = await ui.askNumber('k (active latents per token)', '32');
     if (!k) return undefined;
     sparsity = { k };
-  } else if (preset === 'paper' || arch === 'relu' || arch === 'gated') {
+  } else if (preset === 'paper' || preset === 'anthropic' || arch === 'relu' || arch === 'gated') {
     // Gated and ReLU take λ directly (λ 0.15 gave Gated L0 33–38 on the bundled model, models/README.md).
-    const c = await ui.askNumber('Sparsity coefficient λ', preset === 'paper' ? '0.001' : arch === 'gated' ? '0.15' : '0.05', false);
+    const fallback = preset === 'paper' ? '0.001' : preset === 'anthropic' ? '5' : arch === 'gated' ? '0.15' : '0.05';
+    const c = await ui.askNumber('Sparsity coefficient λ', fallback, false);
     if (!c) return undefined;
     sparsity = { l0Coeff: c };
   } else {
@@ -107,6 +126,15 @@ export async function askTrainJob(loaded: LoadResult, extensionUri: vscode.Uri, 
   let tokens = await ui.pick('Training budget', budgets);
   if (tokens === 0) tokens = await ui.askNumber('Training tokens', '2000000');
   if (!tokens) return undefined;
+
+  // Budgets a recipe cannot use as intended are said before training; the paper's λ warm-up can be scaled.
+  for (const warning of presetWarnings({ architecture: arch, dSae, totalTokens: tokens, ...sparsity, ...(preset ? { preset } : {}) })) {
+    const scale = 'Scale the warm-up to the budget';
+    const options = preset === 'paper' ? [scale, 'Keep the paper recipe'] : ['Train anyway'];
+    const answer = await ui.warn(warning, options);
+    if (answer === undefined) return undefined;
+    if (answer === scale) preset = 'paper-scaled';
+  }
 
   const corpusItems: Choice<string>[] = [{ label: 'Bundled sample corpus', description: 'models/sample-corpus', value: vscode.Uri.joinPath(extensionUri, 'models', 'sample-corpus').fsPath }];
   for (const f of vscode.workspace.workspaceFolders ?? []) corpusItems.push({ label: `Workspace: ${f.name}`, description: f.uri.fsPath, value: f.uri.fsPath });

@@ -2,7 +2,7 @@
 // the trainer, and hand it to the core's folder run (throttled progress, periodic checkpoints, a
 // resumable save on cancel). Independent of worker_threads so it can be tested in-process as well.
 import { basename } from 'node:path';
-import { presetConfig } from '../../core/train/presets';
+import { presetConfig, type PresetName } from '../../core/train/presets';
 import { startTrainer } from '../../core/train/driver';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
 import { trainToFolder } from '../../core/train/trainToFolder';
@@ -70,7 +70,7 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
       architecture: job.arch,
       dSae: job.dSae,
       totalTokens: job.tokens,
-      ...(job.preset ? { preset: job.preset as 'default' | 'paper' } : {}),
+      ...(job.preset ? { preset: job.preset as PresetName } : {}),
       ...(job.targetL0 !== undefined ? { targetL0: job.targetL0 } : {}),
       ...(job.l0Coeff !== undefined ? { l0Coeff: job.l0Coeff } : {}),
       ...(job.k !== undefined ? { k: job.k } : {}),
@@ -83,7 +83,11 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
   try {
     const trainer = await startTrainer(config, source, resume ? { resume: resume.state } : {});
     if (resume) events.log(`resuming at step ${trainer.step} (${trainer.tokens.toLocaleString('en-US')} tokens) of ${trainer.totalSteps}`);
-    else events.log(`training ${job.arch} d_sae ${job.dSae} on ${job.site}: ${trainer.totalSteps} steps of ${config.batchSize}, input scale C = ${trainer.inputScale.toPrecision(4)}`);
+    else {
+      events.log(
+        `training ${config.recipe ?? job.arch}, d_sae ${job.dSae} on ${job.site}: ${trainer.totalSteps} steps of ${config.batchSize}, input scale C = ${trainer.inputScale.toPrecision(4)}`,
+      );
+    }
     const run = await trainToFolder(trainer, source, {
       dir: job.outDir,
       everySteps: job.checkpointEvery,

@@ -1,11 +1,11 @@
 // Trainer behaviour: determinism, bit-exact resume through plain data, NaN/Inf rows, cancellation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { presetConfig } from '../../../../src/core/train/presets';
+import { presetConfig, type PresetName } from '../../../../src/core/train/presets';
 import type { TrainConfig } from '../../../../src/core/train/config';
 import { SyntheticSource } from '../../../../src/core/train/syntheticData';
 import { train, type TrainResult, type TrainOptions } from '../../../../src/core/train/driver';
-import type { TrainerState } from '../../../../src/core/train/trainer';
+import { NonFiniteLossError, SaeTrainer, type TrainerState } from '../../../../src/core/train/trainer';
 import type { DataSource } from '../../../../src/core/train/dataSource';
 import { CancellationError } from '../../../../src/core/util/abort';
 import type { Matrix } from '../../../../src/core/tensor';
@@ -13,8 +13,19 @@ import type { SaeArchitecture } from '../../../../src/core/sae/weights';
 
 const spec = { dIn: 8, nFeatures: 24, firingProb: 0.08, groupCount: 2, groupSize: 3, groupProb: 0.1, memberProb: 0.7, noiseStd: 0.02, seed: 3 };
 
-function smallConfig(architecture: SaeArchitecture, preset: 'default' | 'paper' = 'default', seed = 5): TrainConfig {
-  const c = presetConfig({ architecture, dSae: 32, totalTokens: 64 * 12, batchSize: 64, k: 3, targetL0: 3, preset, seed, l0Coeff: preset === 'paper' ? 0.01 : undefined });
+function smallConfig(architecture: SaeArchitecture, preset: PresetName = 'default', seed = 5): TrainConfig {
+  const usesTarget = architecture === 'jumprelu' && preset === 'default';
+  const c = presetConfig({
+    architecture,
+    dSae: 32,
+    totalTokens: 64 * 12,
+    batchSize: 64,
+    ...(architecture === 'topk' || architecture === 'batchtopk' ? { k: 3 } : {}),
+    ...(usesTarget ? { targetL0: 3 } : {}),
+    preset,
+    seed,
+    l0Coeff: preset === 'paper' ? 0.01 : undefined,
+  });
   // Small windows so AuxK, λ warm-up and the lr warm-up/decay all act within 12 steps.
   return { ...c, initRows: 256, deadWindowTokens: 128, historyEvery: 2, lr: c.lr * 5, sparsityWarmupSteps: 4, lrWarmupSteps: 3 };
 }
@@ -50,9 +61,11 @@ function sameBits(a: Record<string, Float32Array>, b: Record<string, Float32Arra
   }
 }
 
-const cases: Array<[SaeArchitecture, 'default' | 'paper']> = [
+const cases: Array<[SaeArchitecture, PresetName]> = [
   ['jumprelu', 'default'],
   ['jumprelu', 'paper'],
+  ['jumprelu', 'anthropic'],
+  ['batchtopk', 'matryoshka'],
   ['topk', 'default'],
   ['batchtopk', 'default'],
   ['gated', 'default'],
@@ -192,4 +205,32 @@ test('decoder rows stay unit-norm where the architecture constrains them (not fo
     if (arch === 'relu') assert.ok(maxDev > 1e-3, 'relu decoder norms are free');
     else assert.ok(maxDev < 1e-5, `${arch}: row norm off by ${maxDev}`);
   }
+});
+
+test('a loss that goes non-finite on finite rows stops the run, names the step and leaves the state at the last good step', async () => {
+  const config = smallConfig('topk');
+  const source = new SyntheticSource(spec);
+  const trainer = await SaeTrainer.create(config, source);
+  for (let i = 0; i < 3; i++) trainer.trainStep(source.nextBatch(config.batchSize));
+  const good = trainer.getState();
+  // Finite but huge rows overflow float32 in the reconstruction error.
+  const huge = source.nextBatch(config.batchSize);
+  for (let i = 0; i < huge.data.length; i++) huge.data[i] *= 1e30;
+  assert.throws(() => trainer.trainStep(huge), (err: unknown) => err instanceof NonFiniteLossError && err.step === 3 && /step 4/.test(err.message));
+  assert.equal(trainer.step, 3);
+  sameBits(trainer.getState().params, good.params, 'params');
+  sameBits(trainer.getState().adamM, good.adamM, 'adamM');
+});
+
+test('the default JumpReLU switches from TopK with θ at per-latent quantiles: L0 stays near the target across the switch', async () => {
+  const config = { ...smallConfig('jumprelu'), totalTokens: 64 * 40, historyEvery: 1 };
+  const jr = config.jumpRelu;
+  assert.ok(jr);
+  const run40 = await run({ ...config, jumpRelu: { ...jr, topKWarmupSteps: 20, bandwidthDecaySteps: 40 } }, new SyntheticSource(spec));
+  const h = run40.state.history;
+  const before = h.find((r) => r.step === 20);
+  const after = h.find((r) => r.step === 21);
+  assert.ok(before && after);
+  // TopK keeps exactly k (3) per row; the thresholds reproduce each latent's selection rate, so L0 moves little.
+  assert.ok(Math.abs(after.l0 - 3) < 1.2, `L0 right after the switch ${after.l0}`);
 });

@@ -1,0 +1,58 @@
+// Presets: refusals before training, warnings about budgets a recipe cannot use, and recipe names that say
+// what each preset does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { presetConfig, presetWarnings } from '../../../../src/core/train/presets';
+import { validateTrainConfig } from '../../../../src/core/train/config';
+
+test('a target L0 below 1 or above d_sae, or a k outside 1..d_sae, is refused', () => {
+  for (const targetL0 of [0, 0.5, 2049, Number.NaN]) {
+    assert.throws(() => presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 1e6, targetL0 }), /target L0 must be between 1 and d_sae/);
+    assert.throws(() => presetWarnings({ architecture: 'jumprelu', dSae: 2048, totalTokens: 1e6, targetL0 }), /target L0/);
+  }
+  assert.throws(() => presetConfig({ architecture: 'topk', dSae: 64, totalTokens: 1e6, k: 65 }), /k must be/);
+  assert.doesNotThrow(() => presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 1e6, targetL0: 1 }));
+  const c = presetConfig({ architecture: 'jumprelu', dSae: 64, totalTokens: 1e6, targetL0: 8 });
+  assert.throws(() => validateTrainConfig({ ...c, jumpRelu: { ...(c.jumpRelu ?? assert.fail()), targetL0: 65 } }), /target L0/);
+});
+
+test('presets are tied to their architecture', () => {
+  assert.throws(() => presetConfig({ architecture: 'topk', dSae: 64, totalTokens: 1e6, preset: 'anthropic' }), /anthropic preset is defined for jumprelu/);
+  assert.throws(() => presetConfig({ architecture: 'jumprelu', dSae: 64, totalTokens: 1e6, preset: 'matryoshka' }), /matryoshka preset is defined for batchtopk/);
+});
+
+test('the paper preset warns when its 10k-step λ warm-up does not fit, and paper-scaled scales it to the budget', () => {
+  const small = { architecture: 'jumprelu' as const, dSae: 2048, totalTokens: 10e6, preset: 'paper' as const };
+  const warnings = presetWarnings(small); // 10M / 4096 = 2442 steps
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /does not fit this budget of 2,442 steps/);
+  assert.match(warnings[0], /24 %/);
+  assert.match(warnings[0], /paper-scaled/);
+  const scaled = presetConfig({ ...small, preset: 'paper-scaled' });
+  assert.equal(scaled.sparsityWarmupSteps, 244);
+  assert.equal(presetConfig(small).sparsityWarmupSteps, 10_000);
+  // Everything else is the paper's.
+  const { sparsityWarmupSteps: _a, recipe: _b, ...restScaled } = scaled;
+  const { sparsityWarmupSteps: _c, recipe: _d, ...restPaper } = presetConfig(small);
+  assert.deepEqual(restScaled, restPaper);
+  assert.deepEqual(presetWarnings({ ...small, totalTokens: 4096 * 20_000 }), []);
+});
+
+test('the default JumpReLU warns when too few steps follow its TopK warm start', () => {
+  assert.equal(presetWarnings({ architecture: 'jumprelu', dSae: 256, totalTokens: 100_000, targetL0: 8 }).length, 1);
+  assert.deepEqual(presetWarnings({ architecture: 'jumprelu', dSae: 256, totalTokens: 2e6, targetL0: 8 }), []);
+});
+
+test('recipe names say what the preset did (the TopK warm start is part of the default JumpReLU name)', () => {
+  const d = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 2e6, targetL0: 32 });
+  assert.match(d.recipe ?? '', /TopK warm start \(k 32, first 977 steps\)/);
+  assert.match(d.recipe ?? '', /AuxK/);
+  assert.match(d.recipe ?? '', /frequency penalty/);
+  assert.equal(d.jumpRelu?.topKWarmupSteps, 977);
+  const a = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 2e6, preset: 'anthropic' });
+  assert.match(a.recipe ?? '', /Anthropic/);
+  assert.equal(a.jumpRelu?.sparsity, 'tanh');
+  const m = presetConfig({ architecture: 'batchtopk', dSae: 2048, totalTokens: 2e6, preset: 'matryoshka', k: 32 });
+  assert.deepEqual(m.topK?.matryoshkaWidths, [128, 256, 512, 1024, 2048]);
+  assert.match(m.recipe ?? '', /Matryoshka BatchTopK \(k 32\): prefixes \[128, 256, 512, 1024, 2048\]/);
+});
