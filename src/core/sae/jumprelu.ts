@@ -8,7 +8,7 @@
 // - a firing-frequency penalty: β·Σ_i max(0, p_i − p_cap)² on each latent's firing rate p_i in the batch,
 //   through the L0 step's pseudo-derivative, so latents that fire on too many tokens raise their θ.
 import { SparseBuilder, withValues, type Matrix, type SparseRows } from '../tensor';
-import { activeAbove, rowTopK } from './activations';
+import { activeAbove, batchTopK, rowTopK } from './activations';
 import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
 import { mustGet, rowNorms, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
@@ -257,7 +257,12 @@ export class JumpReluSae extends SaeBase {
     const { dSae } = this;
     const B = x.rows;
     const { xin, pre } = this.preActivations(x);
-    const feats = rowTopK(pre, k, undefined);
+    let feats: SparseRows;
+    if (options.batchWarmup) {
+      feats = batchTopK(pre, k).features;
+    } else {
+      feats = rowTopK(pre, k, undefined);
+    }
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre = withValues(feats, this.featureGrads(feats, dXHat));
     const aux = auxKActive(options.dead, this.options.auxK)
@@ -283,8 +288,18 @@ export class JumpReluSae extends SaeBase {
    * selected gets its largest pre-activation on `x` (it stays silent; AuxK or the pre-activation loss can
    * revive it).
    */
-  thresholdFromWarmup(x: Matrix): void {
+  thresholdFromWarmup(x: Matrix, k: number, batch: boolean): void {
     const { dSae } = this;
+    if (batch) {
+      // BatchTopK warm start: its rule on this batch is a JumpReLU with θ = the smallest kept value for
+      // every latent, so starting there changes nothing at the switch; each θ_j then moves on its own.
+      // (Measured from the batch itself: the EMA of past minima lags while the encoder still changes.)
+      const minKept = batchTopK(this.preActivations(x).pre, k).minKept;
+      const theta = new Float32Array(dSae).fill(Math.max(1e-6, Number.isFinite(minKept) ? minKept : 1e-6));
+      if (this.options.thresholdParam === 'log') mustGet(this.params, 'log_threshold').set(theta.map(Math.log));
+      else mustGet(this.params, 'threshold').set(theta);
+      return;
+    }
     const rate = mustGet(this.buffers, 'warmup_rate');
     const debias = 1 - Math.pow(1 - WARMUP_RATE_EMA, rate[dSae]); // the EMA started at 0
     const { pre } = this.preActivations(x);

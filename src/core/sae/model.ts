@@ -15,6 +15,8 @@ export interface LossOptions {
    * and record per latent the smallest activation it was selected with (see JumpReluSae.thresholdFromWarmup).
    */
   readonly topKWarmup?: number;
+  /** The warm start selects the k·B largest of the whole batch (BatchTopK) instead of k per row. */
+  readonly batchWarmup?: boolean;
   /** BatchTopK: update the inference threshold EMA from this batch. */
   readonly training?: boolean;
 }

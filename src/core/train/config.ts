@@ -67,6 +67,8 @@ export interface TrainConfig {
     readonly bandwidthDecaySteps?: number;
     /** Train the first steps as TopK (k = round(targetL0)), then start θ from TopK's selections. */
     readonly topKWarmupSteps?: number;
+    /** 'batch': the warm start is BatchTopK and θ starts at its threshold (default 'row': TopK, θ from quantiles). */
+    readonly warmupSelection?: 'row' | 'batch';
   };
   readonly topK?: {
     readonly kAux?: number;

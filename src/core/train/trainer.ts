@@ -252,9 +252,11 @@ export class SaeTrainer {
     const sparsityCoeff = c.sparsityCoeff * linearWarmup(t, c.sparsityWarmupSteps);
     const warmupSteps = c.jumpRelu?.topKWarmupSteps ?? 0;
     const inWarmup = t < warmupSteps && this.model instanceof JumpReluSae;
-    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup(x);
+    const warmupK = Math.max(1, Math.round(c.jumpRelu?.targetL0 ?? 1));
+    const batchWarmup = c.jumpRelu?.warmupSelection === 'batch';
+    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup(x, warmupK, batchWarmup);
     const res = this.model.lossAndGrads(x, {
-      ...(inWarmup ? { topKWarmup: Math.max(1, Math.round(c.jumpRelu?.targetL0 ?? 1)) } : {}),
+      ...(inWarmup ? { topKWarmup: warmupK, batchWarmup } : {}),
       sparsityCoeff,
       bandwidth: this.bandwidthAt(t),
       dead: this.tracker.deadMask(c.deadWindowTokens),

@@ -234,3 +234,15 @@ test('the default JumpReLU switches from TopK with θ at per-latent quantiles: L
   // TopK keeps exactly k (3) per row; the thresholds reproduce each latent's selection rate, so L0 moves little.
   assert.ok(Math.abs(after.l0 - 3) < 1.2, `L0 right after the switch ${after.l0}`);
 });
+
+test('a BatchTopK warm start hands over with θ = the batch threshold: L0 at the switch is k', async () => {
+  const config = { ...smallConfig('jumprelu'), totalTokens: 64 * 30, historyEvery: 1 };
+  const jr = config.jumpRelu;
+  assert.ok(jr);
+  const { state } = await run({ ...config, jumpRelu: { ...jr, topKWarmupSteps: 20, bandwidthDecaySteps: 30, warmupSelection: 'batch' } }, new SyntheticSource(spec));
+  const at = state.history.find((r) => r.step === 21);
+  assert.ok(at);
+  assert.ok(Math.abs(at.l0 - 3) < 0.5, `L0 at the switch ${at.l0}`);
+  const theta = state.params.threshold;
+  assert.ok(theta.some((v) => v !== theta[0]), 'θ moved per latent after the switch');
+});
