@@ -26,9 +26,14 @@ export class Adam {
   /**
    * One update of every parameter that has a gradient. `t(name)` is the 1-based number of updates that
    * parameter has received including this one (its bias-correction step); parameters absent from `grads`
-   * are skipped.
+   * are skipped. `lr` may differ per parameter.
    */
-  step(params: ReadonlyMap<string, Float32Array>, grads: ReadonlyMap<string, Float32Array>, lr: number, t: (name: string) => number): void {
+  step(
+    params: ReadonlyMap<string, Float32Array>,
+    grads: ReadonlyMap<string, Float32Array>,
+    lr: number | ((name: string) => number),
+    t: (name: string) => number,
+  ): void {
     const { beta1, beta2, eps } = this.config;
     for (const [name, p] of params) {
       const g = grads.get(name);
@@ -40,7 +45,7 @@ export class Adam {
       if (!(n >= 1)) throw new Error(`Adam: step ${n} for ${name}`);
       const c1 = 1 - Math.pow(beta1, n);
       const c2 = 1 - Math.pow(beta2, n);
-      const stepSize = lr / c1;
+      const stepSize = (typeof lr === 'number' ? lr : lr(name)) / c1;
       const sqrtC2 = Math.sqrt(c2);
       for (let i = 0; i < p.length; i++) {
         const gi = g[i];

@@ -69,6 +69,8 @@ export interface TrainConfig {
     readonly topKWarmupSteps?: number;
     /** 'batch': the warm start is BatchTopK and θ starts at its threshold (default 'row': TopK, θ from quantiles). */
     readonly warmupSelection?: 'row' | 'batch';
+    /** θ's learning rate as a fraction of lr (default 1): Adam moves every θ by ≈ its lr per step however small the gradient. */
+    readonly thresholdLrScale?: number;
   };
   readonly topK?: {
     readonly kAux?: number;

@@ -274,7 +274,13 @@ export class SaeTrainer {
     // Each parameter's Adam bias correction counts its own updates: θ gets none during a TopK warm start.
     const thetaFrozenFor = this.model instanceof JumpReluSae ? Math.min(t, warmupSteps) : 0;
     const thetaName = this.model instanceof JumpReluSae ? this.model.thresholdName : '';
-    this.adam.step(params, res.grads, lr, (name) => (name === thetaName ? t + 1 - thetaFrozenFor : t + 1));
+    const thetaLr = lr * (c.jumpRelu?.thresholdLrScale ?? 1);
+    this.adam.step(
+      params,
+      res.grads,
+      (name) => (name === thetaName ? thetaLr : lr),
+      (name) => (name === thetaName ? t + 1 - thetaFrozenFor : t + 1),
+    );
     if (this.model.unitNormDecoder) normalizeRows(wDec, c.dSae, x.cols);
     this.model.project?.();
     this.tracker.add(res.features);
