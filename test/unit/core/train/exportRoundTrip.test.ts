@@ -10,7 +10,7 @@ import { readSaeLensFolder, writeSaeLensFolder } from '../../../../src/core/chec
 import { saeFromWeights } from '../../../../src/core/sae/create';
 import { presetConfig, type PresetName } from '../../../../src/core/train/presets';
 import { SyntheticSource } from '../../../../src/core/train/syntheticData';
-import { train, trainToEnd } from '../../../../src/core/train/trainer';
+import { train, trainToEnd } from '../../../../src/core/train/driver';
 import type { SaeArchitecture } from '../../../../src/core/sae/weights';
 
 const spec = { dIn: 8, nFeatures: 24, firingProb: 0.08, noiseStd: 0.02, seed: 3 };

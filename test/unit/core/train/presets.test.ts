@@ -39,16 +39,16 @@ test('the paper preset warns when its 10k-step λ warm-up does not fit, and pape
 });
 
 test('the default JumpReLU warns when too few steps follow its TopK warm start', () => {
-  assert.equal(presetWarnings({ architecture: 'jumprelu', dSae: 256, totalTokens: 100_000, targetL0: 8 }).length, 1);
-  assert.deepEqual(presetWarnings({ architecture: 'jumprelu', dSae: 256, totalTokens: 2e6, targetL0: 8 }), []);
+  assert.equal(presetWarnings({ architecture: 'jumprelu', dSae: 256, totalTokens: 400_000, targetL0: 8 }).length, 1);
+  assert.deepEqual(presetWarnings({ architecture: 'jumprelu', dSae: 256, totalTokens: 1e6, targetL0: 8 }), []);
 });
 
 test('recipe names say what the preset did (the TopK warm start is part of the default JumpReLU name)', () => {
   const d = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 2e6, targetL0: 32 });
-  assert.match(d.recipe ?? '', /TopK warm start \(k 32, first 977 steps\)/);
+  assert.match(d.recipe ?? '', /TopK warm start \(k 32, first 1563 steps\)/);
   assert.match(d.recipe ?? '', /AuxK/);
   assert.match(d.recipe ?? '', /frequency penalty/);
-  assert.equal(d.jumpRelu?.topKWarmupSteps, 977);
+  assert.equal(d.jumpRelu?.topKWarmupSteps, 1563);
   const a = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 2e6, preset: 'anthropic' });
   assert.match(a.recipe ?? '', /Anthropic/);
   assert.equal(a.jumpRelu?.sparsity, 'tanh');
