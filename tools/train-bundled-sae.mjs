@@ -15,7 +15,9 @@
 // Environment (defaults = the committed run): PARALLEL [1], SITE [blocks.1.hook_resid_post], D_SAE [2048], TARGET_L0 [32],
 // TOKENS training tokens per SAE [1000000], TOKENS_GATED [1000000], GATED_L1 [0.15], EVAL_TOKENS [32768],
 // TRAIN_CORPUS / HELDOUT_CORPUS files [tools/build-model/out/corpus/{train,heldout}.txt],
-// WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae], ONLY comma list of arches to run [jumprelu,topk,gated].
+// WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae], ONLY comma list of arches to run [jumprelu,topk,gated]
+// (also: matryoshka = Matryoshka BatchTopK at k). A finished run in WORK (metrics.json with a summary) is
+// not retrained, only evaluated and bundled again: copy a committed SAE folder there to re-evaluate it.
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -117,7 +119,9 @@ async function train(arch, sparsity, trainCorpus, tokens = TOKENS) {
         protocol: 1,
         job: {
           site: SITE,
-          arch,
+          // Matryoshka is BatchTopK with the matryoshka preset (nested prefixes).
+          arch: arch === 'matryoshka' ? 'batchtopk' : arch,
+          ...(arch === 'matryoshka' ? { preset: 'matryoshka' } : {}),
           dSae: D_SAE,
           ...sparsity,
           tokens,
@@ -178,16 +182,18 @@ async function main() {
     if (ONLY.includes('jumprelu')) jobs.push(train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus).then((f) => (finals.jumprelu = f)));
     if (ONLY.includes('topk')) jobs.push(train('topk', { k }, trainCorpus).then((f) => (finals.topk = f)));
     if (ONLY.includes('gated')) jobs.push(train('gated', { l0Coeff: GATED_L1 }, trainCorpus, TOKENS_GATED).then((f) => (finals.gated = f)));
+    if (ONLY.includes('matryoshka')) jobs.push(train('matryoshka', { k }, trainCorpus).then((f) => (finals.matryoshka = f)));
     await Promise.all(jobs);
   } else {
     if (ONLY.includes('jumprelu')) finals.jumprelu = await train('jumprelu', { targetL0: TARGET_L0 }, trainCorpus);
     k = Math.max(1, Math.round(finals.jumprelu?.l0 ?? TARGET_L0));
     if (ONLY.includes('topk')) finals.topk = await train('topk', { k }, trainCorpus);
     if (ONLY.includes('gated')) finals.gated = await train('gated', { l0Coeff: GATED_L1 }, trainCorpus, TOKENS_GATED);
+    if (ONLY.includes('matryoshka')) finals.matryoshka = await train('matryoshka', { k }, trainCorpus);
   }
   log(`training wall-clock ${(Date.now() - started) / 1000} s`);
   const ordered = {};
-  for (const a of ['jumprelu', 'topk', 'gated']) if (finals[a]) ordered[a] = finals[a];
+  for (const a of ['jumprelu', 'topk', 'gated', 'matryoshka']) if (finals[a]) ordered[a] = finals[a];
 
   // Same held-out windows (same corpus, seed and context) for every SAE; evaluated side by side.
   log(`evaluating ${Object.keys(ordered).join(', ')} on ${EVAL_TOKENS} held-out tokens`);
