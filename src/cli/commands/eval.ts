@@ -1,7 +1,9 @@
 // feature-lens eval: an SAE's reconstruction and sparsity metrics, and with a model its spliced LM loss.
+import { degenerateRowsWarning } from '../../core/inference/inferenceSae';
 import { loadModel } from '../../core/runtime/model';
+import type { Matrix } from '../../core/tensor';
 import { listCorpus } from '../../core/store/corpus';
-import { evaluateOnActivations, evaluateOnModel, type SaeEvaluation } from '../../core/store/evaluateSae';
+import { evaluateOnActivations, evaluateOnModel, type EvaluatedSae, type SaeEvaluation } from '../../core/store/evaluateSae';
 import { collectWindows } from '../../core/store/harvest';
 import { openNpySource } from '../../core/store/sources';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
@@ -31,6 +33,16 @@ export const evalCommand: CliCommand = {
     const saeDir = requireFlag(args, 'sae');
     const opened = openSaeOption(args);
     const { sae, loaded } = opened;
+    // Evaluated through a wrapper that counts the tokens the per-token normalisation could not scale.
+    let degenerate = 0;
+    const counted: EvaluatedSae = {
+      config: sae.config,
+      forward: (x: Matrix) => {
+        const r = sae.forward(x);
+        degenerate += r.degenerateRows?.length ?? 0;
+        return r;
+      },
+    };
     const tokens = numberFlag(args, 'tokens', 32768) ?? 32768;
     const modelPath = stringFlag(args, 'model');
     const corpusDir = stringFlag(args, 'corpus');
@@ -59,7 +71,7 @@ export const evalCommand: CliCommand = {
           seed: numberFlag(args, 'seed', 0) ?? 0,
         });
         if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
-        result = await evaluateOnModel(sae, lm, siteOut ?? site, windows, {
+        result = await evaluateOnModel(counted, lm, siteOut ?? site, windows, {
           ...(siteOut ? { inputSite: site } : {}),
           batchWindows: numberFlag(args, 'batch'),
           onProgress: (done, of) => process.stderr.write(`eval: ${done}/${of} windows of ${T}\n`),
@@ -74,7 +86,7 @@ export const evalCommand: CliCommand = {
       const target = actsOut ? openNpySource(actsOut, { shuffle: false }) : undefined;
       try {
         if (target && target.rows !== source.rows) throw new Error(`${acts} has ${source.rows} rows but ${actsOut} has ${target.rows}`);
-        result = evaluateOnActivations(sae, source, Math.min(tokens, source.rows), undefined, undefined, target);
+        result = evaluateOnActivations(counted, source, Math.min(tokens, source.rows), undefined, undefined, target);
       } finally {
         source.close();
         target?.close();
@@ -82,6 +94,8 @@ export const evalCommand: CliCommand = {
     } else {
       throw new UsageError('give --model and --corpus, or --acts');
     }
+    const zeroNorm = degenerateRowsWarning(opened.sae, degenerate);
+    if (zeroNorm) process.stderr.write(`warning: ${zeroNorm}\n`);
     site ??= '(unknown)';
     const summary = {
       sae: saeDir,

@@ -200,7 +200,17 @@ for (const norm of ['none', 'constant_norm_rescale', 'layer_norm'] as const) {
       };
       const dir = saeLensFolder(`saelens-${arch}-${norm}`, cfg, t, shapes);
       const { stderr } = await encodeMatches(dir, saeLensForward(arch, norm, t, 3), x);
-      if (norm === 'constant_norm_rescale') assert.match(stderr, /1 token had zero norm/);
+      if (norm === 'constant_norm_rescale') {
+        assert.match(stderr, /1 token had zero norm/);
+        // eval warns too, and its metrics stay finite.
+        const acts = tmp.path(`eval-zero-${arch}.npy`);
+        writeNpyMatrix(acts, { data: Float32Array.from(x), rows: ROWS, cols: D_IN });
+        const e = await captured(() => evalCommand.run(['--sae', dir, '--acts', acts, '--json']));
+        assert.equal(e.code, 0, e.stderr);
+        assert.match(e.stderr, /1 token had zero norm/);
+        const m = JSON.parse(e.stdout) as { mse: number; fvu: number };
+        assert.ok(Number.isFinite(m.mse) && Number.isFinite(m.fvu));
+      }
       if (norm === 'layer_norm') assert.match(stderr, /2 tokens had zero spread/);
       if (norm === 'none') assert.doesNotMatch(stderr, /zero norm|zero spread/);
     });
