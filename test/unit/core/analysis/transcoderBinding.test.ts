@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { analyzeText } from '../../../../src/core/analysis/analyzeText';
+import { attribute } from '../../../../src/core/analysis/attribution';
 import { defaultLoaders } from '../../../../src/core/analysis/defaultLoaders';
 import { softmax } from '../../../../src/core/analysis/nextToken';
 import { AnalysisSession } from '../../../../src/core/analysis/session';
@@ -152,4 +153,22 @@ test('without an output hook the session asks for it; a site of the wrong width 
     open({ saePath: narrow }),
     (e: Error & { code?: string }) => e.code === 'saeMismatch' && e.message.includes(IN) && e.message.includes(OUT) && /width 64/.test(e.message) && /width 128/.test(e.message),
   );
+});
+
+test('attribution on a transcoder: features of the input site, the error row is the prediction error at the output site', async () => {
+  const s = await open({ saePath: transcoder('tc', { hook_name: IN, hook_name_out: OUT }) });
+  const text = 'The cat sat on the mat';
+  const ids = s.model.tokenize(text).ids;
+  const position = ids.length - 1;
+  const a = await attribute(s.model, s.requireSae(), s.site, text, { position, upTo: false });
+  const xin = await s.model.activations(ids, IN);
+  const xout = await s.model.activations(ids, OUT);
+  const { f, y } = predict(xin.data.subarray(position * D, (position + 1) * D));
+  let err = 0;
+  for (let j = 0; j < D; j++) err += (xout.data[position * D + j] - y[j]) ** 2;
+  const errorRow = a.rows.find((r) => r.kind === 'error')!;
+  assert.ok(Math.abs(errorRow.activation - Math.sqrt(err)) < 1e-3, `error ${errorRow.activation} vs ${Math.sqrt(err)}`);
+  const featureRows = a.rows.filter((r) => r.kind === 'feature') as { feature: number; activation: number }[];
+  assert.equal(featureRows.length, f.filter((v) => v > 0).length);
+  for (const r of featureRows) assert.ok(Math.abs(r.activation - f[r.feature]) < 1e-4, `feature ${r.feature}`);
 });
