@@ -43,7 +43,7 @@ export class WorkerClient implements vscode.Disposable {
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     if (token?.isCancellationRequested) controller.abort();
-    return peer.request(request, { signal: controller.signal }).finally(() => sub?.dispose()) as Promise<WorkerResults[K]>;
+    return peer.request(request, { signal: controller.signal }).finally(() => sub?.dispose());
   }
 
   get running(): boolean {
