@@ -83,10 +83,22 @@ export function exportSaeLensScript(run: RunDescription): ExportedRun {
     // expected_average_only_in does the same (and folds it into the saved weights).
     ['normalize_activations', c.normalizeInput ? 'expected_average_only_in' : 'none'],
   ];
+  if (c.normalizeInput && c.inputNormTarget !== 'dIn') {
+    unmapped.push("inputNormTarget unit (E‖x/C‖² = 1): SAELens's expected_average_only_in scales to E‖x‖² = d_in; both are folded into the saved weights");
+  }
   switch (c.architecture) {
     case 'jumprelu': {
       const j = c.jumpRelu!;
       sae.push(['l0_coefficient', c.sparsityCoeff], ['l0_warm_up_steps', c.sparsityWarmupSteps], ['jumprelu_bandwidth', j.bandwidth]);
+      if (j.sparsity === 'tanh') sae.push(['jumprelu_sparsity_loss_mode', 'tanh'], ['jumprelu_tanh_scale', j.tanhScale ?? 4]);
+      if (j.steToInput) sae.push(['jumprelu_ste_to_input', true]);
+      if (j.preActCoeff !== undefined) sae.push(['pre_act_loss_coefficient', j.preActCoeff]);
+      if (j.decoderInitNorm !== undefined) sae.push(['decoder_init_norm', j.decoderInitNorm]);
+      if (j.unitNormDecoder !== false) unmapped.push('jumpRelu.unitNormDecoder: SAELens JumpReLU does not keep decoder rows at unit norm');
+      if (j.auxK) unmapped.push(`jumpRelu.auxK (coeff ${j.auxK.coeff}): SAELens JumpReLU has no AuxK`);
+      if (j.frequencyPenalty) unmapped.push(`jumpRelu.frequencyPenalty (cap ${j.frequencyPenalty.cap}): SAELens has no firing-rate penalty`);
+      if (j.warmupSelection === 'batch') unmapped.push('jumpRelu.warmupSelection batch: SAELens has no warm start');
+      if (j.thresholdLrScale !== undefined && j.thresholdLrScale !== 1) unmapped.push(`jumpRelu.thresholdLrScale ${j.thresholdLrScale}: SAELens gives θ the same lr as the weights`);
       if (j.thresholdInit.kind === 'constant') sae.push(['jumprelu_init_threshold', j.thresholdInit.value]);
       else unmapped.push('jumpRelu.thresholdInit quantile: SAELens starts every θ at jumprelu_init_threshold (its default 0.01 is kept)');
       if (j.sparsity === 'targetL0') {
@@ -103,12 +115,14 @@ export function exportSaeLensScript(run: RunDescription): ExportedRun {
     case 'relu':
     case 'gated':
       sae.push(['l1_coefficient', c.sparsityCoeff], ['l1_warm_up_steps', c.sparsityWarmupSteps]);
+      if (c.gated?.auxK) unmapped.push(`gated.auxK (coeff ${c.gated.auxK.coeff}): SAELens Gated has no AuxK`);
       break;
     case 'topk':
     case 'batchtopk':
       sae.push(['k', c.k!]);
       if (c.topK?.auxCoeff !== undefined) sae.push(['aux_loss_coefficient', c.topK.auxCoeff]);
       if (c.architecture === 'batchtopk' && c.topK?.thresholdEmaRate !== undefined) sae.push(['topk_threshold_lr', c.topK.thresholdEmaRate]);
+      if (c.topK?.matryoshkaWidths) sae.push(['matryoshka_widths', { raw: `[${c.topK.matryoshkaWidths.join(', ')}]` }]);
       if (c.topK?.kAux !== undefined) unmapped.push(`topK.kAux ${c.topK.kAux}: SAELens uses d_in/2 dead latents for AuxK`);
       break;
   }
@@ -137,11 +151,12 @@ export function exportSaeLensScript(run: RunDescription): ExportedRun {
   const notes: string[] = [];
   if (isLocal(run.modelName)) notes.push(`model_name is a local path (${run.modelName}): replace it with the model's Hugging Face / TransformerLens name.`);
   if (isLocal(run.datasetPath)) notes.push(`dataset_path is a local folder (${run.datasetPath}): replace it with a Hugging Face dataset id, or load the folder as a dataset.`);
-  const cls = SAELENS_SAE_CLASS[c.architecture];
+  const cls = c.topK?.matryoshkaWidths ? 'MatryoshkaBatchTopKTrainingSAEConfig' : SAELENS_SAE_CLASS[c.architecture];
   const lines = [
     '# SAELens training script written by `feature-lens export-run` from',
     `#   ${run.source}`,
     `# The same run as Feature Lens's: ${c.architecture}, d_sae ${c.dSae}, ${c.totalTokens} tokens in batches of ${c.batchSize}.`,
+    ...(c.recipe ? [`# Recipe: ${c.recipe}`] : []),
     '# Train on a GPU machine with SAELens ≥ 6, then open the saved folder with "Feature Lens: Load SAE…".',
     ...notes.map((n) => `# NOTE: ${n}`),
     '#',

@@ -26,11 +26,12 @@ const SAELENS_RUNNER_FIELDS = [
 /** The TrainingSAEConfig base fields and each architecture's own (SAELens 6). */
 const SAELENS_SAE_BASE = ['d_in', 'd_sae', 'dtype', 'device', 'apply_b_dec_to_input', 'normalize_activations', 'reshape_activations', 'metadata', 'decoder_init_norm'];
 const SAELENS_SAE_FIELDS: Record<string, string[]> = {
-  JumpReLUTrainingSAEConfig: [...SAELENS_SAE_BASE, 'jumprelu_init_threshold', 'jumprelu_bandwidth', 'l0_coefficient', 'l0_warm_up_steps', 'pre_act_loss_coefficient', 'jumprelu_sparsity_loss_mode', 'jumprelu_tanh_scale'],
+  JumpReLUTrainingSAEConfig: [...SAELENS_SAE_BASE, 'jumprelu_init_threshold', 'jumprelu_bandwidth', 'l0_coefficient', 'l0_warm_up_steps', 'pre_act_loss_coefficient', 'jumprelu_sparsity_loss_mode', 'jumprelu_tanh_scale', 'jumprelu_ste_to_input'],
   StandardTrainingSAEConfig: [...SAELENS_SAE_BASE, 'l1_coefficient', 'lp_norm', 'l1_warm_up_steps'],
   GatedTrainingSAEConfig: [...SAELENS_SAE_BASE, 'l1_coefficient', 'l1_warm_up_steps'],
   TopKTrainingSAEConfig: [...SAELENS_SAE_BASE, 'k', 'aux_loss_coefficient', 'rescale_acts_by_decoder_norm'],
   BatchTopKTrainingSAEConfig: [...SAELENS_SAE_BASE, 'k', 'aux_loss_coefficient', 'rescale_acts_by_decoder_norm', 'topk_threshold_lr'],
+  MatryoshkaBatchTopKTrainingSAEConfig: [...SAELENS_SAE_BASE, 'k', 'aux_loss_coefficient', 'rescale_acts_by_decoder_norm', 'topk_threshold_lr', 'matryoshka_widths', 'use_matryoshka_aux_loss'],
 };
 /** sparsify's RunConfig / TrainConfig / SparseCoderConfig options (simple_parsing flattens them). */
 const SPARSIFY_OPTIONS = [
@@ -129,4 +130,27 @@ test('CLI export-run reads a train job file and writes the script; the site widt
   assert.match(text, /--init_seeds 3/);
   assert.equal((JSON.parse(stdout.join('')) as { dIn: number }).dIn, 128);
   await assert.rejects(() => exportRunCommand.run(['--to', 'onnx', job, '--out', out]), /--to must be saelens or sparsify/);
+});
+
+test('every preset exports with documented SAELens fields only (Anthropic tanh JumpReLU, Matryoshka BatchTopK included)', async () => {
+  const { PRESET_NAMES } = await import('../../../src/core/train/presets');
+  let checked = 0;
+  for (const preset of PRESET_NAMES) {
+    for (const architecture of ['jumprelu', 'relu', 'gated', 'topk', 'batchtopk'] as const) {
+      let config;
+      try {
+        config = presetConfig({ architecture, dSae: 4096, totalTokens: 50_000_000, preset, ...(architecture === 'topk' || architecture === 'batchtopk' ? { k: 64 } : {}) });
+      } catch {
+        continue; // the preset is not defined for this architecture
+      }
+      const exported = exportSaeLensScript({ ...run(architecture), config });
+      const [cls] = Object.keys(exported.fields).filter((k) => k !== 'LanguageModelSAERunnerConfig');
+      assert.ok(SAELENS_SAE_FIELDS[cls], `${preset}/${architecture}: ${cls} is a SAELens class`);
+      for (const key of kwargsOf(exported.text, cls).keys()) assert.ok(SAELENS_SAE_FIELDS[cls].includes(key), `${preset}/${architecture}: ${cls}.${key} is not documented`);
+      if (config.jumpRelu?.sparsity === 'tanh') assert.match(exported.text, /jumprelu_sparsity_loss_mode="tanh"/);
+      if (config.topK?.matryoshkaWidths) assert.match(exported.text, /matryoshka_widths=\[/);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 6, `${checked} preset/architecture pairs`);
 });
