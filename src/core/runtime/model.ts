@@ -1,11 +1,13 @@
 // loadModel: an ONNX decoder-only LM with hook sites, splicing, windowed activations and a tokenizer.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { basename, dirname, join } from 'node:path';
 import { matrix, type Matrix } from '../tensor';
 import { loadTokenizer } from '../tokenizer/tokenizer';
 import { defaultCacheDir, ModelCache, sha256 } from './cache';
 import { addOutputs, cutAt, lastPositionHead, type GraphCut } from './edit';
+import { checkExternalData, externalDataHome, externalRefs, weightBytes } from './externalData';
 import { analyseGraph, findLogitsOutput, hookSites, SiteAnalysisError, type GraphAnalysis } from './graph';
 import { argmaxRow } from './loss';
 import { exposeFusedSums } from './fusedSums';
@@ -178,13 +180,28 @@ const DEFAULT_CONTEXT = 2048;
 /** Load a model folder (model.onnx + tokenizer.json + optional config.json) or a bare .onnx file. */
 export async function loadModel(path: string, opts: LoadOptions = {}): Promise<OnnxLanguageModel> {
   const files = resolveModelFiles(path, opts.variant);
+  const memoryLimit = opts.maxWeightBytes ?? Math.floor(totalmem() * MEMORY_SHARE);
+  const refuseIfTooLarge = (weights: number) => {
+    if (weights > memoryLimit) {
+      throw new ModelFileError(
+        files.onnxFile,
+        `the model's weights take ${gib(weights)}, more than the ${gib(memoryLimit)} this machine can hold for a model (${gib(totalmem())} of memory): not loaded`,
+      );
+    }
+  };
   let bytes: Uint8Array;
   try {
+    refuseIfTooLarge(statSync(files.onnxFile).size);
     bytes = readFileSync(files.onnxFile);
   } catch (err) {
+    if (err instanceof ModelFileError) throw err;
     throw new ModelFileError(files.onnxFile, `cannot read the model (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const decoded = decodeModel(bytes, files.onnxFile);
+  // External data (model.onnx_data): checked, sized and left on disk for ONNX Runtime to map.
+  const external = externalRefs(decoded);
+  const externalFiles = external.length ? checkExternalData(external, files.onnxFile) : [];
+  refuseIfTooLarge(weightBytes(decoded));
   // A merged decoder runs its no-cache branch: the same network without the If around it.
   const lifted = liftNoCacheBranch(decoded) ?? decoded;
   // ORT-optimized graphs: every fused residual Add + norm exposes its sum (the resid sites).
@@ -209,11 +226,21 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
     analysisError = err;
   }
 
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const dataStamp = externalFiles.map((f) => {
+    const st = statSync(join(dirname(files.onnxFile), f));
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  });
+  const modelHash = sha256(bytes, ...dataStamp);
+  const cache = new ModelCache(cacheDir, modelHash);
   const sessionConfig: SessionConfig = {
     intraOpThreads: opts.intraOpThreads ?? 2,
     graphOptimization: opts.graphOptimization ?? 'all',
   };
-  const cache = new ModelCache(opts.cacheDir ?? defaultCacheDir(), sha256(bytes));
+  // Edited models of an external-data model are files in a folder where the data's locations resolve.
+  const home = externalFiles.length ? externalDataHome(files.onnxFile, externalFiles, join(cacheDir, `external-${modelHash.slice(0, 16)}`)) : undefined;
+  const open: SessionOpener = (key, build, label) =>
+    home ? openBeside(home, modelHash, key, build, label, sessionConfig) : cachedSession(cache, key, build, label, sessionConfig);
   const logitsInfo = (graph.output ?? []).find((o) => o.name === logitsName);
 
   // The main session: the model with every distinct site tensor as an extra output.
@@ -225,8 +252,10 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
   const buildHooked = () => encodeModel(addOutputs(proto, siteTensorNames.map((name) => ({ name }))));
   const label = files.onnxFile;
   const main = siteTensorNames.length
-    ? await cachedSession(cache, hookedKey, buildHooked, label, sessionConfig)
-    : await OrtSession.create(proto === decoded ? bytes : encodeModel(proto), label, sessionConfig);
+    ? await open(hookedKey, buildHooked, label)
+    : proto === decoded
+      ? await OrtSession.create(home ? files.onnxFile : bytes, label, sessionConfig)
+      : await open('unhooked', () => encodeModel(proto), label);
 
   const vocabSize = analysis?.vocabSize ?? config.vocab_size ?? numericLastDim(logitsInfo) ?? tokenizer?.vocabSize;
   if (vocabSize === undefined) throw new ModelFileError(label, 'cannot tell the vocabulary size (no embedding table, config.json or logits shape)');
@@ -245,13 +274,34 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
     contextLength: config.n_positions ?? config.max_position_embeddings ?? config.n_ctx ?? config.context_length ?? analysis?.positionRows ?? DEFAULT_CONTEXT,
     eosId: tokenizer?.eosId,
   };
-  const model = new OnnxLanguageModel(info, tokenizer, proto, analysis, analysisError, main, cache, sessionConfig, logitsName);
+  const model = new OnnxLanguageModel(info, tokenizer, proto, analysis, analysisError, main, open, logitsName, home !== undefined);
   if (analysis && dimGuess === undefined) {
     // No embedding table or config says how wide the residual stream is: measure it.
     const acts = await model.activations([Int32Array.of(0)], [hookSites(analysis, 0)[0].name]);
     (info as { dModel: number }).dModel = [...acts.values()][0][0].cols;
   }
   return model;
+}
+
+/** Opens a session on an edited model identified by `key`, built on first use. */
+type SessionOpener = (key: string, build: () => Uint8Array, label: string) => Promise<OrtSession>;
+
+/** Part of the machine's memory a model's weights may take. */
+const MEMORY_SHARE = 0.8;
+
+function gib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** A session on an edited external-data model written into `home`, where its data locations resolve. */
+async function openBeside(home: string, modelHash: string, key: string, build: () => Uint8Array, label: string, config: SessionConfig): Promise<OrtSession> {
+  const file = join(home, `.feature-lens-${sha256(modelHash, key).slice(0, 24)}.onnx`);
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, build());
+    renameSync(tmp, file);
+  }
+  return OrtSession.create(file, label, config);
 }
 
 /** A session on a cached edited model; an unusable cache entry is rebuilt once. */
@@ -306,9 +356,10 @@ export class OnnxLanguageModel implements LanguageModel {
     private readonly analysis: GraphAnalysis | undefined,
     private readonly analysisError: Error | undefined,
     private readonly main: OrtSession,
-    private readonly cache: ModelCache,
-    private readonly sessionConfig: SessionConfig,
+    private readonly open: SessionOpener,
     private readonly logitsName: string,
+    /** Weights in external data: large, so one-site activations reuse the main session instead of a prefix copy. */
+    private readonly large: boolean,
   ) {}
 
   sites(): HookSite[] {
@@ -360,7 +411,7 @@ export class OnnxLanguageModel implements LanguageModel {
     const tensors = sites.map((s) => this.siteTensor(s));
     const unique = [...new Set(tensors)];
     // One tensor: run only the graph up to it (no later blocks, no logits), as the splice prefix does.
-    const session = unique.length === 1 ? (await this.spliceSessionsFor(unique[0])).prefix : this.main;
+    const session = unique.length === 1 && !this.large ? (await this.spliceSessionsFor(unique[0])).prefix : this.main;
     const { feeds, padded } = buildFeeds(session, batch, this.padId);
     const out = await session.run(feeds, unique);
     const result = new Map<string, Matrix[]>();
@@ -455,13 +506,7 @@ export class OnnxLanguageModel implements LanguageModel {
       ranks.set(name, t.dims.length);
     }
     const key = `suffix:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
-    sessions.suffix = await cachedSession(
-      this.cache,
-      key,
-      () => encodeModel(sessions.cut.suffix(types, ranks)),
-      `${this.info.onnxFile} (after ${site})`,
-      this.sessionConfig,
-    );
+    sessions.suffix = await this.open(key, () => encodeModel(sessions.cut.suffix(types, ranks)), `${this.info.onnxFile} (after ${site})`);
     return sessions.suffix;
   }
 
@@ -480,7 +525,7 @@ export class OnnxLanguageModel implements LanguageModel {
       if (edited) {
         const key = `suffix-last:${tensor}:${[...types].map(([k, v]) => `${k}=${v}/${ranks.get(k)}`).join(',')}`;
         try {
-          sessions.lastSuffix = await cachedSession(this.cache, key, () => encodeModel(edited), `${this.info.onnxFile} (after ${site}, last position)`, this.sessionConfig);
+          sessions.lastSuffix = await this.open(key, () => encodeModel(edited), `${this.info.onnxFile} (after ${site}, last position)`);
         } catch {
           // the full suffix gives the same last row
         }
@@ -582,13 +627,7 @@ export class OnnxLanguageModel implements LanguageModel {
     const existing = this.spliceSessions.get(tensor);
     if (existing) return existing;
     const cut = cutAt(this.proto, tensor, [this.logitsName]);
-    const prefix = await cachedSession(
-      this.cache,
-      `prefix:${tensor}`,
-      () => encodeModel(cut.prefix),
-      `${this.info.onnxFile} (up to ${tensor})`,
-      this.sessionConfig,
-    );
+    const prefix = await this.open(`prefix:${tensor}`, () => encodeModel(cut.prefix), `${this.info.onnxFile} (up to ${tensor})`);
     const s: SpliceSessions = { cut, prefix };
     this.spliceSessions.set(tensor, s);
     return s;

@@ -45,9 +45,7 @@ export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
   }
   if (!graph.output || graph.output.length === 0) throw new ModelFileError(file, 'the graph declares no outputs');
   for (const t of graph.initializer ?? []) {
-    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-      throw new ModelFileError(file, `initializer "${t.name}" uses external data, which is not supported (save the model as one file)`);
-    }
+    if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) continue; // checked by externalData.ts
     const need = expectedByteLength(t);
     if (need !== undefined && t.rawData && t.rawData.length > 0 && t.rawData.length !== need) {
       throw new ModelFileError(file, `initializer "${t.name}" holds ${t.rawData.length} bytes but its shape needs ${need}: the file is corrupt or truncated`);

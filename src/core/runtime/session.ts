@@ -25,9 +25,10 @@ export class OrtSession {
     readonly label: string,
   ) {}
 
-  static async create(bytes: Uint8Array, label: string, config: SessionConfig): Promise<OrtSession> {
+  /** A session on model bytes, or on a model file (needed when its weights are external data beside it). */
+  static async create(model: Uint8Array | string, label: string, config: SessionConfig): Promise<OrtSession> {
     try {
-      const session = await ort.InferenceSession.create(bytes, {
+      const options: ort.InferenceSession.SessionOptions = {
         executionProviders: ['cpu'],
         graphOptimizationLevel: config.graphOptimization,
         intraOpNumThreads: config.intraOpThreads,
@@ -35,7 +36,8 @@ export class OrtSession {
         executionMode: 'sequential',
         logSeverityLevel: 3,
         extra: { session: { intra_op: { allow_spinning: config.allowSpinning ? '1' : '0' } } },
-      });
+      };
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return new OrtSession(session, label);
     } catch (err) {
       throw new ModelFileError(label, `ONNX Runtime cannot load the model: ${err instanceof Error ? err.message : String(err)}`);

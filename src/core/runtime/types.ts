@@ -49,6 +49,11 @@ export interface LoadOptions {
    * q4f16 or bnb4. Default: fp32, or the only copy.
    */
   readonly variant?: string;
+  /**
+   * Refuse (before loading) a model whose weights take more bytes than this. Default: 80% of the machine's
+   * memory.
+   */
+  readonly maxWeightBytes?: number;
   /** ORT graph optimisation level (default 'all'). */
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
