@@ -16,18 +16,19 @@ const SAMPLE = [
   'In the beginning the Universe was created. This has made a lot of people very angry and been widely regarded as a bad move.',
 ];
 
-export async function makeTestSae(dir: string, modelDir: string, options: { dSae?: number; firingRate?: number; seed?: number } = {}): Promise<string> {
+export async function makeTestSae(dir: string, modelDir: string, options: { dSae?: number; firingRate?: number; seed?: number; site?: string } = {}): Promise<string> {
   if (existsSync(join(dir, 'cfg.json'))) return dir;
+  const siteName = options.site ?? TEST_SITE;
   const dSae = options.dSae ?? 512;
   const rate = options.firingRate ?? 0.03;
   const rand = rng(options.seed ?? 1);
   const lm = await loadModel(modelDir);
   try {
-    const site = lm.sites().find((s) => s.name === TEST_SITE);
-    if (!site) throw new Error(`the bundled model has no ${TEST_SITE}`);
+    const site = lm.sites().find((s) => s.name === siteName);
+    if (!site) throw new Error(`the model has no ${siteName}`);
     const dIn = site.dim;
     const ids = SAMPLE.map((t) => lm.tokenizer!.encode(t).ids);
-    const acts = (await lm.activations(ids, [TEST_SITE])).get(TEST_SITE)!;
+    const acts = (await lm.activations(ids, [siteName])).get(siteName)!;
     const rows = acts.flatMap((m) => Array.from({ length: m.rows }, (_, r) => m.data.subarray(r * m.cols, (r + 1) * m.cols)));
     const mean = new Float32Array(dIn);
     for (const r of rows) for (let d = 0; d < dIn; d++) mean[d] += r[d] / rows.length;
@@ -55,7 +56,7 @@ export async function makeTestSae(dir: string, modelDir: string, options: { dSae
       threshold[j] = Math.max(1e-3, pre[Math.max(0, Math.floor(rate * pre.length) - 1)]);
     }
     const weights: SaeWeights = {
-      config: { architecture: 'jumprelu', dIn, dSae, applyBDecToInput: true, hookName: TEST_SITE, modelName: 'tiny-lm' },
+      config: { architecture: 'jumprelu', dIn, dSae, applyBDecToInput: true, hookName: siteName, modelName: 'tiny-lm' },
       tensors: new Map([
         ['W_enc', { shape: [dIn, dSae], data: wEnc }],
         ['W_dec', { shape: [dSae, dIn], data: wDec }],
