@@ -12,6 +12,7 @@ export const Commands = {
   trainSae: 'featureLens.trainSae',
   cancelTraining: 'featureLens.cancelTraining',
   resumeTraining: 'featureLens.resumeTraining',
+  runConfig: 'featureLens.runConfig',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -33,7 +33,8 @@ export function parseSavedRun(raw: unknown): { ok: true; value: SavedRun } | { o
   return { ok: true, value: { options: optionsOf(job.value), job: raw } };
 }
 
-function optionsOf(job: TrainJob): Record<string, string> {
+/** A TrainJob as the `feature-lens train` options that run it. */
+export function optionsOf(job: TrainJob): Record<string, string> {
   const { data } = job;
   const optional = (name: string, v: string | number | undefined): Record<string, string> => (v === undefined ? {} : { [name]: String(v) });
   return {

@@ -9,8 +9,12 @@ import { trainToFolder } from '../../core/train/trainToFolder';
 import type { TrainerState } from '../../core/train/trainer';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError, type ParsedArgs } from '../args';
 import type { CliCommand } from '../command';
-import { parseSavedRun, TRAIN_RUN_OPTIONS, type CliTrainJob } from './savedTrainJob';
-import { openTrainingData } from './storeOptions';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseRunConfig } from '../../protocol/runConfig';
+import type { TrainJob } from '../../protocol/training';
+import { optionsOf, parseSavedRun, TRAIN_RUN_OPTIONS, type CliTrainJob } from './savedTrainJob';
+import { defaultCacheDir, openTrainingData } from './storeOptions';
 
 const DEFAULT_CHECKPOINT_EVERY = 500;
 
@@ -88,6 +92,7 @@ export const trainCommand: CliCommand = {
     `                          --arch ${SAE_ARCHITECTURES.join('|')} --d-sae N`,
     '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper|paper-scaled|anthropic|matryoshka] --tokens N',
     '                          [--batch B] [--seed S] [--lr LR] [--checkpoint-every STEPS] [--max-steps N] --out <dir>',
+    '       feature-lens train --config run.featurelens-run.json [--max-steps N]',
     '       feature-lens train --resume <dir> [--max-steps N]',
     '',
     'acts.npy is float32 [N, d]; rows are reshuffled every epoch. The default JumpReLU recipe reaches',
@@ -100,13 +105,16 @@ export const trainCommand: CliCommand = {
     `${DEFAULT_CHECKPOINT_EVERY}; 0: only at the end). Ctrl-C or --max-steps stop early and save; --resume <dir>`,
     'continues from the folder with the options it was started with, bit for bit as if never stopped',
     '(also a folder written by the extension\'s Train SAE…).',
+    '--config runs a run file (the JSON schema in schemas/featurelens-run.schema.json; paths relative to',
+    'the file), the same file the extension\'s Run This Config starts.',
     'Progress on stderr, a JSON summary on stdout.',
   ].join('\n'),
   async run(argv) {
-    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'max-steps']);
+    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'config', 'max-steps']);
     const maxSteps = numberFlag(given, 'max-steps');
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new UsageError('--max-steps must be a positive integer');
     const resumeDir = stringFlag(given, 'resume');
+    const configFile = stringFlag(given, 'config');
     let plan: Plan;
     let resume: TrainerState | undefined;
     let savedJob: unknown;
@@ -118,6 +126,13 @@ export const trainCommand: CliCommand = {
       plan = planFrom({ positionals: [], flags: new Map(Object.entries({ ...point.job.options, out: resumeDir })) });
       resume = point.state;
       savedJob = point.job.job;
+    } else if (configFile !== undefined) {
+      const extra = [...given.flags.keys()].filter((name) => name !== 'config' && name !== 'max-steps');
+      if (extra.length > 0) throw new UsageError(`--config runs the file as written; drop --${extra.join(', --')}`);
+      const job = await readRunConfig(configFile);
+      plan = planFrom({ positionals: [], flags: new Map(Object.entries(optionsOf(job))) });
+      // Stored as the TrainJob it is, so the extension's Resume Training… continues it too.
+      savedJob = job;
     } else {
       plan = planFrom(given);
     }
@@ -182,3 +197,16 @@ export const trainCommand: CliCommand = {
     }
   },
 };
+
+/** A run file through the same parser the extension uses; its refusal is a usage error naming the file. */
+async function readRunConfig(file: string): Promise<TrainJob> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = parseRunConfig(raw, { resolvePath: (p) => resolve(dirname(resolve(file)), p), defaultCacheDir: defaultCacheDir() });
+  if (!parsed.ok) throw new UsageError(`${file}: ${parsed.reason}`);
+  return parsed.value;
+}

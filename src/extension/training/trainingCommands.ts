@@ -1,6 +1,8 @@
 // "Feature Lens: Train SAE…", "Cancel Training" and "Resume Training…": one run at a time, shown as a
 // cancellable notification plus a log of every progress line in the "Feature Lens Training" channel.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseRunConfig, RUN_CONFIG_SUFFIX, runConfigOf } from '../../protocol/runConfig';
 import { Commands } from '../../protocol/commands';
 import type { TrainingStart, TrainJob, TrainProgressEvent } from '../../protocol/training';
 import type { LensService } from '../services/lensService';
@@ -97,12 +99,55 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
     return askTrainJob(loaded, context.extensionUri, cacheDir, ui);
   };
 
+  // Run This Config: the file as the editor holds it (unsaved edits included), through the schema's parser.
+  const runConfigFile = async (uri?: vscode.Uri): Promise<TrainingOutcome | { kind: 'refused'; message: string } | undefined> => {
+    const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+    if (!target || !target.fsPath.endsWith(RUN_CONFIG_SUFFIX)) {
+      void vscode.window.showWarningMessage(`Open a *${RUN_CONFIG_SUFFIX} file to run it.`);
+      return undefined;
+    }
+    const name = path.basename(target.fsPath);
+    const text = (await vscode.workspace.openTextDocument(target)).getText();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      raw = err;
+    }
+    const parsed = raw instanceof Error ? { ok: false as const, reason: raw.message } : parseRunConfig(raw, { resolvePath: (p) => path.resolve(path.dirname(target.fsPath), p), defaultCacheDir: cacheDir });
+    if (!parsed.ok) {
+      const message = `${name}: ${parsed.reason}`;
+      void vscode.window.showErrorMessage(`Feature Lens: ${message}`);
+      return { kind: 'refused', message };
+    }
+    return run({ kind: 'start', job: parsed.value }, `Training ${parsed.value.arch} SAE on ${parsed.value.site} (${name})`);
+  };
+
+  const saveAsRunFile = async (job: TrainJob): Promise<void> => {
+    const suggested = vscode.Uri.file(path.join(path.dirname(job.outDir), `${path.basename(job.outDir)}${RUN_CONFIG_SUFFIX}`));
+    const uri = await vscode.window.showSaveDialog({ defaultUri: suggested, filters: { 'Feature Lens run': ['json'] }, title: 'Save the run as a file' });
+    if (!uri) return;
+    const file = uri.fsPath.endsWith(RUN_CONFIG_SUFFIX) ? uri.fsPath : uri.fsPath.replace(/(\.json)?$/, RUN_CONFIG_SUFFIX);
+    const relative = (p: string) => path.relative(path.dirname(file), p) || '.';
+    await vscode.workspace.fs.writeFile(vscode.Uri.file(file), Buffer.from(JSON.stringify(runConfigOf(job, relative), null, 2) + '\n'));
+    await vscode.window.showTextDocument(vscode.Uri.file(file));
+  };
+
   const disposable = vscode.Disposable.from(
     channel,
     vscode.commands.registerCommand(Commands.trainSae, async () => {
       try {
         const job = await askJob();
-        if (job) await run({ kind: 'start', job }, `Training ${job.arch} SAE on ${job.site}`);
+        if (!job) return;
+        const how = await vscode.window.showQuickPick(
+          [
+            { label: 'Start training', value: 'start' as const },
+            { label: 'Save as run file…', description: `a *${RUN_CONFIG_SUFFIX} to edit and start with Run This Config`, value: 'save' as const },
+          ],
+          { title: 'Train SAE: start now or save the run?' },
+        );
+        if (how?.value === 'save') await saveAsRunFile(job);
+        else if (how?.value === 'start') await run({ kind: 'start', job }, `Training ${job.arch} SAE on ${job.site}`);
       } catch (err) {
         void vscode.window.showErrorMessage(`Feature Lens: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -124,6 +169,7 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
       const dir = uris?.[0]?.fsPath;
       if (dir) await run({ kind: 'resume', checkpointDir: dir }, 'Resuming SAE training');
     }),
+    vscode.commands.registerCommand(Commands.runConfig, (uri?: vscode.Uri) => runConfigFile(uri)),
     { dispose: () => void current?.kill() },
   );
   return { training: { cacheDir, run, askJob }, disposable };

@@ -5,12 +5,12 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const vscode = require('vscode');
-const { test, activeExtension } = require('./harness');
+const { test, activeExtension, waitFor } = require('./harness');
 
 test('the training commands are registered', async () => {
   await activeExtension();
   const commands = await vscode.commands.getCommands(true);
-  for (const id of ['featureLens.trainSae', 'featureLens.cancelTraining', 'featureLens.resumeTraining']) {
+  for (const id of ['featureLens.trainSae', 'featureLens.cancelTraining', 'featureLens.resumeTraining', 'featureLens.runConfig']) {
     assert.ok(commands.includes(id), `${id} is not registered`);
   }
 });
@@ -68,4 +68,50 @@ test(
     }
   },
   { timeout: 120_000 },
+);
+
+test(
+  'a *.featurelens-run.json gets the schema\'s errors in the editor, is refused with the same words, and Run This Config trains it',
+  async () => {
+    const extension = await activeExtension();
+    const root = extension.extensionUri.fsPath;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-it-runfile-'));
+    const run = {
+      site: 'blocks.1.hook_resid_post',
+      arch: 'topk',
+      k: 4,
+      dSae: 128,
+      tokens: 2048,
+      batchSize: 512,
+      outDir: 'sae-out',
+      data: { kind: 'corpus', modelPath: path.join(root, 'models/tiny-lm'), corpusDir: path.join(root, 'models/sample-corpus') },
+    };
+    try {
+      const bad = path.join(dir, 'bad.featurelens-run.json');
+      fs.writeFileSync(bad, JSON.stringify({ ...run, learningRate: 0.1 }, null, 2));
+      const badUri = vscode.Uri.file(bad);
+      await vscode.window.showTextDocument(badUri);
+      // VS Code's JSON validation reads the contributed schema: the unknown key is flagged in the editor.
+      const diagnostics = await waitFor(() => {
+        const d = vscode.languages.getDiagnostics(badUri).map((x) => x.message);
+        return d.length > 0 ? d : undefined;
+      }, { timeout: 60_000, what: 'schema diagnostics on the run file' });
+      assert.ok(diagnostics.includes('Property learningRate is not allowed.'), JSON.stringify(diagnostics));
+      const refused = await vscode.commands.executeCommand('featureLens.runConfig', badUri);
+      assert.deepEqual(refused, { kind: 'refused', message: 'bad.featurelens-run.json: Property learningRate is not allowed.' });
+      assert.equal(fs.existsSync(path.join(dir, 'sae-out')), false);
+
+      const good = path.join(dir, 'good.featurelens-run.json');
+      fs.writeFileSync(good, JSON.stringify(run, null, 2));
+      const outcome = await vscode.commands.executeCommand('featureLens.runConfig', vscode.Uri.file(good));
+      assert.equal(outcome && outcome.kind, 'done', JSON.stringify(outcome));
+      assert.equal(outcome.summary.outDir, path.join(dir, 'sae-out'));
+      assert.equal(outcome.summary.final.l0, 4);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'sae-out', 'cfg.json'), 'utf8')).d_sae, 128);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  { timeout: 180_000 },
 );
