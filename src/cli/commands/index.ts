@@ -12,6 +12,7 @@ import { indexCommand } from './index-features';
 import { labelCommand } from './label';
 import { attributeCommand } from './attribute';
 import { exportRunCommand } from './exportRun';
+import { compareCommand } from './compare';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];
+export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, compareCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];
