@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerCompare } from './compare/compareCommand';
 import { registerHover } from './hover';
 import { Inspector } from './inspector';
 import { registerLoadCommands } from './loadCommands';
@@ -22,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerLoadCommands(service, (err) => inspector.reportError(err)),
     registerHover(service),
     trainingCommands,
+    registerCompare(context, service),
     registerTestHooks(context, { inspector, service, training }),
   );
   log().info('Feature Lens activated');

@@ -13,6 +13,7 @@ export const Commands = {
   cancelTraining: 'featureLens.cancelTraining',
   resumeTraining: 'featureLens.resumeTraining',
   runConfig: 'featureLens.runConfig',
+  compareCheckpoints: 'featureLens.compareCheckpoints',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -1,12 +1,13 @@
 // Messages between the extension host and the webview. Both sides import this file.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysis';
+import type { CheckpointComparison } from './compare';
 import { WEBVIEW_RUNNABLE_COMMANDS, type CommandId } from './commands';
 import type { ModelInfo, SaeInfo } from './session';
 import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
 export const PROTOCOL_VERSION = 1;
 
-export type WebviewKind = 'welcome' | 'tokens' | 'feature';
+export type WebviewKind = 'welcome' | 'tokens' | 'feature' | 'compare';
 
 export type HostToWebview =
   | { type: 'init'; protocol: number; view: WebviewKind; model?: ModelInfo; sae?: SaeInfo; version: string }
@@ -17,7 +18,9 @@ export type HostToWebview =
   | { type: 'featureSelected'; feature: number | null }
   | { type: 'dashboard'; dashboard: FeatureDashboard }
   | { type: 'steering'; result: SteeringResult }
-  | { type: 'labelSaved'; feature: number; label: string };
+  | { type: 'labelSaved'; feature: number; label: string }
+  | { type: 'comparing'; message: string }
+  | { type: 'comparison'; comparison: CheckpointComparison };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -115,6 +118,12 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebview> {
       return isIndex(value.feature) && hasString(value, 'label')
         ? { ok: true, value: { type: 'labelSaved', feature: value.feature, label: value.label as string } }
         : refuse('labelSaved without feature and label');
+    case 'comparing':
+      return hasString(value, 'message') ? { ok: true, value: { type: 'comparing', message: value.message as string } } : refuse('comparing without a message');
+    case 'comparison':
+      return isRecord(value.comparison) && Array.isArray(value.comparison.checkpoints)
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('comparison without checkpoints');
     default:
       return refuse(describeUnknown(value));
   }

@@ -3,6 +3,7 @@
 // here without a handler, or a handler answering another type, does not compile. The envelope (ids,
 // progress, cancel) lives in ./rpc.
 import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, SteeringResult } from './analysis';
+import type { CheckpointComparison } from './compare';
 import type { LoadResult, LoadSelection } from './session';
 import { isRecord, refuse, type Parsed } from './validate';
 
@@ -13,7 +14,9 @@ export type WorkerRequest =
   | { kind: 'showFeature'; feature: number; corpusPath?: string; examples: number }
   | { kind: 'steer'; text: string; feature: number; value: number; topK: number }
   | { kind: 'highlight'; text: string; feature: number; maxTokens: number }
-  | { kind: 'setLabel'; feature: number; label: string };
+  | { kind: 'setLabel'; feature: number; label: string }
+  /** Compare Checkpoints: the SAEs at `paths` on `tokens` tokens of the corpus through the loaded model. */
+  | { kind: 'compare'; paths: string[]; tokens: number; corpusPath?: string };
 
 export interface WorkerResults {
   ping: 'pong';
@@ -23,6 +26,7 @@ export interface WorkerResults {
   steer: SteeringResult;
   highlight: FeatureOccurrences;
   setLabel: { saved: string };
+  compare: CheckpointComparison;
 }
 
 /** Error codes the host reacts to specifically. */
@@ -73,6 +77,11 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
     case 'setLabel':
       if (!isNonNegInt(r.feature) || typeof r.label !== 'string') return refuse('setLabel: needs feature and label');
       return ok({ kind: 'setLabel', feature: r.feature, label: r.label });
+    case 'compare':
+      if (!Array.isArray(r.paths) || r.paths.length < 2 || !r.paths.every((p) => typeof p === 'string') || !isPosInt(r.tokens) || !isOptString(r.corpusPath)) {
+        return refuse('compare: needs two or more SAE paths and tokens');
+      }
+      return ok({ kind: 'compare', paths: r.paths as string[], tokens: r.tokens, corpusPath: r.corpusPath as string | undefined });
     default:
       return refuse(`unknown request kind ${JSON.stringify(r.kind)}`);
   }

@@ -6,6 +6,10 @@ import { CorpusIndex, featureDashboard, readCorpus } from '../core/analysis/dash
 import { featureOccurrences } from '../core/analysis/occurrences';
 import { AnalysisSession, type Loaders } from '../core/analysis/session';
 import { steerText } from '../core/analysis/steerText';
+import { compareCheckpoints } from '../core/compare/compareCheckpoints';
+import { modelEvalSet } from '../core/compare/evalSets';
+import { listCorpus } from '../core/store/corpus';
+import { collectWindows } from '../core/store/harvest';
 import { throwIfAborted } from '../core/util/abort';
 import { dispatchRequest, type RequestHandlers } from '../protocol/rpc';
 import type { WorkerRequest, WorkerResults } from '../protocol/worker';
@@ -75,6 +79,25 @@ export class AnalysisEngine {
         this.corpus = { key, index };
       }
       return featureDashboard(s.model, sae, s.site, this.corpus.index, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
+    },
+    compare: async (request, signal) => {
+      // Measured through the loaded model on the bundled sample corpus (or the given one): ΔLM loss included.
+      const s = await this.current();
+      const lm = s.lm;
+      const tokenizer = lm.tokenizer;
+      if (!tokenizer) throw new Error(`${s.modelPath} has no tokenizer.json`);
+      const corpusDir = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
+      const T = lm.info.contextLength;
+      const windows = await collectWindows({
+        corpus: listCorpus(corpusDir),
+        tokenize: (text) => tokenizer.encode(text).ids,
+        contextLength: T,
+        separatorId: tokenizer.eosId ?? lm.info.eosId,
+        maxTokens: Math.ceil(request.tokens / (T - 1)) * T,
+        seed: 0,
+      });
+      if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
+      return compareCheckpoints(request.paths, modelEvalSet({ lm, modelPath: s.modelPath, corpusDir, windows, seed: 0, signal }));
     },
     setLabel: async (request) => {
       const s = await this.current();

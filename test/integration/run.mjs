@@ -138,7 +138,7 @@ async function runUiTests({ browser, server, workspace }) {
           writeFileSync(join(folder, 'sample.txt'), SAMPLE_TEXT);
           const url = workbenchUrl(server, { folder, extensionDevelopmentPath: repoRoot });
           workbench = await Workbench.open(browser.context, url, { artifactsDir, consoleLines });
-          await fn({ workbench, page: workbench.page, screenshot: (n) => workbench.screenshot(n) });
+          await fn({ workbench, page: workbench.page, folder, screenshot: (n) => workbench.screenshot(n) });
         })();
         await Promise.race([
           body,

@@ -1,4 +1,5 @@
 import { parseHostMessage } from '../../src/protocol/webview';
+import { CompareView } from './compare';
 import { FeatureView } from './feature';
 import { TokenView } from './tokens';
 import { postToHost } from './vscodeApi';
@@ -8,7 +9,7 @@ import './main.css';
 const root = document.getElementById('app') as HTMLElement;
 const view = document.body.dataset.view;
 // Each page hosts one view; the welcome page keeps its own renderer.
-const lens = view === 'tokens' ? new TokenView(root) : view === 'feature' ? new FeatureView(root) : undefined;
+const lens = view === 'tokens' ? new TokenView(root) : view === 'feature' ? new FeatureView(root) : view === 'compare' ? new CompareView(root) : undefined;
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const parsed = parseHostMessage(event.data);

@@ -3,7 +3,8 @@ const registered = [];
 
 /**
  * Declares a UI test. It gets a fresh VS Code window with the extension loaded from source:
- * `workbench` (see workbench.mjs), `page` (playwright), and `screenshot(name)`.
+ * `workbench` (see workbench.mjs), `page` (playwright), `folder` (the window's workspace folder) and
+ * `screenshot(name)`.
  */
 export function test(name, fn, { timeout = 180_000 } = {}) {
   registered.push({ name, fn, timeout });

@@ -25,7 +25,7 @@ export class Workbench {
    * Runs a command from the palette: F1, type its title, Enter. Retries until the command is listed,
    * because extensions register their commands a few seconds after the workbench renders.
    */
-  async runCommand(title, { timeout = 90_000 } = {}) {
+  async runCommand(title, { timeout = 90_000, keepOpen = false } = {}) {
     const page = this.page;
     const input = page.locator('.quick-input-widget input');
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
@@ -50,7 +50,8 @@ export class Workbench {
     const focused = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title });
     if ((await focused.count()) > 0) await page.keyboard.press('Enter');
     else await row.click();
-    await input.waitFor({ state: 'hidden', timeout: 10_000 });
+    // keepOpen: the command asks with a quick pick of its own, in the same widget.
+    if (!keepOpen) await input.waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
   /** The content document of a webview (the n-th ready one, default the first). */

@@ -54,6 +54,8 @@ export function reduce(state: TokenViewState, action: HostToWebview | UiAction):
     case 'dismissError':
       return { ...state, error: undefined };
     case 'init':
+    case 'comparing':
+    case 'comparison':
       return state;
   }
 }
