@@ -9,6 +9,7 @@ import { LensService } from './services/lensService';
 import { LensStatusBar } from './statusBar';
 import { registerTestHooks } from './testHooks';
 import { registerTraining } from './training/trainingCommands';
+import { registerLensTree } from './tree/lensTree';
 
 /** A table of contents: each feature registers itself and hands back its disposables. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerHover(service),
     trainingCommands,
     registerCompare(context, service),
+    registerLensTree(context, service, training),
     registerTestHooks(context, { inspector, service, training }),
   );
   log().info('Feature Lens activated');

@@ -14,6 +14,13 @@ export const Commands = {
   resumeTraining: 'featureLens.resumeTraining',
   runConfig: 'featureLens.runConfig',
   compareCheckpoints: 'featureLens.compareCheckpoints',
+  // The Feature Lens view's item actions.
+  refreshTree: 'featureLens.tree.refresh',
+  analyzeWithSae: 'featureLens.tree.analyzeWithSae',
+  compareFromTree: 'featureLens.tree.compare',
+  resumeRun: 'featureLens.tree.resume',
+  revealFolder: 'featureLens.tree.reveal',
+  deleteFolder: 'featureLens.tree.delete',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -17,6 +17,10 @@ export interface Training {
   run(start: TrainingStart, title: string): Promise<TrainingOutcome | undefined>;
   /** The Train SAE… questions, for the active model (loaded first if need be) and its sites. */
   askJob(ui?: DialogueUi): Promise<TrainJob | undefined>;
+  /** The run going in this window: its output folder (when known) and a one-line status. */
+  readonly active: { readonly outDir?: string; readonly status: string } | undefined;
+  /** Fires when a run starts, reports progress (at most once a second) or ends. */
+  readonly onDidChange: vscode.Event<void>;
 }
 
 export function formatProgress(p: TrainProgressEvent): string {
@@ -35,6 +39,15 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
   const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainWorker.js').fsPath;
   const cacheDir = vscode.Uri.joinPath(context.globalStorageUri, 'activations').fsPath;
   let current: TrainingRun | undefined;
+  let active: { outDir?: string; status: string } | undefined;
+  const changed = new vscode.EventEmitter<void>();
+  let lastFired = 0;
+  const setActive = (next: typeof active, throttle = false) => {
+    active = next;
+    if (throttle && Date.now() - lastFired < 1000) return;
+    lastFired = Date.now();
+    changed.fire();
+  };
 
   const run = async (start: TrainingStart, title: string): Promise<TrainingOutcome | undefined> => {
     if (current) {
@@ -42,6 +55,8 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
       return undefined;
     }
     let result: TrainingOutcome | undefined;
+    const outDir = start.kind === 'start' ? start.job.outDir : start.checkpointDir;
+    setActive({ outDir, status: 'starting…' });
     channel.show(true);
     channel.appendLine(`— ${new Date().toLocaleString()}: ${title}`);
     await vscode.window.withProgress(
@@ -56,6 +71,7 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
             const target = p.phase === 'harvest' ? 0 : fraction * 100;
             progress.report({ increment: Math.max(0, target - reported), message: p.phase === 'harvest' ? 'harvesting activations…' : `L0 ${p.l0.toFixed(1)}, FVU ${p.fvu.toFixed(3)}` });
             reported = Math.max(reported, target);
+            setActive({ outDir, status: p.phase === 'harvest' ? 'harvesting…' : `running ${Math.round(fraction * 100)} %` }, true);
           },
           checkpoint(dir, step) {
             channel.appendLine(`checkpoint saved at step ${step}: ${dir}`);
@@ -88,6 +104,7 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
         } finally {
           onCancel.dispose();
           current = undefined;
+          setActive(undefined);
         }
       },
     );
@@ -135,6 +152,7 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
 
   const disposable = vscode.Disposable.from(
     channel,
+    changed,
     vscode.commands.registerCommand(Commands.trainSae, async () => {
       try {
         const job = await askJob();
@@ -172,5 +190,16 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
     vscode.commands.registerCommand(Commands.runConfig, (uri?: vscode.Uri) => runConfigFile(uri)),
     { dispose: () => void current?.kill() },
   );
-  return { training: { cacheDir, run, askJob }, disposable };
+  return {
+    training: {
+      cacheDir,
+      run,
+      askJob,
+      get active() {
+        return active;
+      },
+      onDidChange: changed.event,
+    },
+    disposable,
+  };
 }

@@ -20,8 +20,10 @@ test('two SAE folders compared from the command palette: table, plot and matchin
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sae-b' }).first().waitFor({ timeout: 60_000 });
   await input.fill('sae-');
   await waitFor(async () => (await page.locator('.quick-input-list .monaco-list-row').count()) === 2, { timeout: 10_000, what: 'only sae-a and sae-b listed' });
-  await page.locator('.quick-input-check-all').check();
-  await page.keyboard.press('Enter');
+  // A click on a row of a multi-select quick pick toggles its checkbox.
+  for (const name of ['sae-a', 'sae-b']) await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await waitFor(async () => /2 Selected/.test((await page.locator('.quick-input-widget').textContent()) ?? ''), { timeout: 10_000, what: '2 Selected' });
+  await page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).click();
 
   const view = await waitFor(
     async () => {

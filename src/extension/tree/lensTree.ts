@@ -1,0 +1,178 @@
+// The "Feature Lens" activity-bar view: models, SAEs (architecture, site, L0, FVU), training runs with their
+// status and checkpoint. Everything is read back from disk (bundled models/, the workspace, the chosen
+// model and SAE) plus the run going in this window, so a window reload shows the same tree.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { summarizeFolder, type FolderSummary } from '../../core/compare/folderSummary';
+import { Commands } from '../../protocol/commands';
+import type { LensService } from '../services/lensService';
+import type { Training } from '../training/trainingCommands';
+
+const MAX_FOUND = 200;
+
+type Node =
+  | { kind: 'group'; group: 'models' | 'saes' | 'runs' }
+  | { kind: 'model'; path: string; note: string }
+  | { kind: 'sae'; path: string; summary: FolderSummary; note: string }
+  | { kind: 'run'; path: string; summary: FolderSummary; live?: string }
+  | { kind: 'checkpoint'; path: string; summary: FolderSummary };
+
+const f = (v: number | undefined, digits = 3) => (v === undefined ? '–' : v.toPrecision(digits));
+
+function describe(s: FolderSummary): string {
+  return [s.architecture, s.site, s.dSae !== undefined ? `d_sae ${s.dSae}` : undefined, `L0 ${f(s.l0)}`, `FVU ${f(s.fvu)}`].filter(Boolean).join(' · ');
+}
+
+export class LensTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly service: LensService,
+    private readonly training: Training,
+  ) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem({ models: 'Models', saes: 'SAEs', runs: 'Training runs' }[node.group], vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${node.group}`;
+        return item;
+      }
+      case 'model': {
+        const item = new vscode.TreeItem(path.basename(node.path));
+        item.description = node.note;
+        item.tooltip = node.path;
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.contextValue = 'featureLens.model';
+        item.resourceUri = vscode.Uri.file(node.path);
+        return item;
+      }
+      case 'sae': {
+        const item = new vscode.TreeItem(path.basename(node.path));
+        item.description = `${node.note ? node.note + ' · ' : ''}${describe(node.summary)}`;
+        item.tooltip = node.path;
+        item.iconPath = new vscode.ThemeIcon('symbol-array');
+        item.contextValue = 'featureLens.sae';
+        item.resourceUri = vscode.Uri.file(node.path);
+        return item;
+      }
+      case 'run': {
+        const s = node.summary;
+        const status = node.live ?? (s.run?.finished ? 'finished' : 'interrupted — can resume');
+        const item = new vscode.TreeItem(path.basename(node.path), vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = status;
+        item.tooltip = `${node.path}\n${describe(s)}`;
+        item.iconPath = new vscode.ThemeIcon(node.live ? 'loading~spin' : s.run?.finished ? 'pass' : 'debug-pause');
+        item.contextValue = node.live ? 'featureLens.run.live' : s.run?.finished ? 'featureLens.run.finished' : 'featureLens.run.interrupted';
+        item.resourceUri = vscode.Uri.file(node.path);
+        return item;
+      }
+      case 'checkpoint': {
+        const s = node.summary;
+        const item = new vscode.TreeItem(`checkpoint · step ${s.run?.step ?? '?'}`);
+        item.description = describe(s);
+        item.tooltip = node.path;
+        item.iconPath = new vscode.ThemeIcon('save');
+        item.contextValue = 'featureLens.sae';
+        item.resourceUri = vscode.Uri.file(node.path);
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!node) return [{ kind: 'group', group: 'models' }, { kind: 'group', group: 'saes' }, { kind: 'group', group: 'runs' }];
+    if (node.kind === 'run') return [{ kind: 'checkpoint', path: node.path, summary: node.summary }];
+    if (node.kind !== 'group') return [];
+    const loaded = this.service.loaded;
+    if (node.group === 'models') {
+      const bundled = vscode.Uri.joinPath(this.extensionUri, 'models', 'tiny-lm').fsPath;
+      const chosen = loaded?.model.path;
+      const out: Node[] = [{ kind: 'model', path: bundled, note: chosen === bundled || !chosen ? 'bundled · active' : 'bundled' }];
+      if (chosen && chosen !== bundled) out.push({ kind: 'model', path: chosen, note: 'active' });
+      return out;
+    }
+    const folders = await this.saeFolders();
+    const active = loaded?.sae?.path;
+    if (active && !folders.some((x) => x.path === active)) folders.push({ path: active, where: 'loaded' });
+    if (node.group === 'saes') {
+      return folders
+        .map(({ path: p, where }) => ({ p, where, s: summarizeFolder(p) }))
+        .filter((x) => !x.s.run)
+        .map(({ p, where, s }) => ({ kind: 'sae' as const, path: p, summary: s, note: p === active ? `${where}, loaded` : where }));
+    }
+    const live = this.training.active;
+    const runs: Node[] = folders.map(({ path: p }) => ({ p, s: summarizeFolder(p) })).filter((x) => x.s.run).map(({ p, s }) => ({ kind: 'run' as const, path: p, summary: s, ...(live?.outDir === p ? { live: live.status } : {}) }));
+    if (live?.outDir && !runs.some((r) => r.kind === 'run' && r.path === live.outDir)) runs.unshift({ kind: 'run', path: live.outDir, summary: summarizeFolder(live.outDir), live: live.status });
+    return runs;
+  }
+
+  /** SAE folders: bundled ones and any folder with a cfg.json in the workspace. */
+  private async saeFolders(): Promise<{ path: string; where: string }[]> {
+    const found = new Map<string, string>();
+    const bundled = vscode.Uri.joinPath(this.extensionUri, 'models', 'sae').fsPath;
+    for (const cfg of await vscode.workspace.findFiles(new vscode.RelativePattern(bundled, '**/cfg.json'), undefined, MAX_FOUND)) found.set(path.dirname(cfg.fsPath), 'bundled');
+    for (const cfg of await vscode.workspace.findFiles('**/cfg.json', '**/node_modules/**', MAX_FOUND)) found.set(path.dirname(cfg.fsPath), 'workspace');
+    return [...found].map(([p, where]) => ({ path: p, where }));
+  }
+}
+
+/** The node's folder, whether the command came from the tree (a Node) or elsewhere (a Uri). */
+function folderOf(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  const p = (arg as { path?: unknown } | undefined)?.path;
+  return typeof p === 'string' ? p : undefined;
+}
+
+export function registerLensTree(context: vscode.ExtensionContext, service: LensService, training: Training): vscode.Disposable {
+  const tree = new LensTree(context.extensionUri, service, training);
+  const view = vscode.window.createTreeView('featureLens.explorer', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
+  const watcher = vscode.workspace.createFileSystemWatcher('**/{cfg.json,metrics.json,trainer_state.json}');
+  return vscode.Disposable.from(
+    view,
+    watcher,
+    watcher.onDidCreate(() => tree.refresh()),
+    watcher.onDidChange(() => tree.refresh()),
+    watcher.onDidDelete(() => tree.refresh()),
+    service.onDidChange(() => tree.refresh()),
+    training.onDidChange(() => tree.refresh()),
+    vscode.commands.registerCommand(Commands.refreshTree, () => tree.refresh()),
+    vscode.commands.registerCommand(Commands.analyzeWithSae, async (arg: unknown) => {
+      const dir = folderOf(arg);
+      if (!dir) return;
+      await service.select({ saePath: dir });
+      await vscode.commands.executeCommand(Commands.analyzeSelection);
+    }),
+    vscode.commands.registerCommand(Commands.compareFromTree, async (arg: unknown, selected?: unknown[]) => {
+      const dirs = (selected && selected.length > 1 ? selected : view.selection.length > 1 ? view.selection : [arg]).map(folderOf).filter((d): d is string => d !== undefined);
+      return vscode.commands.executeCommand(Commands.compareCheckpoints, dirs.length > 1 ? dirs : undefined);
+    }),
+    vscode.commands.registerCommand(Commands.resumeRun, (arg: unknown) => {
+      const dir = folderOf(arg);
+      return dir ? training.run({ kind: 'resume', checkpointDir: dir }, `Resuming ${path.basename(dir)}`) : undefined;
+    }),
+    vscode.commands.registerCommand(Commands.revealFolder, (arg: unknown) => {
+      const dir = folderOf(arg);
+      if (dir) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
+    }),
+    vscode.commands.registerCommand(Commands.deleteFolder, async (arg: unknown) => {
+      const dir = folderOf(arg);
+      if (!dir) return false;
+      if (training.active?.outDir === dir) {
+        void vscode.window.showWarningMessage('That run is still training: cancel it first.');
+        return false;
+      }
+      const ok = (await vscode.window.showWarningMessage(`Delete ${dir} and everything in it?`, { modal: true }, 'Delete')) === 'Delete';
+      if (!ok) return false;
+      await vscode.workspace.fs.delete(vscode.Uri.file(dir), { recursive: true, useTrash: false });
+      tree.refresh();
+      return true;
+    }),
+  );
+}
