@@ -17,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const service = new LensService(context);
   const { inspector, disposable } = Inspector.register(context, service);
   const { training, disposable: trainingCommands } = registerTraining(context, service);
+  const lensTree = registerLensTree(context, service, training);
   context.subscriptions.push(
     service,
     disposable,
@@ -25,8 +26,8 @@ export function activate(context: vscode.ExtensionContext): void {
     registerHover(service),
     trainingCommands,
     registerCompare(context, service),
-    registerLensTree(context, service, training),
-    registerTestHooks(context, { inspector, service, training }),
+    lensTree.disposable,
+    registerTestHooks(context, { inspector, service, training, tree: lensTree.tree }),
   );
   log().info('Feature Lens activated');
 }

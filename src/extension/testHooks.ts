@@ -7,11 +7,13 @@ import { welcomePanel } from './panel/welcomePanel';
 import type { LensService } from './services/lensService';
 import type { Training } from './training/trainingCommands';
 import type { Choice, DialogueUi } from './training/trainingOptions';
+import { treeSnapshot, type LensTree } from './tree/lensTree';
 
 export interface TestHookTargets {
   readonly inspector: Inspector;
   readonly service: LensService;
   readonly training: Training;
+  readonly tree: LensTree;
 }
 
 /**
@@ -19,9 +21,10 @@ export interface TestHookTargets {
  * VS Code runs the extension's tests; they read the production objects' ordinary state, so nothing in
  * those classes exists for the tests alone.
  */
-export function registerTestHooks(context: vscode.ExtensionContext, { inspector, service, training }: TestHookTargets): vscode.Disposable {
+export function registerTestHooks(context: vscode.ExtensionContext, { inspector, service, training, tree }: TestHookTargets): vscode.Disposable {
   if (context.extensionMode !== vscode.ExtensionMode.Test) return new vscode.Disposable(() => undefined);
   return vscode.Disposable.from(
+    vscode.commands.registerCommand(TestCommands.treeSnapshot, () => treeSnapshot(tree)),
     vscode.commands.registerCommand(TestCommands.logFolder, () => context.logUri.fsPath),
     // Hands `raw` to the open welcome panel as if its page had posted it.
     vscode.commands.registerCommand(TestCommands.postToWelcome, async (raw: unknown) => {

@@ -40,6 +40,7 @@ export const TestCommands = {
   logFolder: 'featureLens._test.logFolder',
   trainJob: 'featureLens._test.trainJob',
   trainDialogue: 'featureLens._test.trainDialogue',
+  treeSnapshot: 'featureLens._test.treeSnapshot',
 } as const;
 
 /** Commands the webview may ask the host to run; anything else is refused. */

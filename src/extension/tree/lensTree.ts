@@ -130,11 +130,26 @@ function folderOf(arg: unknown): string | undefined {
   return typeof p === 'string' ? p : undefined;
 }
 
-export function registerLensTree(context: vscode.ExtensionContext, service: LensService, training: Training): vscode.Disposable {
+/** What the view shows, as text: each group's rows with their descriptions and context values. */
+export async function treeSnapshot(tree: LensTree): Promise<{ group: string; rows: { label: string; description: string; context: string; children: string[] }[] }[]> {
+  const out = [];
+  for (const group of await tree.getChildren()) {
+    const rows = [];
+    for (const node of await tree.getChildren(group)) {
+      const item = tree.getTreeItem(node);
+      const children = await Promise.all((await tree.getChildren(node)).map(async (c) => `${String(tree.getTreeItem(c).label)} ${String(tree.getTreeItem(c).description ?? '')}`));
+      rows.push({ label: String(item.label), description: String(item.description ?? ''), context: item.contextValue ?? '', children });
+    }
+    out.push({ group: String(tree.getTreeItem(group).label), rows });
+  }
+  return out;
+}
+
+export function registerLensTree(context: vscode.ExtensionContext, service: LensService, training: Training): { tree: LensTree; disposable: vscode.Disposable } {
   const tree = new LensTree(context.extensionUri, service, training);
   const view = vscode.window.createTreeView('featureLens.explorer', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   const watcher = vscode.workspace.createFileSystemWatcher('**/{cfg.json,metrics.json,trainer_state.json}');
-  return vscode.Disposable.from(
+  const disposable = vscode.Disposable.from(
     view,
     watcher,
     watcher.onDidCreate(() => tree.refresh()),
@@ -175,4 +190,5 @@ export function registerLensTree(context: vscode.ExtensionContext, service: Lens
       return true;
     }),
   );
+  return { tree, disposable };
 }
