@@ -21,7 +21,8 @@ interface FieldSpec {
   readonly errorMessage: string;
 }
 
-const PRESETS = ['default', 'paper'] as const;
+// The core's PRESET_NAMES (the protocol may not import the core; a unit test keeps the two equal).
+export const RUN_PRESETS = ['default', 'paper', 'paper-scaled', 'anthropic', 'matryoshka'] as const;
 
 /** The run's own fields (everything but `data`). */
 export const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
@@ -32,7 +33,7 @@ export const RUN_FIELDS: Readonly<Record<string, FieldSpec>> = {
   targetL0: { type: 'integer', minimum: 1, description: 'Default JumpReLU recipe: the L0 to reach.', errorMessage: 'targetL0 must be a positive integer' },
   k: { type: 'integer', minimum: 1, description: 'TopK / BatchTopK: active latents per row.', errorMessage: 'k must be a positive integer' },
   l0Coeff: { type: 'number', minimum: 0, description: 'Fixed sparsity coefficient λ (paper preset, gated, relu).', errorMessage: 'l0Coeff must be a number ≥ 0' },
-  preset: { type: 'string', enum: PRESETS, description: 'Trainer recipe.', errorMessage: `preset must be one of ${PRESETS.join(', ')}` },
+  preset: { type: 'string', enum: RUN_PRESETS, description: 'Trainer recipe.', errorMessage: `preset must be one of ${RUN_PRESETS.join(', ')}` },
   batchSize: { type: 'integer', minimum: 1, description: 'Rows per training step.', errorMessage: 'batchSize must be a positive integer' },
   outDir: { type: 'string', minLength: 1, description: 'Output SAE folder (relative to this file).', errorMessage: 'outDir must be a non-empty string' },
   checkpointEvery: { type: 'integer', minimum: 0, default: 500, description: 'Steps between checkpoints (0: only at the end and on cancel).', errorMessage: 'checkpointEvery must be an integer ≥ 0' },

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { DATA_FIELDS, parseRunConfig, RUN_CONFIG_SUFFIX, RUN_FIELDS, runConfigOf, runConfigSchema } from '../../../src/protocol/runConfig';
+import type { TrainJob } from '../../../src/protocol/training';
+import { PRESET_NAMES } from '../../../src/core/train/presets';
+import { DATA_FIELDS, RUN_PRESETS, parseRunConfig, RUN_CONFIG_SUFFIX, RUN_FIELDS, runConfigOf, runConfigSchema } from '../../../src/protocol/runConfig';
 
 const SCHEMA_FILE = 'schemas/featurelens-run.schema.json';
 const context = { resolvePath: (p: string) => `/base/${p}`, defaultCacheDir: '/cache' };
@@ -82,4 +84,16 @@ test('unknown keys and missing kind-specific fields are refused in the editor\'s
   const { k: _k, ...noK } = valid;
   assert.deepEqual(parseRunConfig(noK, context), { ok: false, reason: 'Missing property "k".' });
   assert.equal(parseRunConfig([], context).ok, false);
+});
+
+test('the presets a run file may name are the trainer\'s presets', () => {
+  assert.deepEqual([...RUN_PRESETS], [...PRESET_NAMES]);
+});
+
+test('every TrainJob field has a run-file field (a field added to TrainJob fails to type-check here)', () => {
+  const every = {
+    site: 's', arch: 'jumprelu', dSae: 1, targetL0: 1, k: 1, l0Coeff: 0, preset: 'default', tokens: 1, outDir: 'o', checkpointEvery: 0, seed: 0, batchSize: 1,
+    data: { kind: 'acts', path: 'p' },
+  } satisfies Required<TrainJob>;
+  assert.deepEqual(Object.keys(every).filter((k) => k !== 'data').sort(), Object.keys(RUN_FIELDS).sort());
 });
