@@ -231,6 +231,50 @@ describe('steering and attribution on a GPT-2-style test model', () => {
   });
 });
 
+describe('a transcoder on the GPT-2-style test model: features read at resid_mid, edits at mlp_out', () => {
+  test('attribution rows and an empty intervention agree with the hand-computed forward', async () => {
+    const tmp = tempDir();
+    try {
+      const fixture = buildGpt2WithPast();
+      tmp.write('decoder_with_past_model.onnx', fixture.bytes);
+      const lm = await loadModel(tmp.dir, { cacheDir: tmp.path('cache'), intraOpThreads: 1 });
+      try {
+        const d = 24;
+        const V = 80;
+        const read = 'blocks.1.hook_resid_mid';
+        const write = 'blocks.1.hook_mlp_out';
+        const model = idsModel(lm);
+        const tc = fixtureSae(d, 16, 0.15, 5, write);
+        const p = 5;
+        const ids = IDS.slice(0, p + 1);
+        const a = await attribute(model, tc, read, TEXT, { position: p, upTo: false });
+        const xIn = (await lm.activations([Int32Array.from(ids)], [read])).get(read)![0];
+        const enc = tc.inference.encode(xIn);
+        const prediction = tc.inference.decode(enc, xIn);
+        const clean = lastRow(fixture.referenceForward(ids).logits, V);
+        const t = a.target.id;
+        const direct = (replace: (x: Float64Array) => Float64Array) => clean[t] - lastRow(fixture.referenceForward(ids, { site: write, replace }).logits, V)[t];
+        const features = a.rows.filter((r) => r.kind === 'feature');
+        assert.ok(features.length >= 2);
+        for (const r of features) {
+          const j = r.feature!;
+          const want = direct((x) => x.map((v, i) => (Math.floor(i / d) === p ? v - r.activation * tc.inference.wDec[j * d + (i % d)] : v)));
+          assert.ok(Math.abs(r.here!.logit - want) < 2e-4, `feature ${j}: ${r.here!.logit} vs ${want}`);
+        }
+        const error = a.rows.find((r) => r.kind === 'error')!;
+        const want = direct((x) => x.map((v, i) => (Math.floor(i / d) === p ? prediction.data[i] : v)));
+        assert.ok(Math.abs(error.here!.logit - want) < 2e-4, `error term: ${error.here!.logit} vs ${want}`);
+        const same = await generateSideBySide(model, tc, read, TEXT, { maxNewTokens: 3, interventions: [], sampling: GREEDY });
+        assert.deepEqual(same.steered.ids, Array.from(await lm.generate(Int32Array.from(IDS), 3)));
+      } finally {
+        await lm.dispose();
+      }
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
 describe('the cut on a Llama-style test model (rotary tensors cross it)', () => {
   test('variants in one batch equal separate splices', async () => {
     const tmp = tempDir();

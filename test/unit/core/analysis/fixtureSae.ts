@@ -29,7 +29,8 @@ export function idsModel(lm: OnnxLanguageModel): AnalysisModel {
   };
 }
 
-export function fixtureSae(dIn: number, dSae: number, threshold: number, seed = 3): AnalysisSae {
+/** `writes`: a transcoder (d_out = d_in) predicting that site from the one it reads. */
+export function fixtureSae(dIn: number, dSae: number, threshold: number, seed = 3, writes?: string): AnalysisSae {
   const rand = rng(seed);
   const wDec = new Float32Array(dSae * dIn);
   for (let j = 0; j < dSae; j++) {
@@ -44,7 +45,7 @@ export function fixtureSae(dIn: number, dSae: number, threshold: number, seed = 
   const wEnc = new Float32Array(dIn * dSae);
   for (let j = 0; j < dSae; j++) for (let d = 0; d < dIn; d++) wEnc[d * dSae + j] = wDec[j * dIn + d];
   const weights: SaeWeights = {
-    config: { architecture: 'jumprelu', dIn, dSae, applyBDecToInput: false },
+    config: { architecture: 'jumprelu', dIn, dSae, applyBDecToInput: false, ...(writes ? { dOut: dIn, hookNameOut: writes } : {}) },
     tensors: new Map([
       ['W_enc', { shape: [dIn, dSae], data: wEnc }],
       ['W_dec', { shape: [dSae, dIn], data: wDec }],
@@ -54,5 +55,12 @@ export function fixtureSae(dIn: number, dSae: number, threshold: number, seed = 
     ]),
   };
   const inference = new InferenceSae(weights);
-  return { name: 'fixture-sae', inference, weights: inference.weights, encode: async (x) => inference.encode(x), labels: new Map([[0, 'feature zero']]) };
+  return {
+    name: 'fixture-sae',
+    inference,
+    weights: inference.weights,
+    encode: async (x) => inference.encode(x),
+    labels: new Map([[0, 'feature zero']]),
+    ...(writes ? { outputSite: writes } : {}),
+  };
 }
