@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { RpcError } from '../protocol/rpc';
 import { Commands } from '../protocol/commands';
+import type { GenerationStep } from '../protocol/steering';
+import type { WebviewToHost } from '../protocol/webview';
 import { WorkerErrorCodes } from '../protocol/worker';
 import { getConfig } from './config';
 import { Highlighter, type ActivationRange } from './decorations';
@@ -20,6 +22,8 @@ const BESIDE = { column: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: 
 export class Inspector implements vscode.Disposable {
   private tokens?: LensPanel;
   private feature?: LensPanel;
+  /** The running generation, cancelled by the panel's Cancel button or a new one. */
+  private generation?: vscode.CancellationTokenSource;
   readonly highlighter = new Highlighter();
 
   static register(context: vscode.ExtensionContext, service: LensService): { inspector: Inspector; disposable: vscode.Disposable } {
@@ -102,12 +106,75 @@ export class Inspector implements vscode.Disposable {
         case 'setLabel':
           await this.setLabel(m.feature, m.label);
           break;
+        case 'attribute':
+          await this.attribute(panel, m.index, m.target);
+          break;
+        case 'generate':
+          await this.generate(panel, m);
+          break;
+        case 'cancelGeneration':
+          this.generation?.cancel();
+          break;
       }
     } });
-    panel.onDidDispose(() => (this.tokens = undefined));
+    panel.onDidDispose(() => {
+      this.tokens = undefined;
+      this.generation?.cancel();
+    });
     this.tokens = panel;
     this.postStatus(panel);
     return panel;
+  }
+
+  /** "Why this prediction?": exact attribution of the prediction at a token of the analysed text. */
+  private async attribute(panel: LensPanel, index: number, target?: string): Promise<void> {
+    const last = this.service.lastAnalysis;
+    if (!last) throw new Error('Analyze some text first.');
+    panel.post({ type: 'attributing', position: index });
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Feature Lens: attributing', cancellable: true },
+        (_p, token) =>
+          this.service.worker.request({ kind: 'attribute', text: last.result.text, position: index, upTo: true, ...(target ? { target: { text: target } } : {}) }, token),
+      );
+      panel.post({ type: 'attribution', result });
+    } catch (err) {
+      this.reportError(err, panel);
+    }
+  }
+
+  /** Clean and steered continuations of the analysed text, streamed token by token; one at a time. */
+  private async generate(panel: LensPanel, m: Extract<WebviewToHost, { type: 'generate' }>): Promise<void> {
+    const last = this.service.lastAnalysis;
+    if (!last) throw new Error('Analyze some text first.');
+    this.generation?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    this.generation = cts;
+    try {
+      const result = await this.service.worker.request(
+        { kind: 'generate', text: last.result.text, maxNewTokens: m.maxNewTokens, interventions: m.interventions, sampling: m.sampling },
+        cts.token,
+        (step) => panel.post({ type: 'generationStep', step: step as GenerationStep }),
+      );
+      panel.post({ type: 'generationDone', result });
+      if (result.windowNote) void vscode.window.showInformationMessage(`Feature Lens: ${result.windowNote}`);
+    } catch (err) {
+      panel.post({ type: 'generationDone', result: null });
+      this.reportError(err, panel);
+    } finally {
+      if (this.generation === cts) this.generation = undefined;
+      cts.dispose();
+    }
+  }
+
+  /** From the dashboard: the token view's steering form with this feature. */
+  private steerWithFeature(feature: number): void {
+    if (!this.tokens || !this.service.lastAnalysis) {
+      void vscode.window.showInformationMessage('Feature Lens: analyze some text first (Analyze Selection), then steer it with this feature.');
+      return;
+    }
+    this.tokens.panel.reveal(undefined, false);
+    this.tokens.post({ type: 'steerFrom', position: 0, feature });
   }
 
   private postStatus(panel: LensPanel): void {
@@ -194,6 +261,7 @@ export class Inspector implements vscode.Disposable {
         onMessage: async (m) => {
           if (m.type === 'setLabel') await this.setLabel(m.feature, m.label);
           else if (m.type === 'openFeature') await this.showFeature(m.feature);
+          else if (m.type === 'steerWithFeature') this.steerWithFeature(m.feature);
         },
       });
       panel.onDidDispose(() => (this.feature = undefined));
@@ -247,6 +315,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.generation?.cancel();
     this.tokens?.panel.dispose();
     this.feature?.panel.dispose();
     this.highlighter.dispose();

@@ -32,18 +32,23 @@ export class WorkerClient implements vscode.Disposable {
   async request<K extends Exclude<WorkerRequest['kind'], 'load'>>(
     request: Extract<WorkerRequest, { kind: K }>,
     token?: vscode.CancellationToken,
+    onProgress?: (progress: unknown) => void,
   ): Promise<WorkerResults[K]> {
     this.ensureStarted();
     await (this.loaded ??= this.send({ kind: 'load', ...this.selection }));
-    return this.send(request, token);
+    return this.send(request, token, onProgress);
   }
 
-  private send<K extends WorkerRequest['kind']>(request: Extract<WorkerRequest, { kind: K }>, token?: vscode.CancellationToken): Promise<WorkerResults[K]> {
+  private send<K extends WorkerRequest['kind']>(
+    request: Extract<WorkerRequest, { kind: K }>,
+    token?: vscode.CancellationToken,
+    onProgress?: (progress: unknown) => void,
+  ): Promise<WorkerResults[K]> {
     const peer = this.ensureStarted();
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());
     if (token?.isCancellationRequested) controller.abort();
-    return peer.request(request, { signal: controller.signal }).finally(() => sub?.dispose());
+    return peer.request(request, { signal: controller.signal, ...(onProgress ? { onProgress } : {}) }).finally(() => sub?.dispose());
   }
 
   get running(): boolean {

@@ -3,6 +3,7 @@ import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysi
 import type { CheckpointComparison } from './compare';
 import { WEBVIEW_RUNNABLE_COMMANDS, type CommandId } from './commands';
 import type { ModelInfo, SaeInfo } from './session';
+import { parseInterventions, parseSampling, type AttributionResult, type GenerationResult, type GenerationStep, type Intervention, type SamplingOptions } from './steering';
 import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
 export const PROTOCOL_VERSION = 1;
@@ -20,7 +21,15 @@ export type HostToWebview =
   | { type: 'steering'; result: SteeringResult }
   | { type: 'labelSaved'; feature: number; label: string }
   | { type: 'comparing'; message: string }
-  | { type: 'comparison'; comparison: CheckpointComparison };
+  | { type: 'comparison'; comparison: CheckpointComparison }
+  /** "Why this prediction?": the attribution of the prediction at a token (or `attributing` while it runs). */
+  | { type: 'attributing'; position: number }
+  | { type: 'attribution'; result: AttributionResult }
+  /** Open the steering form at a token, optionally with a feature filled in. */
+  | { type: 'steerFrom'; position: number; feature?: number }
+  | { type: 'generationStep'; step: GenerationStep }
+  /** The generation ended: its result, or null when it was cancelled or failed (the streamed steps stay). */
+  | { type: 'generationDone'; result: GenerationResult | null };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -32,7 +41,13 @@ export type WebviewToHost =
   | { type: 'selectFeature'; feature: number | null }
   | { type: 'openFeature'; feature: number }
   | { type: 'steer'; feature: number; value: number }
-  | { type: 'setLabel'; feature: number; label: string };
+  | { type: 'setLabel'; feature: number; label: string }
+  /** Attribute the prediction at token `index` of the analysed text; `target`: one token typed by the user. */
+  | { type: 'attribute'; index: number; target?: string }
+  | { type: 'generate'; interventions: Intervention[]; sampling: SamplingOptions; maxNewTokens: number }
+  | { type: 'cancelGeneration' }
+  /** From the dashboard: open the steering form in the token view with this feature. */
+  | { type: 'steerWithFeature'; feature: number };
 
 const MAX_LABEL_LENGTH = 200;
 
@@ -72,6 +87,22 @@ export function parseWebviewMessage(value: unknown): Parsed<WebviewToHost> {
       return isIndex(value.feature) && hasFiniteNumber(value, 'value')
         ? { ok: true, value: { type: 'steer', feature: value.feature, value: value.value as number } }
         : refuse('steer needs a feature id and a finite value');
+    case 'attribute':
+      return isIndex(value.index) && (value.target === undefined || (hasString(value, 'target') && (value.target as string).length <= MAX_LABEL_LENGTH))
+        ? { ok: true, value: { type: 'attribute', index: value.index, ...(value.target !== undefined ? { target: value.target as string } : {}) } }
+        : refuse('attribute needs a token index (and a short target token, if any)');
+    case 'generate': {
+      const interventions = parseInterventions(value.interventions);
+      const sampling = parseSampling(value.sampling);
+      if (!interventions.ok) return refuse(`generate: ${interventions.reason}`);
+      if (!sampling.ok) return refuse(`generate: ${sampling.reason}`);
+      if (!isIndex(value.maxNewTokens) || value.maxNewTokens === 0) return refuse('generate needs a positive number of new tokens');
+      return { ok: true, value: { type: 'generate', interventions: interventions.value, sampling: sampling.value, maxNewTokens: value.maxNewTokens } };
+    }
+    case 'cancelGeneration':
+      return { ok: true, value: { type: 'cancelGeneration' } };
+    case 'steerWithFeature':
+      return isIndex(value.feature) ? { ok: true, value: { type: 'steerWithFeature', feature: value.feature } } : refuse('steerWithFeature without a feature id');
     case 'setLabel':
       return isIndex(value.feature) && hasString(value, 'label') && (value.label as string).length <= MAX_LABEL_LENGTH
         ? { ok: true, value: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
@@ -124,6 +155,20 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebview> {
       return isRecord(value.comparison) && Array.isArray(value.comparison.checkpoints)
         ? { ok: true, value: value as unknown as HostToWebview }
         : refuse('comparison without checkpoints');
+    case 'attributing':
+      return isIndex(value.position) ? { ok: true, value: { type: 'attributing', position: value.position } } : refuse('attributing without a position');
+    case 'attribution':
+      return isRecord(value.result) && Array.isArray(value.result.rows) ? { ok: true, value: value as unknown as HostToWebview } : refuse('attribution without rows');
+    case 'steerFrom':
+      return isIndex(value.position) && (value.feature === undefined || isIndex(value.feature))
+        ? { ok: true, value: { type: 'steerFrom', position: value.position, ...(value.feature !== undefined ? { feature: value.feature as number } : {}) } }
+        : refuse('steerFrom without a position');
+    case 'generationStep':
+      return isRecord(value.step) && isIndex(value.step.index) ? { ok: true, value: value as unknown as HostToWebview } : refuse('generationStep without a step');
+    case 'generationDone':
+      return value.result === null || (isRecord(value.result) && isRecord(value.result.steered))
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('generationDone without a result');
     default:
       return refuse(describeUnknown(value));
   }

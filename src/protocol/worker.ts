@@ -5,6 +5,7 @@
 import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, SteeringResult } from './analysis';
 import type { CheckpointComparison } from './compare';
 import type { LoadResult, LoadSelection } from './session';
+import { parseInterventions, parseSampling, type AttributionResult, type AttributionTarget, type GenerationResult, type Intervention, type SamplingOptions } from './steering';
 import { isRecord, refuse, type Parsed } from './validate';
 
 export type WorkerRequest =
@@ -16,7 +17,12 @@ export type WorkerRequest =
   | { kind: 'highlight'; text: string; feature: number; maxTokens: number }
   | { kind: 'setLabel'; feature: number; label: string }
   /** Compare Checkpoints: the SAEs at `paths` on `tokens` tokens of the corpus through the loaded model. */
-  | { kind: 'compare'; paths: string[]; tokens: number; corpusPath?: string };
+  | { kind: 'compare'; paths: string[]; tokens: number; corpusPath?: string }
+  /** Exact attribution of the prediction at token `position` of `text`. */
+  | { kind: 'attribute'; text: string; position: number; target?: AttributionTarget; upTo: boolean }
+  /** Clean and steered continuations of `text`; each step is sent as progress (a GenerationStep). */
+  | { kind: 'generate'; text: string; maxNewTokens: number; interventions: Intervention[]; sampling: SamplingOptions }
+  | { kind: 'setLabel'; feature: number; label: string };
 
 export interface WorkerResults {
   ping: 'pong';
@@ -25,6 +31,8 @@ export interface WorkerResults {
   showFeature: FeatureDashboard;
   steer: SteeringResult;
   highlight: FeatureOccurrences;
+  attribute: AttributionResult;
+  generate: GenerationResult;
   setLabel: { saved: string };
   compare: CheckpointComparison;
 }
@@ -74,6 +82,20 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
     case 'highlight':
       if (typeof r.text !== 'string' || !isNonNegInt(r.feature) || !isPosInt(r.maxTokens)) return refuse('highlight: needs text, feature, maxTokens');
       return ok({ kind: 'highlight', text: r.text, feature: r.feature, maxTokens: r.maxTokens });
+    case 'attribute': {
+      const t = r.target;
+      const target = t === undefined ? undefined : isRecord(t) && isNonNegInt(t.id) ? { id: t.id } : isRecord(t) && typeof t.text === 'string' ? { text: t.text } : null;
+      if (typeof r.text !== 'string' || !isNonNegInt(r.position) || typeof r.upTo !== 'boolean' || target === null) return refuse('attribute: needs text, position, upTo, and a target id or text if any');
+      return ok({ kind: 'attribute', text: r.text, position: r.position, upTo: r.upTo, ...(target ? { target } : {}) });
+    }
+    case 'generate': {
+      const interventions = parseInterventions(r.interventions);
+      const sampling = parseSampling(r.sampling);
+      if (!interventions.ok) return refuse(`generate: ${interventions.reason}`);
+      if (!sampling.ok) return refuse(`generate: ${sampling.reason}`);
+      if (typeof r.text !== 'string' || !isPosInt(r.maxNewTokens)) return refuse('generate: needs text and maxNewTokens');
+      return ok({ kind: 'generate', text: r.text, maxNewTokens: r.maxNewTokens, interventions: interventions.value, sampling: sampling.value });
+    }
     case 'setLabel':
       if (!isNonNegInt(r.feature) || typeof r.label !== 'string') return refuse('setLabel: needs feature and label');
       return ok({ kind: 'setLabel', feature: r.feature, label: r.label });

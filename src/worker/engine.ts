@@ -2,6 +2,8 @@
 // Requests run one at a time, in arrival order: the ONNX session and the caches are not shared safely.
 import { join } from 'node:path';
 import { analyzeText } from '../core/analysis/analyzeText';
+import { attribute } from '../core/analysis/attribution';
+import { generateSideBySide } from '../core/analysis/generation';
 import { CorpusIndex, featureDashboard, readCorpus } from '../core/analysis/dashboard';
 import { featureOccurrences } from '../core/analysis/occurrences';
 import { AnalysisSession, type Loaders } from '../core/analysis/session';
@@ -11,7 +13,7 @@ import { modelEvalSet } from '../core/compare/evalSets';
 import { listCorpus } from '../core/store/corpus';
 import { collectWindows } from '../core/store/harvest';
 import { throwIfAborted } from '../core/util/abort';
-import { dispatchRequest, type RequestHandlers } from '../protocol/rpc';
+import { dispatchRequest, type RequestContext, type RequestHandlers } from '../protocol/rpc';
 import type { WorkerRequest, WorkerResults } from '../protocol/worker';
 
 export interface EngineOptions {
@@ -31,17 +33,18 @@ export class AnalysisEngine {
 
   constructor(private readonly options: EngineOptions) {}
 
-  handle<K extends WorkerRequest['kind']>(request: Extract<WorkerRequest, { kind: K }>, signal: AbortSignal): Promise<WorkerResults[K]> {
+  /** `context`: the request's cancel signal and, for streamed answers, its progress channel. */
+  handle<K extends WorkerRequest['kind']>(request: Extract<WorkerRequest, { kind: K }>, context: RequestContext): Promise<WorkerResults[K]> {
     const run = this.queue.then(() => {
-      throwIfAborted(signal);
-      return dispatchRequest<WorkerRequest, WorkerResults, AbortSignal, K>(this.handlers, request, signal);
+      throwIfAborted(context.signal);
+      return dispatchRequest<WorkerRequest, WorkerResults, RequestContext, K>(this.handlers, request, context);
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   /** One handler per request kind: the protocol's WorkerResults fixes what each one returns. */
-  private readonly handlers: RequestHandlers<WorkerRequest, WorkerResults, AbortSignal> = {
+  private readonly handlers: RequestHandlers<WorkerRequest, WorkerResults, RequestContext> = {
     ping: async () => 'pong',
     load: async (request) => {
       const next = await AnalysisSession.open(request, this.options.root, this.options.loaders, this.session);
@@ -49,15 +52,15 @@ export class AnalysisEngine {
       this.corpus = undefined;
       return next.info;
     },
-    analyze: async (request, signal) => {
+    analyze: async (request, { signal }) => {
       const s = await this.current();
       return analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
     },
-    highlight: async (request, signal) => {
+    highlight: async (request, { signal }) => {
       const s = await this.current();
       return featureOccurrences(s.model, s.requireSae(), s.site, request.text, request.feature, request.maxTokens, signal);
     },
-    steer: async (request, signal) => {
+    steer: async (request, { signal }) => {
       const s = await this.current();
       return steerText(s.model, s.requireSae(), s.site, request.text, request.feature, request.value, {
         topK: request.topK,
@@ -65,7 +68,7 @@ export class AnalysisEngine {
         signal,
       });
     },
-    showFeature: async (request, signal) => {
+    showFeature: async (request, { signal }) => {
       const s = await this.current();
       const sae = s.requireSae();
       const corpusPath = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
@@ -80,7 +83,7 @@ export class AnalysisEngine {
       }
       return featureDashboard(s.model, sae, s.site, this.corpus.index, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
     },
-    compare: async (request, signal) => {
+    compare: async (request, { signal }) => {
       // Measured through the loaded model on the bundled sample corpus (or the given one): ΔLM loss included.
       const s = await this.current();
       const lm = s.lm;
@@ -98,6 +101,20 @@ export class AnalysisEngine {
       });
       if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
       return compareCheckpoints(request.paths, modelEvalSet({ lm, modelPath: s.modelPath, corpusDir, windows, seed: 0, signal }));
+    },
+    attribute: async (request, { signal }) => {
+      const s = await this.current();
+      return attribute(s.model, s.requireSae(), s.site, request.text, { position: request.position, upTo: request.upTo, signal, ...(request.target ? { target: request.target } : {}) });
+    },
+    generate: async (request, { signal, progress }) => {
+      const s = await this.current();
+      return generateSideBySide(s.model, s.requireSae(), s.site, request.text, {
+        maxNewTokens: request.maxNewTokens,
+        interventions: request.interventions,
+        sampling: request.sampling,
+        signal,
+        onStep: (step) => progress(step),
+      });
     },
     setLabel: async (request) => {
       const s = await this.current();

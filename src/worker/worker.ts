@@ -21,7 +21,7 @@ peer.serve(async (raw, context) => {
   const parsed = parseWorkerRequest(raw);
   if (!parsed.ok) throw new Error(parsed.reason);
   try {
-    return await engine.handle(parsed.value, context.signal);
+    return await engine.handle(parsed.value, context);
   } catch (err) {
     if (isCancellation(err)) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
     throw err;

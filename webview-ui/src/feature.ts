@@ -52,7 +52,7 @@ export class FeatureView {
     );
     return [
       el('h1', { text: `Feature #${d.feature}${label ? ` — ${label}` : ''}`, attrs: { 'data-testid': 'feature-title' } }),
-      el('div', { className: 'label-editor' }, input, ' ', button('Save label', save)),
+      el('div', { className: 'label-editor' }, input, ' ', button('Save label', save), ' ', button('Steer with this feature', () => postToHost({ type: 'steerWithFeature', feature: d.feature }), { 'data-testid': 'steer-with-feature' }, 'secondary')),
       stats,
       el('h2', { text: 'Activation histogram (when firing)' }),
       chart.element,

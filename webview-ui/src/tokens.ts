@@ -3,15 +3,25 @@ import type { HostToWebview } from '../../src/protocol/webview';
 import { button, el, fmt, pct } from './dom';
 import { displayToken, intensities, initialState, labelOf, reduce, type TokenViewState, type UiAction } from './state/tokenView';
 import { postToHost } from './vscodeApi';
+import { attributionView } from './attributionView';
+import { generationView, SteerForm } from './steerForm';
 
 /** The token view: text as tokens coloured by activation, the focused token's features, steering. */
 export class TokenView {
   private state: TokenViewState = initialState;
   private strip?: HTMLElement;
   private built?: { analysis: unknown; feature: number | null };
+  private form?: { for: unknown; form: SteerForm };
+  private menu?: HTMLElement;
 
   constructor(private readonly root: HTMLElement) {
     this.render();
+    document.addEventListener('click', (e) => {
+      if (this.menu && !this.menu.contains(e.target as Node)) {
+        this.menu = undefined;
+        this.render();
+      }
+    });
   }
 
   dispatch(action: HostToWebview | UiAction): void {
@@ -30,7 +40,16 @@ export class TokenView {
       this.built = { analysis: a, feature: s.selectedFeature };
     }
     this.updateStripFocus();
-    this.root.replaceChildren(this.header(), ...(s.error ? [this.errorBox(s.error)] : []), ...(a ? [this.strip, this.details()] : [this.emptyHint()]), ...(s.steering ? [this.steering()] : []));
+    this.root.replaceChildren(
+      this.header(),
+      ...(s.error ? [this.errorBox(s.error)] : []),
+      ...(a ? [this.strip, this.details()] : [this.emptyHint()]),
+      ...(s.steering ? [this.steering()] : []),
+      ...(s.attributing !== undefined ? [el('p', { className: 'busy', text: `Attributing the prediction after token ${s.attributing + 1}…`, attrs: { role: 'status' } })] : []),
+      ...(s.attribution ? [attributionView(s.attribution, s.labels)] : []),
+      ...this.steerSection(),
+      ...(this.menu ? [this.menu] : []),
+    );
     if (moveFocus || hadFocus) (this.strip.querySelector('[tabindex="0"]') as HTMLElement | null)?.focus();
   }
 
@@ -57,6 +76,53 @@ export class TokenView {
       );
     }
     return head;
+  }
+
+  /** The steering form (kept across renders, so typed values stay) and the generation output. */
+  private steerSection(): HTMLElement[] {
+    const s = this.state;
+    const a = s.analysis;
+    if (!s.steerForm || !a) {
+      this.form = undefined;
+      return s.generation ? [generationView(s)] : [];
+    }
+    if (this.form?.for !== s.steerForm) {
+      const p = s.steerForm.position;
+      this.form = { for: s.steerForm, form: new SteerForm(p, s.steerForm.feature, a.tokens.length, a.tokens[p]?.text ?? '', () => this.dispatch({ type: 'closeSteerForm' })) };
+    }
+    return [this.form.form.element, ...(s.generation ? [generationView(s)] : [])];
+  }
+
+  /** Right-click (or the context-menu key) on a token: "Why this prediction?" and "Steer from here…". */
+  private openMenu(index: number, x: number, y: number): void {
+    const close = () => {
+      this.menu = undefined;
+      this.render();
+    };
+    const item = (text: string, run: () => void) =>
+      button(text, () => {
+        close();
+        run();
+      }, { role: 'menuitem' }, 'secondary');
+    const why = item('Why this prediction?', () => postToHost({ type: 'attribute', index }));
+    const menu = el(
+      'div',
+      { className: 'token-menu', attrs: { role: 'menu', 'aria-label': `Token ${index + 1}`, 'data-testid': 'token-menu' } },
+      why,
+      item('Steer from here…', () => this.dispatch({ type: 'steerFrom', position: index, ...(this.topFeature(index) !== undefined ? { feature: this.topFeature(index) } : {}) })),
+    );
+    menu.style.left = `${x}px`;
+    menu.style.top = `${y}px`;
+    menu.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') close();
+    });
+    this.menu = menu;
+    this.render();
+    why.focus();
+  }
+
+  private topFeature(index: number): number | undefined {
+    return this.state.analysis?.tokens[index]?.features[0]?.id;
   }
 
   private emptyHint(): HTMLElement {
@@ -96,7 +162,22 @@ export class TokenView {
       this.dispatch({ type: 'focus', index });
       postToHost({ type: 'focusToken', index });
     });
+    strip.addEventListener('contextmenu', (e) => {
+      const target = (e.target as HTMLElement).closest('[data-index]');
+      if (!target) return;
+      e.preventDefault();
+      const index = Number(target.getAttribute('data-index'));
+      this.dispatch({ type: 'focus', index });
+      this.openMenu(index, e.pageX, e.pageY);
+    });
     strip.addEventListener('keydown', (e) => {
+      if (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) {
+        e.preventDefault();
+        const span = strip.querySelector<HTMLElement>(`[data-index="${this.state.focused}"]`);
+        const box = span?.getBoundingClientRect();
+        this.openMenu(this.state.focused, (box?.left ?? 0) + window.scrollX, (box?.bottom ?? 0) + window.scrollY);
+        return;
+      }
       const moves: Record<string, 'next' | 'prev' | 'home' | 'end'> = { ArrowRight: 'next', ArrowDown: 'next', ArrowLeft: 'prev', ArrowUp: 'prev', Home: 'home', End: 'end' };
       if (moves[e.key]) {
         e.preventDefault();
@@ -127,6 +208,12 @@ export class TokenView {
     section.append(
       el('h2', { text: `Token ${s.focused + 1}: ${JSON.stringify(t.text)}` }),
       el('p', { className: 'muted', text: `L0 ${t.l0} · reconstruction error ${pct(t.reconError)} · characters ${t.start}–${t.end}` }),
+      el(
+        'p',
+        { className: 'actions' },
+        button('Why this prediction?', () => postToHost({ type: 'attribute', index: s.focused }), { 'aria-label': 'Which features made the model predict the next token here', 'data-testid': 'why' }, 'secondary'),
+        button('Steer from here…', () => this.dispatch({ type: 'steerFrom', position: s.focused, ...(t.features[0] ? { feature: t.features[0].id } : {}) }), { 'data-testid': 'steer-from' }, 'secondary'),
+      ),
     );
     if (t.features.length === 0) {
       section.append(el('p', { className: 'muted', text: 'No feature fires on this token.' }));

@@ -5,61 +5,15 @@
 // on a graph cut at the site (the part before the site runs once). Effects are clean − ablated, so a
 // positive value means the feature pushed the target up. Single-feature effects need not add up to the
 // effect of ablating them all together; both are reported.
+import type { AttributionResult, AttributionRow, AttributionTarget, Effect, JointEffect } from '../../protocol/steering';
 import type { Matrix } from '../tensor';
 import { throwIfAborted } from '../util/abort';
 import { cutForInterventions, intervene, type Intervention } from './interventions';
 import { softmax, topIndices } from './nextToken';
 import { AnalysisError, resolveSite, type AnalysisModel, type AnalysisSae } from './ports';
 
-export interface Effect {
-  /** Drop of the target's logit. */
-  readonly logit: number;
-  /** Drop of the target's log-probability (nats). */
-  readonly logProb: number;
-}
-
-export interface AttributionRow {
-  /** A feature, or the SAE's reconstruction error (x − x̂) at the site. */
-  readonly kind: 'feature' | 'error';
-  readonly feature?: number;
-  readonly label?: string;
-  /** Feature activation at the position (0 when it fires only earlier); for the error row, ‖x − x̂‖ there. */
-  readonly activation: number;
-  /** Ablated at the position only; undefined for a feature that does not fire there. */
-  readonly here?: Effect;
-  /** Ablated at every position up to and including the position where it fires (unless options.upTo is false). */
-  readonly upTo?: Effect;
-}
-
-export interface JointEffect {
-  /** The listed features ablated together (the error kept). */
-  readonly joint: Effect;
-  /** Σ of the single-feature effects. */
-  readonly sumOfSingles: Effect;
-}
-
-export interface Attribution {
-  readonly model: string;
-  readonly site: string;
-  readonly sae: string;
-  /** Position in the text's tokens whose next-token prediction is explained. */
-  readonly position: number;
-  readonly token: string;
-  readonly target: { readonly id: number; readonly token: string; readonly logit: number; readonly logProb: number; readonly probability: number };
-  /** The clean prediction's top tokens. */
-  readonly top: readonly { readonly id: number; readonly token: string; readonly probability: number }[];
-  /** Ranked by |effect on the logit| (here, else up to the position), largest first. */
-  readonly rows: readonly AttributionRow[];
-  readonly here: JointEffect;
-  readonly upTo?: JointEffect;
-  /** Set when the position is beyond the context length: only the last `contextLength` tokens up to it are used. */
-  readonly windowStart?: number;
-  /** Ablations run in the batch (clean included). */
-  readonly variants: number;
-  readonly elapsedMs: number;
-}
-
-export type AttributionTarget = { readonly id: number } | { readonly text: string };
+export type { AttributionRow, AttributionTarget, Effect, JointEffect };
+export type Attribution = AttributionResult;
 
 export interface AttributionOptions {
   readonly position: number;

@@ -4,6 +4,7 @@
 // distribution against the intervened one, both computed on the same tokens (one cut, two variants).
 // Texts longer than the context slide a window over the last contextLength tokens; positions stay
 // absolute, so an intervention "from position p on" keeps applying to every new token.
+import type { Continuation, GenerationResult, GenerationStep } from '../../protocol/steering';
 import { throwIfAborted } from '../util/abort';
 import { Rng } from '../util/rng';
 import { cutForInterventions, intervene, valueLimit, validateInterventions, type Intervention } from './interventions';
@@ -13,33 +14,7 @@ import { chooseToken, validateSampling, type SamplingOptions } from './sampling'
 
 export const MAX_NEW_TOKENS = 512;
 
-export interface GenerationStep {
-  /** 0 for the first new token. */
-  readonly index: number;
-  /** Absent when the clean run is off. */
-  readonly clean?: { readonly id: number; readonly token: string };
-  readonly steered: { readonly id: number; readonly token: string; readonly kl: number };
-}
-
-export interface Continuation {
-  readonly ids: readonly number[];
-  readonly text: string;
-  readonly tokens: readonly string[];
-}
-
-export interface GenerationResult {
-  readonly prompt: string;
-  readonly promptTokens: number;
-  readonly clean: Continuation;
-  readonly steered: Continuation & { readonly kl: readonly number[] };
-  readonly interventions: readonly Intervention[];
-  readonly sampling: SamplingOptions;
-  /** Set when the context filled up and the window slid (or the prompt alone was longer). */
-  readonly windowNote?: string;
-  /** True when cancelled: the result holds the tokens made until then. */
-  readonly cancelled: boolean;
-  readonly elapsedMs: number;
-}
+export type { Continuation, GenerationResult, GenerationStep };
 
 export interface GenerationOptions {
   readonly maxNewTokens: number;

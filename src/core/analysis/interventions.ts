@@ -4,34 +4,14 @@
 // equals x − x̂, so an empty set of interventions (or one that sets a feature to its own value) leaves x
 // exactly as it was. For a transcoder the features are read at its input site and the edit is made at its
 // output site; the formula is the same.
+import type { Intervention, InterventionOp, PositionScope } from '../../protocol/steering';
 import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
 import type { SiteCut } from '../runtime/types';
 import type { Matrix } from '../tensor';
 import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
 import { featureValue } from './decompose';
 
-export type InterventionOp =
-  /** v = 0: the feature is ablated where it fires. */
-  | { readonly kind: 'zero' }
-  /** v = value at every chosen position, also where the feature did not fire. */
-  | { readonly kind: 'clamp'; readonly value: number }
-  /** v = factor·f. */
-  | { readonly kind: 'scale'; readonly factor: number }
-  /** v = f + amount: adds amount × the decoder direction. */
-  | { readonly kind: 'add'; readonly amount: number };
-
-export type PositionScope =
-  | { readonly kind: 'all' }
-  /** Token positions [start, end) (e.g. the selection). */
-  | { readonly kind: 'range'; readonly start: number; readonly end: number }
-  /** Every position from `start` on, generated tokens included. */
-  | { readonly kind: 'from'; readonly start: number };
-
-export interface Intervention {
-  readonly feature: number;
-  readonly op: InterventionOp;
-  readonly positions: PositionScope;
-}
+export type { Intervention, InterventionOp, PositionScope };
 
 /**
  * Values far beyond what a feature reaches are refused rather than run: a clamp or an added amount up to

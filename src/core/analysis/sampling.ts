@@ -1,15 +1,10 @@
 // Choosing the next token from logits: greedy (temperature 0) or sampled with a temperature and nucleus
 // (top-p) cut, from a seeded generator so a run can be repeated exactly.
+import type { SamplingOptions } from '../../protocol/steering';
 import type { Rng } from '../util/rng';
 import { AnalysisError } from './ports';
 
-export interface SamplingOptions {
-  /** 0 = greedy; otherwise logits are divided by it before the softmax. */
-  readonly temperature: number;
-  /** Keep the smallest set of most likely tokens whose probability reaches topP (1 = all). */
-  readonly topP: number;
-  readonly seed: number;
-}
+export type { SamplingOptions };
 
 export const GREEDY: SamplingOptions = { temperature: 0, topP: 1, seed: 0 };
 

@@ -61,3 +61,26 @@ test('saved labels are remembered, tokens are shown with visible whitespace', ()
   assert.equal(displayToken(' c'), '·c');
   assert.equal(displayToken('\n'), '↵');
 });
+
+test('steering: the form opens at a token, generation steps stream in, a cancel or error stops it, a new analysis clears it', () => {
+  let s = reduce(loaded, { type: 'steerFrom', position: 9, feature: 5 });
+  assert.deepEqual(s.steerForm, { position: 2, feature: 5 }, 'position kept inside the text');
+  s = reduce(s, { type: 'generationStarted' });
+  assert.deepEqual(s.generation, { steps: [], running: true });
+  const step = { index: 0, clean: { id: 1, token: 'a' }, steered: { id: 2, token: 'b', kl: 0.5 } };
+  s = reduce(s, { type: 'generationStep', step });
+  s = reduce(s, { type: 'generationStep', step: { ...step, index: 1 } });
+  assert.equal(s.generation?.steps.length, 2);
+  assert.equal(s.generation?.running, true);
+  s = reduce(s, { type: 'generationDone', result: null });
+  assert.equal(s.generation?.running, false, 'cancelled: stopped, steps kept');
+  assert.equal(s.generation?.steps.length, 2);
+  s = reduce(reduce(s, { type: 'generationStarted' }), { type: 'error', message: 'boom' });
+  assert.equal(s.generation?.running, false, 'an error leaves the panel usable');
+  s = reduce(s, { type: 'attributing', position: 1 });
+  assert.equal(s.attributing, 1);
+  s = reduce(s, { type: 'analysis', result: analysis });
+  assert.equal(s.steerForm, undefined);
+  assert.equal(s.generation, undefined);
+  assert.equal(s.attributing, undefined);
+});

@@ -2,6 +2,7 @@
 // unit-testable in Node. Rendering reads it; nothing here touches the DOM.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from '../../../src/protocol/analysis';
 import type { ModelInfo, SaeInfo } from '../../../src/protocol/session';
+import type { AttributionResult, GenerationResult, GenerationStep } from '../../../src/protocol/steering';
 import type { HostToWebview } from '../../../src/protocol/webview';
 
 export interface TokenViewState {
@@ -14,6 +15,13 @@ export interface TokenViewState {
   readonly error?: string;
   readonly steering?: SteeringResult;
   readonly dashboard?: FeatureDashboard;
+  /** "Why this prediction?": the result, or the token being attributed. */
+  readonly attribution?: AttributionResult;
+  readonly attributing?: number;
+  /** The steering form, open from a token (with a feature filled in when opened from a dashboard). */
+  readonly steerForm?: { readonly position: number; readonly feature?: number };
+  /** Streamed steps of the current (or last) generation. */
+  readonly generation?: { readonly steps: readonly GenerationStep[]; readonly running: boolean; readonly result?: GenerationResult };
   /** Labels saved during this session (override those in the analysis). */
   readonly labels: Readonly<Record<number, string>>;
 }
@@ -21,7 +29,9 @@ export interface TokenViewState {
 export type UiAction =
   | { type: 'focus'; index: number }
   | { type: 'move'; to: 'next' | 'prev' | 'home' | 'end' }
-  | { type: 'dismissError' };
+  | { type: 'dismissError' }
+  | { type: 'generationStarted' }
+  | { type: 'closeSteerForm' };
 
 export const initialState: TokenViewState = { focused: 0, selectedFeature: null, labels: {} };
 
@@ -34,9 +44,41 @@ export function reduce(state: TokenViewState, action: HostToWebview | UiAction):
     case 'analyzing':
       return { ...state, analyzing: action.text, error: undefined, dashboard: undefined };
     case 'analysis':
-      return { ...state, analysis: action.result, analyzing: undefined, error: undefined, focused: 0, selectedFeature: null, steering: undefined };
+      return {
+        ...state,
+        analysis: action.result,
+        analyzing: undefined,
+        error: undefined,
+        focused: 0,
+        selectedFeature: null,
+        steering: undefined,
+        attribution: undefined,
+        attributing: undefined,
+        steerForm: undefined,
+        generation: undefined,
+      };
     case 'error':
-      return { ...state, error: action.message, analyzing: undefined };
+      return {
+        ...state,
+        error: action.message,
+        analyzing: undefined,
+        attributing: undefined,
+        ...(state.generation ? { generation: { ...state.generation, running: false } } : {}),
+      };
+    case 'attributing':
+      return { ...state, attributing: action.position, error: undefined };
+    case 'attribution':
+      return { ...state, attribution: action.result, attributing: undefined };
+    case 'steerFrom':
+      return { ...state, steerForm: { position: clamp(action.position), ...(action.feature !== undefined ? { feature: action.feature } : {}) } };
+    case 'closeSteerForm':
+      return { ...state, steerForm: undefined };
+    case 'generationStarted':
+      return { ...state, generation: { steps: [], running: true }, error: undefined };
+    case 'generationStep':
+      return { ...state, generation: { steps: [...(state.generation?.steps ?? []), action.step], running: true } };
+    case 'generationDone':
+      return { ...state, generation: { steps: state.generation?.steps ?? [], running: false, ...(action.result ? { result: action.result } : {}) } };
     case 'featureSelected':
       return { ...state, selectedFeature: action.feature };
     case 'steering':
