@@ -31,6 +31,7 @@ export class SteerForm {
     private readonly tokenCount: number,
     tokenText: string,
     onClose: () => void,
+    private readonly onGenerate: () => void,
   ) {
     this.rows = el('div', { className: 'interventions' });
     this.scope = el('select', { attrs: { 'aria-label': 'Positions the interventions apply to' } });
@@ -134,6 +135,7 @@ export class SteerForm {
     if (!Number.isFinite(sampling.topP) || sampling.topP <= 0 || sampling.topP > 1) return this.refuse('top-p: in (0, 1]');
     if (!Number.isInteger(sampling.seed)) return this.refuse('seed: an integer');
     this.problem.textContent = '';
+    this.onGenerate();
     postToHost({ type: 'generate', interventions, sampling, maxNewTokens });
   }
 

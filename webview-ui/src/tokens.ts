@@ -88,7 +88,20 @@ export class TokenView {
     }
     if (this.form?.for !== s.steerForm) {
       const p = s.steerForm.position;
-      this.form = { for: s.steerForm, form: new SteerForm(p, s.steerForm.feature, a.tokens.length, a.tokens[p]?.text ?? '', () => this.dispatch({ type: 'closeSteerForm' })) };
+      this.form = {
+        for: s.steerForm,
+        form: new SteerForm(
+          p,
+          s.steerForm.feature,
+          a.tokens.length,
+          a.tokens[p]?.text ?? '',
+          () => this.dispatch({ type: 'closeSteerForm' }),
+          () => this.dispatch({ type: 'generationStarted' }),
+        ),
+      };
+      // A new form opens below the attribution: bring it into view.
+      const element = this.form.form.element;
+      requestAnimationFrame(() => element.scrollIntoView({ block: 'start' }));
     }
     return [this.form.form.element, ...(s.generation ? [generationView(s)] : [])];
   }
