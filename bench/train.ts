@@ -1,37 +1,58 @@
-// Training throughput of each architecture with the reference backend at d_in 128, d_sae 2048, batch 1024,
-// as a ratio to references measured in the same run: one dense GEMM of the encoder's size in the same
-// backend, and (when ../shared/anchors/torch_sae.py and Debian's python3-torch are present) PyTorch's
-// step for the same shapes.   npx tsx bench/train.ts [--iters N] [--no-torch]
+// Training throughput of every architecture on the fast backend, against PyTorch's reference trainer
+// (../shared/anchors/torch_sae.py, via bench/torch_anchor.py) on the same activations, batch and thread
+// count in the same run, and against the floor: one dense encoder GEMM [batch × d_in]·[d_in × d_sae] in
+// the same engine, measured before and after the SAE steps.
+//   npx tsx bench/train.ts [--scales 512x8192,256x4096,128x2048] [--archs jumprelu,topk,...] [--iters N]
+//                          [--batch 4096] [--reference] [--no-torch] [--json out.json]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { referenceBackend, type Matrix } from '../src/core/tensor';
+import { parseArgs } from 'node:util';
+import { writeNpyMatrix } from '../src/core/npy';
+import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
+import { createFastBackend, referenceBackend, type Matrix, type NumericBackend } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
 import { SaeTrainer } from '../src/core/train/trainer';
 import type { DataSource } from '../src/core/train/dataSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
 import { Rng } from '../src/core/util/rng';
 
-const D_IN = 128;
-const D_SAE = 2048;
-const BATCH = 1024;
+const { values: opts } = parseArgs({
+  options: {
+    scales: { type: 'string', default: '512x8192,256x4096,128x2048' },
+    archs: { type: 'string', default: 'jumprelu,topk,batchtopk,gated,relu' },
+    iters: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '4096' },
+    threads: { type: 'string', default: '2' },
+    reference: { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const BATCH = Number(opts.batch);
+const ITERS = Number(opts.iters);
+const WARMUP = Number(opts.warmup);
+const THREADS = Number(opts.threads);
 const K = 32;
-const iters = Number(process.argv[process.argv.indexOf('--iters') + 1] ?? 0) || 5;
-const warmup = 2;
+const POOL = 4; // distinct batches, cycled
 
-function gaussian(rows: number, cols: number, rng: Rng): Matrix {
-  return { data: Float32Array.from({ length: rows * cols }, () => rng.normal()), rows, cols };
+export interface ArchResult {
+  arch: string;
+  stepSeconds: number;
+  actsPerSecond: number;
+  l0: number;
+  torchActsPerSecond?: number;
+  referenceActsPerSecond?: number;
 }
 
-class GaussianSource implements DataSource {
-  readonly dIn = D_IN;
-  private readonly rng = new Rng(123);
-  private readonly pool = [0, 1, 2, 3].map(() => gaussian(BATCH, D_IN, this.rng));
-  private i = 0;
-  nextBatch(rows: number): Matrix {
-    return rows === BATCH ? this.pool[this.i++ % 4] : gaussian(rows, D_IN, this.rng);
-  }
+export interface ScaleResult {
+  dIn: number;
+  dSae: number;
+  batch: number;
+  gemmSeconds: number;
+  archs: ArchResult[];
 }
 
 function median(xs: number[]): number {
@@ -39,78 +60,118 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function gemmSeconds(): number {
-  const rng = new Rng(1);
-  const a = gaussian(BATCH, D_IN, rng);
-  const b = gaussian(D_IN, D_SAE, rng);
-  const times: number[] = [];
-  for (let i = 0; i < warmup + iters; i++) {
-    const t = performance.now();
-    referenceBackend.matmul(a, b);
-    if (i >= warmup) times.push((performance.now() - t) / 1000);
+class PoolSource implements DataSource {
+  private i = 0;
+  constructor(
+    readonly dIn: number,
+    private readonly pool: Matrix[],
+    private readonly rng: Rng,
+  ) {}
+  nextBatch(rows: number): Matrix {
+    if (rows === BATCH) return this.pool[this.i++ % this.pool.length];
+    return { data: Float32Array.from({ length: rows * this.dIn }, () => this.rng.normal()), rows, cols: this.dIn };
   }
-  return median(times);
 }
 
-async function stepSeconds(arch: SaeArchitecture): Promise<{ seconds: number; l0: number }> {
-  const source = new GaussianSource();
-  const preset = presetConfig({ architecture: arch, dSae: D_SAE, totalTokens: 1e9, batchSize: BATCH, k: K, targetL0: K });
+async function stepTime(arch: SaeArchitecture, dIn: number, dSae: number, pool: Matrix[], backend: NumericBackend, iters: number): Promise<{ seconds: number; l0: number }> {
+  const source = new PoolSource(dIn, pool, new Rng(7));
+  const preset = presetConfig({ architecture: arch, dSae, totalTokens: 1e9, batchSize: BATCH, k: K, targetL0: K });
   // Time JumpReLU's own steps, not its TopK warm start.
   const config = { ...preset, initRows: 4096, ...(preset.jumpRelu ? { jumpRelu: { ...preset.jumpRelu, topKWarmupSteps: 0 } } : {}) };
-  const trainer = await SaeTrainer.create(config, source);
+  const trainer = await SaeTrainer.create(config, source, backend);
   const times: number[] = [];
   let l0 = 0;
-  for (let i = 0; i < warmup + iters; i++) {
+  for (let i = 0; i < WARMUP + iters; i++) {
     const batch = source.nextBatch(BATCH);
     const t = performance.now();
     const m = trainer.trainStep(batch);
-    if (i >= warmup) times.push((performance.now() - t) / 1000);
+    if (i >= WARMUP) times.push((performance.now() - t) / 1000);
     l0 = m?.l0 ?? Number.NaN;
   }
   return { seconds: median(times), l0 };
 }
 
-function torchAnchor(archs: string[]): Map<string, number> | undefined {
-  const script = resolve(__dirname, '../../shared/anchors/torch_sae.py');
-  if (process.argv.includes('--no-torch') || !existsSync(script) || !existsSync('/usr/bin/python3')) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'fl-bench-'));
-  try {
-    const out = join(dir, 'torch.json');
-    const r = spawnSync(
-      '/usr/bin/python3',
-      [script, 'bench', '--dims', String(D_IN), '--expansion', String(D_SAE / D_IN), '--batch', String(BATCH), '--k', String(K),
-        '--archs', ...archs, '--iters', String(iters), '--warmup', String(warmup), '--threads', '2', '--json', out],
-      { encoding: 'utf8', timeout: 600_000 },
-    );
-    if (r.status !== 0 || !existsSync(out)) {
-      process.stderr.write(`torch anchor unavailable (${r.stderr?.split('\n').slice(-2).join(' ') ?? r.error})\n`);
-      return undefined;
-    }
-    const res = JSON.parse(readFileSync(out, 'utf8')) as { sae: Array<{ arch: string; acts_per_s: number }> };
-    return new Map(res.sae.map((s) => [s.arch, s.acts_per_s]));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+function torchAnchor(npy: string, dSae: number, archs: string[]): Map<string, number> | undefined {
+  // ../shared next to the checkout (or next to the worktrees folder for a git worktree).
+  const anchors = [process.env.FL_ANCHORS ?? '', resolve(__dirname, '../../shared/anchors'), resolve(__dirname, '../../../shared/anchors')].find((d) =>
+    existsSync(join(d, 'torch_sae.py')),
+  );
+  if (opts['no-torch'] || !anchors || !existsSync('/usr/bin/python3')) {
+    if (!opts['no-torch']) process.stderr.write('PyTorch anchor not found (../shared/anchors/torch_sae.py): no ratios\n');
+    return undefined;
   }
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [join(__dirname, 'torch_anchor.py'), '--anchors', anchors, '--acts', npy, '--d-sae', String(dSae), '--batch', String(BATCH), '--k', String(K),
+      '--archs', ...archs, '--iters', String(ITERS), '--warmup', String(WARMUP), '--threads', String(THREADS)],
+    { encoding: 'utf8', timeout: 3_600_000 },
+  );
+  if (r.status !== 0) {
+    process.stderr.write(`torch anchor unavailable (${r.stderr?.trim().split('\n').slice(-2).join(' ') ?? String(r.error)})\n`);
+    return undefined;
+  }
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { arch: string; acts_per_s: number });
+  return new Map(rows.map((s) => [s.arch, s.acts_per_s]));
 }
 
 async function main(): Promise<void> {
-  const archs: SaeArchitecture[] = ['jumprelu', 'topk', 'batchtopk', 'gated', 'relu'];
-  const gemmBefore = gemmSeconds();
-  const rows: Array<{ arch: string; seconds: number; l0: number }> = [];
-  for (const arch of archs) {
-    const r = await stepSeconds(arch);
-    rows.push({ arch, ...r });
-    process.stderr.write(`${arch}: ${(r.seconds * 1000).toFixed(0)} ms/step\n`);
+  const engine = createOrtDenseEngine({ intraOpThreads: THREADS });
+  const fast = createFastBackend(engine);
+  const archs = opts.archs.split(',') as SaeArchitecture[];
+  const results: ScaleResult[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'fl-bench-train-'));
+  try {
+    for (const scale of opts.scales.split(',')) {
+      const [dIn, dSae] = scale.split('x').map(Number);
+      const rng = new Rng(123);
+      const all: Matrix = { data: Float32Array.from({ length: POOL * BATCH * dIn }, () => rng.normal()), rows: POOL * BATCH, cols: dIn };
+      const pool = Array.from({ length: POOL }, (_, i) => ({ data: all.data.subarray(i * BATCH * dIn, (i + 1) * BATCH * dIn), rows: BATCH, cols: dIn }));
+      const npy = join(dir, `acts-${dIn}.npy`);
+      writeNpyMatrix(npy, all);
+      const w: Matrix = { data: Float32Array.from({ length: dIn * dSae }, () => rng.normal()), rows: dIn, cols: dSae };
+      const gemm = (): number => {
+        const ts: number[] = [];
+        for (let i = 0; i < WARMUP + ITERS; i++) {
+          const t = performance.now();
+          engine.gemmSum(pool[i % POOL], w);
+          if (i >= WARMUP) ts.push((performance.now() - t) / 1000);
+        }
+        return median(ts);
+      };
+      const gemmBefore = gemm();
+      const rows: ArchResult[] = [];
+      for (const arch of archs) {
+        // PyTorch right after the project's steps for the same architecture: the shared machine's load
+        // drifts over minutes, so each ratio compares neighbours in time.
+        const r = await stepTime(arch, dIn, dSae, pool, fast, ITERS);
+        const row: ArchResult = { arch, stepSeconds: r.seconds, actsPerSecond: BATCH / r.seconds, l0: r.l0 };
+        const t = torchAnchor(npy, dSae, [arch])?.get(arch);
+        if (t !== undefined) row.torchActsPerSecond = t;
+        if (opts.reference) row.referenceActsPerSecond = BATCH / (await stepTime(arch, dIn, dSae, pool, referenceBackend, 2)).seconds;
+        rows.push(row);
+        process.stderr.write(
+          `${dIn}/${dSae} ${arch}: ${(r.seconds * 1000).toFixed(0)} ms/step (L0 ${r.l0.toFixed(1)})` + (t ? `, PyTorch ${((BATCH / t) * 1000).toFixed(0)} ms/step\n` : '\n'),
+        );
+      }
+      const gemmSeconds = (gemmBefore + gemm()) / 2; // bracket the SAE runs: the machine's speed drifts
+      results.push({ dIn, dSae, batch: BATCH, gemmSeconds, archs: rows });
+      printScale(results[results.length - 1]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    engine.dispose();
   }
-  const gemm = (gemmBefore + gemmSeconds()) / 2; // bracket the SAE runs: the machine's speed drifts
-  const torch = torchAnchor(['jumprelu', 'topk', 'gated', 'relu']);
-  console.log(`d_in ${D_IN}, d_sae ${D_SAE}, batch ${BATCH}, reference backend; GEMM [${BATCH}×${D_IN}]·[${D_IN}×${D_SAE}] ${(gemm * 1000).toFixed(1)} ms`);
-  console.log('arch        acts/s    step/GEMM   L0(train)  vs PyTorch (acts/s ratio)');
-  for (const r of rows) {
-    const actsPerS = BATCH / r.seconds;
-    const t = torch?.get(r.arch);
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ threads: THREADS, engine: engine.name, results }, null, 1));
+}
+
+function printScale(s: ScaleResult): void {
+  console.log(`\nd_in ${s.dIn}, d_sae ${s.dSae}, batch ${s.batch}, ${THREADS} threads; dense encoder GEMM ${(s.gemmSeconds * 1000).toFixed(0)} ms`);
+  console.log('arch        acts/s   PyTorch acts/s   ratio   step/GEMM   L0' + (opts.reference ? '   reference acts/s' : ''));
+  for (const r of s.archs) {
+    const t = r.torchActsPerSecond;
     console.log(
-      `${r.arch.padEnd(10)} ${actsPerS.toFixed(0).padStart(7)}   ${(r.seconds / gemm).toFixed(2).padStart(8)}×   ${r.l0.toFixed(1).padStart(8)}   ${t ? (actsPerS / t).toFixed(2) + '× (torch ' + t.toFixed(0) + ' acts/s)' : 'n/a'}`,
+      `${r.arch.padEnd(10)} ${r.actsPerSecond.toFixed(0).padStart(7)}   ${(t ? t.toFixed(0) : 'n/a').padStart(14)}   ${(t ? (r.actsPerSecond / t).toFixed(2) + '×' : 'n/a').padStart(6)}   ${(r.stepSeconds / s.gemmSeconds).toFixed(2).padStart(8)}×   ${r.l0.toFixed(1).padStart(5)}` +
+        (r.referenceActsPerSecond ? `   ${r.referenceActsPerSecond.toFixed(0).padStart(10)}` : ''),
     );
   }
 }

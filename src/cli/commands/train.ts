@@ -2,6 +2,7 @@
 // into a SAELens checkpoint folder that also holds the trainer's exact state, so an interrupted run
 // continues bit-exactly with --resume.
 import { SAE_ARCHITECTURES, type SaeArchitecture } from '../../protocol/architectures';
+import { chooseBackend, parseBackendChoice } from '../../core/train/backendChoice';
 import { startTrainer } from '../../core/train/driver';
 import { PRESET_NAMES, presetConfig, presetWarnings, type PresetName } from '../../core/train/presets';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
@@ -91,9 +92,10 @@ export const trainCommand: CliCommand = {
     'Usage: feature-lens train (--acts acts.npy [--site <s>] | --model <m> --site <s> --corpus <dir> [--cache <dir>] [--max-file-mb M])',
     `                          --arch ${SAE_ARCHITECTURES.join('|')} --d-sae N`,
     '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper|paper-scaled|anthropic|matryoshka] --tokens N',
-    '                          [--batch B] [--seed S] [--lr LR] [--checkpoint-every STEPS] [--max-steps N] --out <dir>',
-    '       feature-lens train --config run.featurelens-run.json [--max-steps N]',
-    '       feature-lens train --resume <dir> [--max-steps N]',
+    '                          [--batch B] [--seed S] [--lr LR] [--checkpoint-every STEPS] [--max-steps N]',
+    '                          [--backend auto|fast|reference] --out <dir>',
+    '       feature-lens train --config run.featurelens-run.json [--max-steps N] [--backend auto|fast|reference]',
+    '       feature-lens train --resume <dir> [--max-steps N] [--backend auto|fast|reference]',
     '',
     'acts.npy is float32 [N, d]; rows are reshuffled every epoch. The default JumpReLU recipe reaches',
     '--target-l0 (default 32) after a TopK warm start; --preset paper is the JumpReLU paper recipe with',
@@ -107,10 +109,18 @@ export const trainCommand: CliCommand = {
     '(also a folder written by the extension\'s Train SAE…).',
     '--config runs a run file (the JSON schema in schemas/featurelens-run.schema.json; paths relative to',
     'the file), the same file the extension\'s Run This Config starts.',
+    '--backend: auto (default) trains on the fast backend (ONNX Runtime GEMM + sparse kernels) and falls',
+    'back to the reference backend with a notice if it cannot load; reference forces the plain one.',
     'Progress on stderr, a JSON summary on stdout.',
   ].join('\n'),
   async run(argv) {
-    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'config', 'max-steps']);
+    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'config', 'max-steps', 'backend']);
+    let backendChoice;
+    try {
+      backendChoice = parseBackendChoice(stringFlag(given, 'backend'));
+    } catch (err) {
+      throw new UsageError(`--backend: ${(err as Error).message}`);
+    }
     const maxSteps = numberFlag(given, 'max-steps');
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new UsageError('--max-steps must be a positive integer');
     const resumeDir = stringFlag(given, 'resume');
@@ -119,7 +129,7 @@ export const trainCommand: CliCommand = {
     let resume: TrainerState | undefined;
     let savedJob: unknown;
     if (resumeDir !== undefined) {
-      const extra = [...given.flags.keys()].filter((name) => name !== 'resume' && name !== 'max-steps');
+      const extra = [...given.flags.keys()].filter((name) => name !== 'resume' && name !== 'max-steps' && name !== 'backend');
       if (extra.length > 0) throw new UsageError(`--resume continues with the options saved in the folder; drop --${extra.join(', --')}`);
       const point = await readTrainerCheckpoint(resumeDir, parseSavedRun);
       // The run continues in the folder it was resumed from, wherever it was first written.
@@ -127,7 +137,7 @@ export const trainCommand: CliCommand = {
       resume = point.state;
       savedJob = point.job.job;
     } else if (configFile !== undefined) {
-      const extra = [...given.flags.keys()].filter((name) => name !== 'config' && name !== 'max-steps');
+      const extra = [...given.flags.keys()].filter((name) => name !== 'config' && name !== 'max-steps' && name !== 'backend');
       if (extra.length > 0) throw new UsageError(`--config runs the file as written; drop --${extra.join(', --')}`);
       const job = await readRunConfig(configFile);
       plan = planFrom({ positionals: [], flags: new Map(Object.entries(optionsOf(job))) });
@@ -146,12 +156,15 @@ export const trainCommand: CliCommand = {
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
     process.once('SIGINT', onInterrupt);
+    const chosen = chooseBackend(backendChoice);
     try {
-      const trainer = await startTrainer(config, source, resume ? { resume } : {});
+      if (chosen.notice) process.stderr.write(`train: ${chosen.notice}\n`);
+      const trainer = await startTrainer(config, source, { backend: chosen.backend, ...(resume ? { resume } : {}) });
+      trainer.onNotice = (message) => process.stderr.write(`train: ${message}\n`);
       process.stderr.write(
         resume
-          ? `train: resuming ${plan.out} at step ${trainer.step} of ${trainer.totalSteps}\n`
-          : `train: ${config.recipe ?? `${plan.arch} (${plan.preset})`}; d_in ${source.dIn} → d_sae ${plan.dSae}, ${plan.tokens} tokens in batches of ${config.batchSize}\n`,
+          ? `train: resuming ${plan.out} at step ${trainer.step} of ${trainer.totalSteps} (${trainer.backendName} backend)\n`
+          : `train: ${config.recipe ?? `${plan.arch} (${plan.preset})`}; d_in ${source.dIn} → d_sae ${plan.dSae}, ${plan.tokens} tokens in batches of ${config.batchSize} (${trainer.backendName} backend)\n`,
       );
       const run = await trainToFolder(trainer, source, {
         dir: plan.out,
@@ -194,6 +207,7 @@ export const trainCommand: CliCommand = {
     } finally {
       process.removeListener('SIGINT', onInterrupt);
       source.close();
+      chosen.dispose();
     }
   },
 };

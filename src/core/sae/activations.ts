@@ -1,118 +1,70 @@
 // The activation rules that turn pre-activations into sparse codes, shared by the trainable SAEs and the
 // inference SAE: a per-latent threshold (JumpReLU, BatchTopK at inference), a per-row top k (TopK,
 // JumpReLU's TopK warm-up) and a whole-batch top k (BatchTopK while training).
-import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
+import { SparseBuilder, pickRows, replaceRows, selectAbove, type Matrix, type NumericBackend, type SparseRows } from '../tensor';
 
-/** Entries with pre > θ (per latent), values = pre. */
-export function activeAbove(pre: Matrix, theta: ArrayLike<number>): SparseRows {
-  const n = pre.cols;
-  const b = new SparseBuilder(pre.rows, n);
-  for (let r = 0; r < pre.rows; r++) {
-    const base = r * n;
-    for (let j = 0; j < n; j++) {
-      const p = pre.data[base + j];
-      if (p > theta[j]) b.push(j, p);
-    }
-    b.endRow();
-  }
-  return b.finish();
-}
-
-/**
- * Per row, the k largest positive pre-activations (ReLU after TopK), restricted to latents with
- * mask[j] !== 0 when a mask is given. Columns come out in ascending order.
- */
-export function rowTopK(pre: Matrix, k: number, mask: Uint8Array | undefined): SparseRows {
-  const n = pre.cols;
-  const out = new SparseBuilder(pre.rows, n, pre.rows * k);
-  const heapVal = new Float32Array(k);
-  const heapIdx = new Int32Array(k);
-  const picked: number[] = [];
-  for (let r = 0; r < pre.rows; r++) {
-    const base = r * n;
-    let size = 0;
-    for (let j = 0; j < n; j++) {
-      if (mask && mask[j] === 0) continue;
-      const v = pre.data[base + j];
-      if (!(v > 0)) continue;
-      if (size < k) {
-        heapPush(heapVal, heapIdx, size++, v, j);
-      } else if (v > heapVal[0]) {
-        heapVal[0] = v;
-        heapIdx[0] = j;
-        siftDown(heapVal, heapIdx, size, 0);
-      }
-    }
-    picked.length = 0;
-    for (let i = 0; i < size; i++) picked.push(heapIdx[i]);
-    picked.sort((a, b) => a - b);
-    for (const j of picked) out.push(j, pre.data[base + j]);
-    out.endRow();
-  }
-  return out.finish();
-}
-
-// Min-heap on values (ties broken towards the larger index leaving first, so results are deterministic).
-function less(v: Float32Array, idx: Int32Array, a: number, b: number): boolean {
-  return v[a] < v[b] || (v[a] === v[b] && idx[a] > idx[b]);
-}
-
-function heapPush(v: Float32Array, idx: Int32Array, at: number, value: number, j: number): void {
-  v[at] = value;
-  idx[at] = j;
-  let i = at;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!less(v, idx, i, parent)) break;
-    swap(v, idx, i, parent);
-    i = parent;
-  }
-}
-
-function siftDown(v: Float32Array, idx: Int32Array, size: number, start: number): void {
-  let i = start;
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let m = i;
-    if (l < size && less(v, idx, l, m)) m = l;
-    if (r < size && less(v, idx, r, m)) m = r;
-    if (m === i) return;
-    swap(v, idx, i, m);
-    i = m;
-  }
-}
-
-function swap(v: Float32Array, idx: Int32Array, a: number, b: number): void {
-  const tv = v[a];
-  v[a] = v[b];
-  v[b] = tv;
-  const ti = idx[a];
-  idx[a] = idx[b];
-  idx[b] = ti;
-}
+/** Entries with pre > θ (per latent), values = pre. Per-row top k: selectRowTopK. Both live with the backends. */
+export { selectAbove as activeAbove, selectRowTopK as rowTopK } from '../tensor';
 
 /** The k·B largest positive pre-activations across the batch; minKept is the smallest kept value. */
 export function batchTopK(pre: Matrix, k: number): { features: SparseRows; minKept: number } {
-  const total = k * pre.rows;
-  const positives: number[] = [];
-  for (let i = 0; i < pre.data.length; i++) if (pre.data[i] > 0) positives.push(pre.data[i]);
+  return batchTopKOf(selectAbove(pre, new Float32Array(pre.cols)), k);
+}
+
+/**
+ * batchTopK of P = xin·W + bias without materialising P: each row's best 4k candidates come from the
+ * backend, and rows whose candidates could hide entries above the batch's cut are fetched in full.
+ * Exact: the cut over the candidates can only be lower than the true one, and every row that could
+ * reach it contributes all its entries at or above it.
+ */
+export function batchTopKFromEncoder(backend: NumericBackend, xin: Matrix, w: Matrix, bias: Float32Array | undefined, k: number): { features: SparseRows; minKept: number } {
+  const n = w.cols;
+  const total = k * xin.rows;
+  const perRow = Math.min(n, 4 * k);
+  let cand = backend.matmulRowTopK(xin, w, bias, perRow);
+  if (perRow < n) {
+    const provisional = cand.colIdx.length > total ? kthLargest(cand.values.slice(), total) : 0;
+    const truncated: number[] = [];
+    for (let r = 0; r < cand.rows; r++) {
+      if (cand.rowPtr[r + 1] - cand.rowPtr[r] < perRow) continue;
+      let min = Number.POSITIVE_INFINITY;
+      for (let e = cand.rowPtr[r]; e < cand.rowPtr[r + 1]; e++) min = Math.min(min, cand.values[e]);
+      if (min >= provisional) truncated.push(r);
+    }
+    if (truncated.length > 0) {
+      const lower = new Float32Array(n).fill(provisional > 0 ? nextBelow(provisional) : 0);
+      cand = replaceRows(cand, truncated, backend.matmulAbove(pickRows(xin, truncated), w, bias, lower));
+    }
+  }
+  return batchTopKOf(cand, k);
+}
+
+/** The largest float32 below a positive float32 x. */
+function nextBelow(x: number): number {
+  const f = Float32Array.of(x);
+  const bits = new Int32Array(f.buffer);
+  bits[0] -= 1;
+  return f[0];
+}
+
+/** Batch top k·rows among the stored (positive) entries of cand; ties at the cut are kept in row-major order. */
+function batchTopKOf(cand: SparseRows, k: number): { features: SparseRows; minKept: number } {
+  const total = k * cand.rows;
+  const nnz = cand.colIdx.length;
   let cut = 0;
   let keepTies = Infinity;
-  if (positives.length > total) {
-    const vals = Float32Array.from(positives);
-    cut = kthLargest(vals, total);
+  if (nnz > total) {
+    cut = kthLargest(cand.values.slice(), total);
     // Count how many strictly above the cut; ties at the cut fill the remainder in index order.
     let above = 0;
-    for (const v of positives) if (v > cut) above++;
+    for (let e = 0; e < nnz; e++) if (cand.values[e] > cut) above++;
     keepTies = total - above;
   }
-  const n = pre.cols;
-  const b = new SparseBuilder(pre.rows, n, total);
+  const b = new SparseBuilder(cand.rows, cand.cols, total);
   let minKept = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < pre.rows; r++) {
-    for (let j = 0; j < n; j++) {
-      const v = pre.data[r * n + j];
+  for (let r = 0; r < cand.rows; r++) {
+    for (let e = cand.rowPtr[r]; e < cand.rowPtr[r + 1]; e++) {
+      const v = cand.values[e];
       if (!(v > 0)) continue;
       let keep = v > cut || (cut === 0 && v > 0);
       if (!keep && v === cut && keepTies > 0) {
@@ -120,7 +72,7 @@ export function batchTopK(pre: Matrix, k: number): { features: SparseRows; minKe
         keepTies--;
       }
       if (keep) {
-        b.push(j, v);
+        b.push(cand.colIdx[e], v);
         if (v < minKept) minKept = v;
       }
     }

@@ -77,6 +77,25 @@ export abstract class SaeBase implements SaeModel {
     return { xin, pre };
   }
 
+  protected encoderWeights(): Matrix {
+    return { data: mustGet(this.params, 'W_enc'), rows: this.dIn, cols: this.dSae };
+  }
+
+  /** xin (x − b_dec or x): what the encoder multiplies. */
+  protected encoderInput(x: Matrix): Matrix {
+    return encoderInput(x, mustGet(this.params, 'b_dec'), this.config.applyBDecToInput);
+  }
+
+  /** Per row, the k largest positive pre-activations xin·W_enc + bias (among mask ≠ 0), without the dense matrix. */
+  protected encoderTopK(xin: Matrix, bias: Float32Array | undefined, k: number, mask?: Uint8Array): SparseRows {
+    return this.ctx.backend.matmulRowTopK(xin, this.encoderWeights(), bias, k, mask);
+  }
+
+  /** The pre-activations above lower[j], without the dense matrix. */
+  protected encoderAbove(xin: Matrix, bias: Float32Array | undefined, lower: Float32Array): SparseRows {
+    return this.ctx.backend.matmulAbove(xin, this.encoderWeights(), bias, lower);
+  }
+
   protected decoder(): Matrix {
     return { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn };
   }

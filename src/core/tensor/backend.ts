@@ -17,4 +17,11 @@ export interface NumericBackend {
   sparseTransMatmulAcc(s: SparseRows, a: Matrix, out: Matrix): void;
   /** out[e] = A[r,:]·B[c,:] for each stored entry e = (r, c) of the pattern. A [m,d], B [n,d]. */
   sampledDot(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
+  /**
+   * Per row of P = A·B (+ bias), the k largest positive entries, only among columns with mask[j] !== 0
+   * when a mask is given; columns in ascending order. A backend may never materialise P.
+   */
+  matmulRowTopK(a: Matrix, b: Matrix, bias: Float32Array | undefined, k: number, mask?: Uint8Array): SparseRows;
+  /** The entries of P = A·B (+ bias) with P[r,j] > lower[j]; columns in ascending order. */
+  matmulAbove(a: Matrix, b: Matrix, bias: Float32Array | undefined, lower: Float32Array): SparseRows;
 }

@@ -2,6 +2,7 @@
 import type { NumericBackend } from './backend';
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
+import { selectAbove, selectRowTopK } from './select';
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`reference backend: ${what}`);
@@ -132,5 +133,14 @@ export const referenceBackend: NumericBackend = {
         out[e] = s;
       }
     }
+  },
+
+  matmulRowTopK(a, b, bias, k, mask) {
+    return selectRowTopK(this.matmul(a, b, bias), k, mask);
+  },
+
+  matmulAbove(a, b, bias, lower) {
+    check(lower.length === b.cols, 'matmulAbove bound length');
+    return selectAbove(this.matmul(a, b, bias), lower);
   },
 };

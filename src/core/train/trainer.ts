@@ -3,10 +3,10 @@
 import { createSae, type SaeSpec } from '../sae/create';
 import { foldInputScale } from '../sae/fold';
 import { JumpReluSae } from '../sae/jumprelu';
-import { normalizeRows, removeParallelComponent, mustGet, type SaeModel } from '../sae/model';
+import { normalizeRows, removeParallelComponent, mustGet, type LossResult, type SaeModel } from '../sae/model';
 import type { SaeWeights } from '../sae/weights';
 import { FiringTracker } from '../metrics/sparsity';
-import { referenceBackend, type Matrix, type NumericBackend } from '../tensor';
+import { referenceBackend, SwitchableBackend, type Matrix, type NumericBackend } from '../tensor';
 import { Rng, type RngState } from '../util/rng';
 import { Adam } from './adam';
 import { totalSteps, validateTrainConfig, type TrainConfig } from './config';
@@ -127,12 +127,15 @@ export class SaeTrainer {
   readonly history: HistoryRecord[] = [];
   private readonly adam: Adam;
   private readonly tracker: FiringTracker;
+  /** Receives one-line notices (e.g. the fast backend replaced by the reference backend). */
+  onNotice: (message: string) => void = () => undefined;
 
   private constructor(
     readonly config: TrainConfig,
     readonly model: SaeModel,
     private scale: number,
     private readonly rng: Rng,
+    private readonly backend: SwitchableBackend | undefined,
   ) {
     this.totalSteps = totalSteps(config);
     this.adam = new Adam({ beta1: config.beta1, beta2: config.beta2, eps: config.adamEps }, model.params);
@@ -143,7 +146,8 @@ export class SaeTrainer {
   static async create(config: TrainConfig, source: DataSource, backend: NumericBackend = referenceBackend): Promise<SaeTrainer> {
     validateTrainConfig(config);
     const rng = new Rng(config.seed);
-    const model = createSae(specOf(config, source.dIn), rng, backend);
+    const switchable = backend === referenceBackend ? undefined : new SwitchableBackend(backend);
+    const model = createSae(specOf(config, source.dIn), rng, switchable ?? backend);
     const sample = finiteRows(await source.nextBatch(config.initRows)).rows;
     if (sample.rows === 0) throw new Error('no finite rows to initialise from');
     let sq = 0;
@@ -164,12 +168,13 @@ export class SaeTrainer {
     if (jr?.thresholdInit.kind === 'quantile' && model instanceof JumpReluSae) {
       initThresholdFromQuantile(model, x, (jr.targetL0 ?? 1) / config.dSae);
     }
-    return new SaeTrainer(config, model, scale, rng);
+    return new SaeTrainer(config, model, scale, rng, switchable);
   }
 
   static fromState(state: TrainerState, dIn: number, backend: NumericBackend = referenceBackend): SaeTrainer {
-    const model = createSae(specOf(state.config, dIn), new Rng(0), backend);
-    const t = new SaeTrainer(state.config, model, state.inputScale, new Rng(state.rng));
+    const switchable = backend === referenceBackend ? undefined : new SwitchableBackend(backend);
+    const model = createSae(specOf(state.config, dIn), new Rng(0), switchable ?? backend);
+    const t = new SaeTrainer(state.config, model, state.inputScale, new Rng(state.rng), switchable);
     t.setState(state);
     return t;
   }
@@ -193,6 +198,11 @@ export class SaeTrainer {
     this.tracker.lastFired.set(state.firing.lastFired);
     this.history.length = 0;
     this.history.push(...state.history.map((h) => ({ ...h })));
+  }
+
+  /** The backend steps currently run on (the reference backend after a fallback). */
+  get backendName(): string {
+    return this.backend?.name ?? referenceBackend.name;
   }
 
   /** The fixed input scale C (inputs are divided by it). */
@@ -255,14 +265,35 @@ export class SaeTrainer {
     const warmupK = Math.max(1, Math.round(c.jumpRelu?.targetL0 ?? 1));
     const batchWarmup = c.jumpRelu?.warmupSelection === 'batch';
     if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup(x, warmupK, batchWarmup);
-    const res = this.model.lossAndGrads(x, {
+    const lossOptions = {
       ...(inWarmup ? { topKWarmup: warmupK, batchWarmup } : {}),
       sparsityCoeff,
       bandwidth: this.bandwidthAt(t),
       dead: this.tracker.deadMask(c.deadWindowTokens),
       training: true,
-    });
-    if (!Number.isFinite(res.loss) || !allFinite(res.grads)) {
+    };
+    const fast = this.backend?.isFast === true;
+    const buffersBefore = fast ? copyOf(this.model.buffers) : undefined;
+    let res: LossResult | undefined;
+    let failure = 'produced a non-finite value';
+    try {
+      res = this.model.lossAndGrads(x, lossOptions);
+    } catch (err) {
+      if (!fast) throw err;
+      failure = `failed (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`;
+    }
+    if (fast && buffersBefore && this.backend && (!res || !Number.isFinite(res.loss) || !allFinite(res.grads))) {
+      // The same step on the reference backend decides whether the engine or the data is at fault.
+      for (const [name, saved] of buffersBefore) this.model.buffers.get(name)?.set(saved);
+      this.backend.useReference();
+      res = this.model.lossAndGrads(x, lossOptions);
+      if (Number.isFinite(res.loss) && allFinite(res.grads)) {
+        this.onNotice(`step ${t + 1}: the ${this.backend.requested.name} backend ${failure}; continuing on the reference backend`);
+      } else {
+        this.backend.usePreferred(); // the batch is at fault, not the engine: skip the step as usual
+      }
+    }
+    if (!res || !Number.isFinite(res.loss) || !allFinite(res.grads)) {
       // Finite inputs gave a non-finite loss (an overflow or a diverging run): never apply such a step,
       // and stop rather than skip on, so the last good checkpoint stays the newest.
       throw new NonFiniteLossError(t);
@@ -356,6 +387,10 @@ function copyInto(target: Map<string, Float32Array>, source: Record<string, Floa
     if (!saved || saved.length !== live.length) throw new Error(`trainer state: ${what}.${name} is missing or has the wrong size`);
     live.set(saved);
   }
+}
+
+function copyOf(m: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  return new Map([...m].map(([k, v]) => [k, v.slice()]));
 }
 
 function allFinite(grads: ReadonlyMap<string, Float32Array>): boolean {

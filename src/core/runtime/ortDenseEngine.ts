@@ -1,0 +1,234 @@
+// The fast backend's dense GEMM engine: small ONNX graphs built here and run through ONNX Runtime's
+// synchronous native session (MLAS GEMM, intra-op threads). The public InferenceSession.run only wraps
+// this same call in a promise; the SAE step is synchronous, so the binding is used directly.
+import * as ort from 'onnxruntime-node';
+import { binding, initOrt } from 'onnxruntime-node/dist/binding';
+import type { AboveEntries, DenseEngine, GemmOptions, RowTopK } from '../tensor/denseEngine';
+import type { Matrix } from '../tensor';
+import { encodeModel, onnx } from './onnxProto';
+
+type NativeSession = InstanceType<typeof binding.InferenceSession>;
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT32 = onnx.TensorProto.DataType.INT32;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+function io(name: string, dims: (number | string)[], elemType: number = FLOAT): onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  };
+}
+
+function model(name: string, node: onnx.INodeProto[], input: onnx.IValueInfoProto[], output: onnx.IValueInfoProto[]): Uint8Array {
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    producerName: 'feature-lens',
+    graph: { name, node, input, output },
+  });
+}
+
+const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+
+export interface OrtEngineOptions {
+  readonly intraOpThreads?: number;
+}
+
+class OrtDenseEngine implements DenseEngine {
+  readonly name: string;
+  private readonly sessions = new Map<string, NativeSession>();
+
+  constructor(private readonly threads: number) {
+    this.name = `onnxruntime (${threads} threads)`;
+  }
+
+  private session(key: string, build: () => Uint8Array): NativeSession {
+    let s = this.sessions.get(key);
+    if (!s) {
+      const bytes = build();
+      s = new binding.InferenceSession();
+      s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        logSeverityLevel: 3,
+        // Spinning pools steal the cores the JavaScript half of the step needs.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private run(s: NativeSession, feeds: Record<string, ort.Tensor>, outputs: string[]): Record<string, ort.Tensor> {
+    const fetches: Record<string, null> = {};
+    for (const o of outputs) fetches[o] = null;
+    return s.run(feeds, fetches, {}) as Record<string, ort.Tensor>;
+  }
+
+  gemm(a: Matrix, b: Matrix, options: GemmOptions = {}): Matrix {
+    const transA = options.transA === true;
+    const transB = options.transB === true;
+    const m = transA ? a.cols : a.rows;
+    const ka = transA ? a.rows : a.cols;
+    const kb = transB ? b.cols : b.rows;
+    const n = transB ? b.rows : b.cols;
+    if (ka !== kb) throw new Error(`gemm: inner sizes ${ka} and ${kb} differ`);
+    if (options.bias && options.bias.length !== n) throw new Error(`gemm: bias has ${options.bias.length} values, expected ${n}`);
+    if (m === 0 || n === 0) return { data: new Float32Array(m * n), rows: m, cols: n };
+    if (ka === 0) {
+      const data = new Float32Array(m * n);
+      if (options.bias) for (let i = 0; i < m; i++) data.set(options.bias, i * n);
+      return { data, rows: m, cols: n };
+    }
+    const hasBias = options.bias !== undefined;
+    const key = `gemm:${+transA}${+transB}${+hasBias}`;
+    const s = this.session(key, () =>
+      model(
+        'gemm',
+        [{ opType: 'Gemm', input: hasBias ? ['a', 'b', 'c'] : ['a', 'b'], output: ['y'], attribute: [intAttr('transA', +transA), intAttr('transB', +transB)] }],
+        [io('a', ['r', 'c']), io('b', ['p', 'q']), ...(hasBias ? [io('c', ['n'])] : [])],
+        [io('y', ['m', 'n'])],
+      ),
+    );
+    const feeds: Record<string, ort.Tensor> = {
+      a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
+      b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
+    };
+    if (options.bias) feeds.c = new ort.Tensor('float32', options.bias, [n]);
+    const y = this.run(s, feeds, ['y']).y;
+    return { data: y.data as Float32Array, rows: m, cols: n };
+  }
+
+  gemmRowTopK(a: Matrix, b: Matrix, bias: Float32Array | undefined, shift: Float32Array | undefined, k: number): RowTopK {
+    if (a.cols !== b.rows) throw new Error(`gemmRowTopK: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
+    const n = b.cols;
+    if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`gemmRowTopK: k ${k} outside 1..${n}`);
+    const s = this.session('topk', () =>
+      model(
+        'gemm_topk',
+        [
+          { opType: 'Gemm', input: ['a', 'b', 'bias'], output: ['p'] },
+          { opType: 'Sub', input: ['p', 'shift'], output: ['s'] },
+          { opType: 'TopK', input: ['s', 'k'], output: ['scores', 'idx64'], attribute: [intAttr('axis', -1), intAttr('largest', 1), intAttr('sorted', 0)] },
+          { opType: 'GatherElements', input: ['p', 'idx64'], output: ['values'], attribute: [intAttr('axis', 1)] },
+          { opType: 'Cast', input: ['idx64'], output: ['indices'], attribute: [intAttr('to', INT32)] },
+          { opType: 'ReduceSum', input: ['p'], output: ['checksum'], attribute: [intAttr('keepdims', 0)] },
+        ],
+        [io('a', ['r', 'c']), io('b', ['c', 'n']), io('bias', ['n']), io('shift', ['n']), io('k', [1], INT64)],
+        [io('values', ['r', 'k']), io('scores', ['r', 'k']), io('indices', ['r', 'k'], INT32), io('checksum', [])],
+      ),
+    );
+    const out = this.run(
+      s,
+      {
+        a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
+        b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
+        bias: new ort.Tensor('float32', bias ?? new Float32Array(n), [n]),
+        shift: new ort.Tensor('float32', shift ?? new Float32Array(n), [n]),
+        k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
+      },
+      ['values', 'scores', 'indices', 'checksum'],
+    );
+    return {
+      k,
+      checksum: (out.checksum.data as Float32Array)[0],
+      values: out.values.data as Float32Array,
+      scores: out.scores.data as Float32Array,
+      indices: out.indices.data as Int32Array,
+    };
+  }
+
+  gemmAbove(a: Matrix, b: Matrix, bias: Float32Array | undefined, lower: Float32Array): AboveEntries {
+    if (a.cols !== b.rows) throw new Error(`gemmAbove: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
+    const n = b.cols;
+    if (lower.length !== n) throw new Error(`gemmAbove: ${lower.length} bounds for ${n} columns`);
+    const s = this.session('above', () =>
+      model(
+        'gemm_above',
+        [
+          { opType: 'Gemm', input: ['a', 'b', 'bias'], output: ['p'] },
+          { opType: 'Greater', input: ['p', 'lower'], output: ['m'] },
+          { opType: 'NonZero', input: ['m'], output: ['nz'] },
+          { opType: 'Transpose', input: ['nz'], output: ['at'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
+          { opType: 'GatherND', input: ['p', 'at'], output: ['values'] },
+          { opType: 'Cast', input: ['nz'], output: ['coords'], attribute: [intAttr('to', INT32)] },
+          { opType: 'ReduceSum', input: ['p'], output: ['checksum'], attribute: [intAttr('keepdims', 0)] },
+        ],
+        [io('a', ['r', 'c']), io('b', ['c', 'n']), io('bias', ['n']), io('lower', ['n'])],
+        [io('values', ['z']), io('coords', [2, 'z'], INT32), io('checksum', [])],
+      ),
+    );
+    const out = this.run(
+      s,
+      {
+        a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
+        b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
+        bias: new ort.Tensor('float32', bias ?? new Float32Array(n), [n]),
+        lower: new ort.Tensor('float32', lower, [n]),
+      },
+      ['values', 'coords', 'checksum'],
+    );
+    const coords = out.coords.data as Int32Array;
+    const z = coords.length / 2;
+    return { rows: coords.subarray(0, z), cols: coords.subarray(z), values: out.values.data as Float32Array, checksum: (out.checksum.data as Float32Array)[0] };
+  }
+
+  gemmTransBGather(a: Matrix, b: Matrix, indices: Int32Array, width: number): Float32Array {
+    if (a.cols !== b.cols) throw new Error(`gemmTransBGather: ${a.rows}×${a.cols} · (${b.rows}×${b.cols})ᵀ`);
+    if (indices.length !== a.rows * width) throw new Error(`gemmTransBGather: ${indices.length} indices for ${a.rows}×${width}`);
+    if (a.rows === 0 || width === 0) return new Float32Array(0);
+    const s = this.session('gather', () =>
+      model(
+        'gemm_gather',
+        [
+          { opType: 'Gemm', input: ['a', 'b'], output: ['p'], attribute: [intAttr('transB', 1)] },
+          { opType: 'Cast', input: ['idx'], output: ['idx64'], attribute: [intAttr('to', INT64)] },
+          { opType: 'GatherElements', input: ['p', 'idx64'], output: ['y'], attribute: [intAttr('axis', 1)] },
+        ],
+        [io('a', ['r', 'd']), io('b', ['n', 'd']), io('idx', ['r', 'w'], INT32)],
+        [io('y', ['r', 'w'])],
+      ),
+    );
+    const out = this.run(
+      s,
+      {
+        a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
+        b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
+        idx: new ort.Tensor('int32', indices, [a.rows, width]),
+      },
+      ['y'],
+    );
+    return out.y.data as Float32Array;
+  }
+
+  gemmSum(a: Matrix, b: Matrix): number {
+    const s = this.session('sum', () =>
+      model(
+        'gemm_sum',
+        [
+          { opType: 'MatMul', input: ['a', 'b'], output: ['p'] },
+          { opType: 'ReduceSum', input: ['p'], output: ['y'], attribute: [intAttr('keepdims', 0)] },
+        ],
+        [io('a', ['r', 'c']), io('b', ['c', 'n'])],
+        [io('y', [])],
+      ),
+    );
+    const out = this.run(s, { a: new ort.Tensor('float32', a.data, [a.rows, a.cols]), b: new ort.Tensor('float32', b.data, [b.rows, b.cols]) }, ['y']);
+    return (out.y.data as Float32Array)[0];
+  }
+
+  dispose(): void {
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+  }
+}
+
+/** Loads ONNX Runtime's native binding; throws if it cannot (the caller falls back to the reference backend). */
+export function createOrtDenseEngine(options: OrtEngineOptions = {}): DenseEngine {
+  initOrt();
+  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)));
+}

@@ -1,0 +1,171 @@
+// The fast numeric backend: dense products run in a multi-threaded GEMM engine (ONNX Runtime's MLAS in
+// practice), products over sparse codes run in JavaScript when they are sparse enough that their cost
+// scales with the stored entries, and top-k / threshold selection happens inside the engine so the dense
+// [batch × d_sae] pre-activations never cross into JavaScript. docs/performance.md has the measurements.
+import type { NumericBackend } from './backend';
+import { sparseToDense, type SparseRows } from './sparse';
+import { referenceBackend } from './referenceBackend';
+import type { DenseEngine } from './denseEngine';
+import { selectAbove, selectRowTopK } from './select';
+import { sampledDots, sparseTimesDense, sparseTransposeTimesDenseAcc } from './sparseKernels';
+
+export interface FastBackendOptions {
+  /**
+   * Above this fraction of stored entries a sparse operand is densified and multiplied in the engine.
+   * Per stored entry JavaScript spends ~d multiply-adds at ~1 GFLOP/s; the engine spends ~2d flops per
+   * dense element at tens of GFLOP/s plus the copy, so the break-even is a few percent.
+   */
+  readonly denseAbove?: number;
+  /** Products smaller than this many multiply-adds stay in JavaScript (the engine call has a fixed cost). */
+  readonly minEngineWork?: number;
+  /**
+   * Above this fraction of entries, sampled dot products run as one dense product in the engine that
+   * returns only the sampled entries (JumpReLU's wide straight-through window early in a run).
+   */
+  readonly gatherAbove?: number;
+}
+
+export interface FastBackend extends NumericBackend {
+  readonly engine: DenseEngine;
+}
+
+const DEFAULT_DENSE_ABOVE = 0.05;
+const DEFAULT_MIN_ENGINE_WORK = 1 << 18;
+const DEFAULT_GATHER_ABOVE = 0.02;
+
+export function createFastBackend(engine: DenseEngine, options: FastBackendOptions = {}): FastBackend {
+  const denseAbove = options.denseAbove ?? DEFAULT_DENSE_ABOVE;
+  const minWork = options.minEngineWork ?? DEFAULT_MIN_ENGINE_WORK;
+  const gatherAbove = options.gatherAbove ?? DEFAULT_GATHER_ABOVE;
+  const isDense = (s: SparseRows): boolean => s.colIdx.length > denseAbove * s.rows * s.cols;
+
+  const backend: FastBackend = {
+    name: `fast (${engine.name})`,
+    engine,
+
+    matmul(a, b, bias) {
+      if (a.rows * a.cols * b.cols < minWork) return referenceBackend.matmul(a, b, bias);
+      if (a.cols !== b.rows) throw new Error(`matmul ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
+      return engine.gemm(a, b, bias ? { bias } : {});
+    },
+
+    matmulTransA(a, b) {
+      if (a.rows * a.cols * b.cols < minWork) return referenceBackend.matmulTransA(a, b);
+      if (a.rows !== b.rows) throw new Error(`matmulTransA ${a.rows}×${a.cols}ᵀ · ${b.rows}×${b.cols}`);
+      return engine.gemm(a, b, { transA: true });
+    },
+
+    matmulTransB(a, b) {
+      if (a.rows * a.cols * b.rows < minWork) return referenceBackend.matmulTransB(a, b);
+      if (a.cols !== b.cols) throw new Error(`matmulTransB ${a.rows}×${a.cols} · ${b.rows}×${b.cols}ᵀ`);
+      return engine.gemm(a, b, { transB: true });
+    },
+
+    sparseMatmul(s, b, bias) {
+      if (s.cols !== b.rows) throw new Error(`sparseMatmul ${s.rows}×${s.cols} · ${b.rows}×${b.cols}`);
+      if (isDense(s) && s.rows * s.cols * b.cols >= minWork) return engine.gemm(sparseToDense(s), b, bias ? { bias } : {});
+      return sparseTimesDense(s, b, bias);
+    },
+
+    sparseTransMatmulAcc(s, a, out) {
+      if (s.rows !== a.rows || out.rows !== s.cols || out.cols !== a.cols) throw new Error('sparseTransMatmulAcc shapes');
+      if (isDense(s) && s.rows * s.cols * a.cols >= minWork) {
+        const g = engine.gemm(sparseToDense(s), a, { transA: true }).data;
+        const O = out.data;
+        for (let i = 0; i < O.length; i++) O[i] += g[i];
+        return;
+      }
+      sparseTransposeTimesDenseAcc(s, a, out);
+    },
+
+    sampledDot(pattern, a, b, out) {
+      if (a.cols !== b.cols || pattern.rows !== a.rows || pattern.cols !== b.rows) throw new Error('sampledDot shapes');
+      if (pattern.colIdx.length > gatherAbove * pattern.rows * pattern.cols && pattern.rows * pattern.cols * a.cols >= minWork) {
+        // Dense product inside the engine, only the pattern's entries come back (rows padded to the widest).
+        const width = maxRowCount(pattern);
+        const idx = new Int32Array(pattern.rows * width);
+        for (let r = 0; r < pattern.rows; r++) {
+          const start = pattern.rowPtr[r];
+          const count = pattern.rowPtr[r + 1] - start;
+          idx.set(pattern.colIdx.subarray(start, start + count), r * width);
+        }
+        const got = engine.gemmTransBGather(a, b, idx, width);
+        for (let r = 0; r < pattern.rows; r++) {
+          const start = pattern.rowPtr[r];
+          out.set(got.subarray(r * width, r * width + pattern.rowPtr[r + 1] - start), start);
+        }
+        return;
+      }
+      sampledDots(pattern, a, b, out);
+    },
+
+    matmulRowTopK(a, b, bias, k, mask) {
+      if (a.cols !== b.rows) throw new Error(`matmulRowTopK ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
+      const n = b.cols;
+      if (a.rows * a.cols * n < minWork || 4 * k > n) return selectRowTopK(backend.matmul(a, b, bias), k, mask);
+      // Masked-out columns get score −∞; "positive" is score > 0.
+      const shift = mask ? Float32Array.from(mask, (m) => (m === 0 ? Number.POSITIVE_INFINITY : 0)) : undefined;
+      const top = engine.gemmRowTopK(a, b, bias, shift, k);
+      checkFinite(top.checksum);
+      return gatherRows(top.k, a.rows, n, top.indices, top.values, (e) => top.scores[e] > 0);
+    },
+
+    matmulAbove(a, b, bias, lower) {
+      if (a.cols !== b.rows || lower.length !== b.cols) throw new Error(`matmulAbove ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
+      if (a.rows * a.cols * b.cols < minWork) return selectAbove(backend.matmul(a, b, bias), lower);
+      // The engine compacts the passing entries itself (row-major), so the CSR only needs row pointers.
+      const hit = engine.gemmAbove(a, b, bias, lower);
+      checkFinite(hit.checksum);
+      const rowPtr = new Int32Array(a.rows + 1);
+      for (let e = 0; e < hit.rows.length; e++) rowPtr[hit.rows[e] + 1]++;
+      for (let r = 0; r < a.rows; r++) rowPtr[r + 1] += rowPtr[r];
+      return { rows: a.rows, cols: b.cols, rowPtr, colIdx: hit.cols.slice(), values: hit.values.slice() };
+    },
+  };
+  return backend;
+}
+
+/** A selection drops NaN silently (NaN > x is false); a non-finite product must fail loudly instead. */
+function checkFinite(checksum: number): void {
+  if (!Number.isFinite(checksum)) throw new NonFiniteError('the GEMM engine produced a non-finite pre-activation');
+}
+
+export class NonFiniteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteError';
+  }
+}
+
+function maxRowCount(s: SparseRows): number {
+  let m = 0;
+  for (let r = 0; r < s.rows; r++) m = Math.max(m, s.rowPtr[r + 1] - s.rowPtr[r]);
+  return m;
+}
+
+/** CSR from k unordered candidates per row, keeping those `keep` accepts, columns sorted. */
+function gatherRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, keep: (e: number) => boolean): SparseRows {
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(rows * k);
+  const vals = new Float32Array(rows * k);
+  let nnz = 0;
+  for (let r = 0; r < rows; r++) {
+    const start = nnz;
+    for (let e = r * k; e < (r + 1) * k; e++) {
+      if (!keep(e)) continue;
+      // Insertion into the sorted run of this row (k is small).
+      const c = indices[e];
+      const v = values[e];
+      let i = nnz++;
+      while (i > start && colIdx[i - 1] > c) {
+        colIdx[i] = colIdx[i - 1];
+        vals[i] = vals[i - 1];
+        i--;
+      }
+      colIdx[i] = c;
+      vals[i] = v;
+    }
+    rowPtr[r + 1] = nnz;
+  }
+  return { rows, cols, rowPtr, colIdx: colIdx.slice(0, nnz), values: vals.slice(0, nnz) };
+}

@@ -1,0 +1,116 @@
+// JavaScript kernels for the products whose cost scales with the number of stored entries (L0), not with
+// the dictionary size: decoding, weight gradients over active latents, and sampled dot products. The
+// inner loops run over the contiguous d_in axis; several entries share one pass over the output row so
+// each output element is loaded and stored once per group instead of once per entry.
+import type { Matrix } from './matrix';
+import type { SparseRows } from './sparse';
+
+/** S[m,n]·B[n,d] (+ bias) → [m,d]. */
+export function sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix {
+  const d = b.cols;
+  const out = new Float32Array(s.rows * d);
+  const B = b.data;
+  const { rowPtr, colIdx, values } = s;
+  for (let r = 0; r < s.rows; r++) {
+    const o = r * d;
+    if (bias) out.set(bias, o);
+    let e = rowPtr[r];
+    const end = rowPtr[r + 1];
+    for (; e + 3 < end; e += 4) {
+      const v0 = values[e];
+      const v1 = values[e + 1];
+      const v2 = values[e + 2];
+      const v3 = values[e + 3];
+      const b0 = colIdx[e] * d;
+      const b1 = colIdx[e + 1] * d;
+      const b2 = colIdx[e + 2] * d;
+      const b3 = colIdx[e + 3] * d;
+      for (let j = 0; j < d; j++) out[o + j] += v0 * B[b0 + j] + v1 * B[b1 + j] + v2 * B[b2 + j] + v3 * B[b3 + j];
+    }
+    for (; e < end; e++) {
+      const v = values[e];
+      const b0 = colIdx[e] * d;
+      for (let j = 0; j < d; j++) out[o + j] += v * B[b0 + j];
+    }
+  }
+  return { data: out, rows: s.rows, cols: d };
+}
+
+/**
+ * The nonzero entries of s grouped by column (CSC): per column c, entries colPtr[c] .. colPtr[c+1]-1 give
+ * row and value. Stored zeros are dropped (JumpReLU's window-only entries carry no pre-activation gradient).
+ */
+export function byColumn(s: SparseRows): { colPtr: Int32Array; rowOf: Int32Array; valueOf: Float32Array } {
+  const nnz = s.colIdx.length;
+  const colPtr = new Int32Array(s.cols + 1);
+  for (let e = 0; e < nnz; e++) if (s.values[e] !== 0) colPtr[s.colIdx[e] + 1]++;
+  for (let c = 0; c < s.cols; c++) colPtr[c + 1] += colPtr[c];
+  const next = colPtr.slice(0, s.cols);
+  const rowOf = new Int32Array(colPtr[s.cols]);
+  const valueOf = new Float32Array(colPtr[s.cols]);
+  for (let r = 0; r < s.rows; r++) {
+    for (let e = s.rowPtr[r]; e < s.rowPtr[r + 1]; e++) {
+      if (s.values[e] === 0) continue;
+      const at = next[s.colIdx[e]]++;
+      rowOf[at] = r;
+      valueOf[at] = s.values[e];
+    }
+  }
+  return { colPtr, rowOf, valueOf };
+}
+
+/** out[n,d] += S[m,n]ᵀ·A[m,d], one pass per output row over the entries of its column. */
+export function sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void {
+  const d = a.cols;
+  const A = a.data;
+  const O = out.data;
+  const { colPtr, rowOf, valueOf } = byColumn(s);
+  for (let c = 0; c < s.cols; c++) {
+    const o = c * d;
+    let e = colPtr[c];
+    const end = colPtr[c + 1];
+    for (; e + 3 < end; e += 4) {
+      const v0 = valueOf[e];
+      const v1 = valueOf[e + 1];
+      const v2 = valueOf[e + 2];
+      const v3 = valueOf[e + 3];
+      const a0 = rowOf[e] * d;
+      const a1 = rowOf[e + 1] * d;
+      const a2 = rowOf[e + 2] * d;
+      const a3 = rowOf[e + 3] * d;
+      for (let j = 0; j < d; j++) O[o + j] += v0 * A[a0 + j] + v1 * A[a1 + j] + v2 * A[a2 + j] + v3 * A[a3 + j];
+    }
+    for (; e < end; e++) {
+      const v = valueOf[e];
+      const a0 = rowOf[e] * d;
+      for (let j = 0; j < d; j++) O[o + j] += v * A[a0 + j];
+    }
+  }
+}
+
+/** out[e] = A[r,:]·B[c,:] for each entry e = (r, c) of the pattern. */
+export function sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void {
+  const d = a.cols;
+  const A = a.data;
+  const B = b.data;
+  const d4 = d - (d % 4);
+  for (let r = 0; r < pattern.rows; r++) {
+    const x = r * d;
+    for (let e = pattern.rowPtr[r]; e < pattern.rowPtr[r + 1]; e++) {
+      const y = pattern.colIdx[e] * d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = 0;
+      for (; j < d4; j += 4) {
+        s0 += A[x + j] * B[y + j];
+        s1 += A[x + j + 1] * B[y + j + 1];
+        s2 += A[x + j + 2] * B[y + j + 2];
+        s3 += A[x + j + 3] * B[y + j + 3];
+      }
+      for (; j < d; j++) s0 += A[x + j] * B[y + j];
+      out[e] = s0 + s1 + (s2 + s3);
+    }
+  }
+}
