@@ -9,6 +9,8 @@ export interface LensConfig {
   readonly maxTokens: number;
   readonly maxSelectionChars: number;
   readonly hoverEnabled: boolean;
+  /** Numeric backend for training: auto | fast | reference. */
+  readonly trainingBackend: string;
 }
 
 export function getConfig(): LensConfig {
@@ -21,5 +23,6 @@ export function getConfig(): LensConfig {
     maxTokens: c.get<number>('maxTokens', 1024),
     maxSelectionChars: c.get<number>('maxSelectionChars', 20000),
     hoverEnabled: c.get<boolean>('hover.enabled', false),
+    trainingBackend: c.get<string>('trainingBackend', 'auto'),
   };
 }

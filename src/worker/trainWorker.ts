@@ -1,7 +1,7 @@
 // worker_threads entry for SAE training (dist/trainWorker.js), separate from the analysis worker so a
 // long run never blocks analysis. One job per worker: start or resume, optional cancel, then exactly
 // one done or error message. Failures become messages; the worker never takes the host down.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { isCancellation } from '../core/util/abort';
 import { parseHostToTrainer, type TrainerToHost } from '../protocol/training';
 import { runTrainJob } from './training/trainJob';
@@ -9,6 +9,8 @@ import { runTrainJob } from './training/trainJob';
 const port = parentPort;
 if (!port) throw new Error('trainWorker.js must run inside a worker thread');
 
+/** From the host: the featureLens.trainingBackend and intraOpThreads settings. */
+const settings = (workerData ?? {}) as { backend?: string; intraOpThreads?: number };
 const controller = new AbortController();
 let started = false;
 
@@ -45,7 +47,7 @@ port.on('message', (raw: unknown) => {
     progress: (event) => send(event),
     checkpoint: (dir, step, tokens) => send({ type: 'checkpoint-saved', dir, step, tokens }),
     log: (text) => send({ type: 'log', message: text }),
-  }).then(
+  }, { ...(settings.backend !== undefined ? { backend: settings.backend } : {}), ...(settings.intraOpThreads !== undefined ? { intraOpThreads: settings.intraOpThreads } : {}) }).then(
     (summary) => finish({ type: 'done', summary }),
     (err: unknown) => finish({ type: 'error', message: isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err) }),
   );

@@ -30,8 +30,8 @@ export class TrainingRun {
   private lastCheckpoint?: { dir: string; step: number };
   private settled = false;
 
-  constructor(workerFile: string, start: TrainingStart, listener: TrainingListener) {
-    this.worker = new Worker(workerFile);
+  constructor(workerFile: string, start: TrainingStart, listener: TrainingListener, settings: { backend?: string; intraOpThreads?: number } = {}) {
+    this.worker = new Worker(workerFile, { workerData: settings });
     this.outcome = new Promise<TrainingOutcome>((resolve) => {
       const finish = (o: TrainingOutcome) => {
         if (this.settled) return;

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { parseRunConfig, RUN_CONFIG_SUFFIX, runConfigOf } from '../../protocol/runConfig';
 import { Commands } from '../../protocol/commands';
 import type { TrainingStart, TrainJob, TrainProgressEvent } from '../../protocol/training';
+import { getConfig } from '../config';
 import type { LensService } from '../services/lensService';
 import { TrainingRun, type TrainingOutcome } from './trainingClient';
 import { askTrainJob, vscodeDialogue, type DialogueUi } from './trainingOptions';
@@ -79,7 +80,7 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
           log(message) {
             channel.appendLine(message);
           },
-        });
+        }, { backend: getConfig().trainingBackend, intraOpThreads: getConfig().intraOpThreads });
         current = training;
         const onCancel = token.onCancellationRequested(() => {
           channel.appendLine('cancelling… (the worker saves a checkpoint first)');

@@ -3,6 +3,7 @@
 // resumable save on cancel). Independent of worker_threads so it can be tested in-process as well.
 import { basename } from 'node:path';
 import { presetConfig, type PresetName } from '../../core/train/presets';
+import { chooseBackend, parseBackendChoice, type BackendChoice } from '../../core/train/backendChoice';
 import { startTrainer } from '../../core/train/driver';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
 import { trainToFolder } from '../../core/train/trainToFolder';
@@ -19,6 +20,9 @@ export interface JobEvents {
 
 export interface JobOptions {
   readonly progressIntervalMs?: number;
+  /** 'auto' (default), 'fast' or 'reference' (the featureLens.trainingBackend setting). */
+  readonly backend?: string;
+  readonly intraOpThreads?: number;
 }
 
 interface OpenedData {
@@ -80,8 +84,12 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
 
   const data = await openData(job, config.totalTokens + config.initRows, signal, events);
   const { source } = data;
+  const chosen = chooseBackend(parseBackendChoiceOrAuto(options.backend, events), { intraOpThreads: options.intraOpThreads ?? 2 });
+  if (chosen.notice) events.log(chosen.notice);
   try {
-    const trainer = await startTrainer(config, source, resume ? { resume: resume.state } : {});
+    const trainer = await startTrainer(config, source, { backend: chosen.backend, ...(resume ? { resume: resume.state } : {}) });
+    trainer.onNotice = (message) => events.log(message);
+    events.log(`numeric backend: ${trainer.backendName}`);
     if (resume) events.log(`resuming at step ${trainer.step} (${trainer.tokens.toLocaleString('en-US')} tokens) of ${trainer.totalSteps}`);
     else {
       events.log(
@@ -106,5 +114,16 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
     return { outDir: job.outDir, steps: run.steps, tokens: run.tokens, seconds: run.seconds, final: { mse, fvu, l0, deadFraction }, cancelled: run.stopped };
   } finally {
     source.close();
+    chosen.dispose();
+  }
+}
+
+/** An unknown setting value is reported and treated as auto: a typo must not stop a run. */
+function parseBackendChoiceOrAuto(value: string | undefined, events: JobEvents): BackendChoice {
+  try {
+    return parseBackendChoice(value);
+  } catch (err) {
+    events.log(`${(err as Error).message}; using auto`);
+    return 'auto';
   }
 }
