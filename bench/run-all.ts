@@ -1,0 +1,79 @@
+// `npm run bench`: runs every benchmark in bench/ one after another and writes bench/RESULTS.md with the
+// machine, the date, the training table (project vs PyTorch acts/s, ratio, step/GEMM floor) and each
+// benchmark's own output. Absolute numbers drift on shared machines; the ratios are measured side by side.
+//   npx tsx bench/run-all.ts [--only train,gemm-candidates] [--skip train-memory]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ScaleResult } from './train';
+
+const { values: opts } = parseArgs({ options: { only: { type: 'string' }, skip: { type: 'string', default: '' } } });
+const benchDir = __dirname;
+const tsx = resolve(benchDir, '../node_modules/.bin/tsx');
+const only = opts.only?.split(',');
+const skip = opts.skip.split(',').filter(Boolean);
+const names = readdirSync(benchDir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts')
+  .map((f) => f.replace(/\.ts$/, ''))
+  .filter((n) => (!only || only.includes(n)) && !skip.includes(n))
+  // The training table first: it is what RESULTS.md leads with.
+  .sort((a, b) => (a === 'train' ? -1 : b === 'train' ? 1 : a.localeCompare(b)));
+
+const trainJson = join(tmpdir(), `fl-bench-train-${process.pid}.json`);
+const sections: string[] = [];
+let trainTable = '';
+for (const name of names) {
+  process.stderr.write(`bench: ${name}…\n`);
+  const t0 = performance.now();
+  const args = name === 'train' ? ['--json', trainJson] : [];
+  const r = spawnSync(tsx, [join(benchDir, `${name}.ts`), ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 4 * 3600_000 });
+  const minutes = ((performance.now() - t0) / 60000).toFixed(1);
+  const out = (r.stdout ?? '').trim();
+  const status = r.status === 0 ? `${minutes} min` : `FAILED (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`;
+  sections.push(`### ${name}.ts (${status})\n\n\`\`\`\n${out}\n\`\`\``);
+  if (name === 'train' && existsSync(trainJson)) {
+    trainTable = table(JSON.parse(readFileSync(trainJson, 'utf8')) as { threads: number; engine: string; results: ScaleResult[] });
+    rmSync(trainJson, { force: true });
+  }
+}
+
+function table(res: { threads: number; engine: string; results: ScaleResult[] }): string {
+  const lines = [
+    `Batch 4096, ${res.threads} threads, ${res.engine}; Gaussian activations, the same rows for both sides. PyTorch is`,
+    'timed right after the project for each architecture (same process tree, same data, same threads).',
+    '',
+    '| d_in / d_sae | arch | project acts/s | PyTorch acts/s | ratio | step / dense-encoder GEMM | L0 |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const s of res.results) {
+    for (const a of s.archs) {
+      const t = a.torchActsPerSecond;
+      lines.push(
+        `| ${s.dIn} / ${s.dSae} | ${a.arch} | ${a.actsPerSecond.toFixed(0)} | ${t ? t.toFixed(0) : 'n/a'} | ${t ? `**${(a.actsPerSecond / t).toFixed(2)}×**` : 'n/a'} | ${(a.stepSeconds / s.gemmSeconds).toFixed(2)}× (GEMM ${(s.gemmSeconds * 1000).toFixed(0)} ms) | ${a.l0.toFixed(1)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+const cpu = cpus();
+const md = [
+  '# Benchmark results',
+  '',
+  `Written by \`npm run bench\` (bench/run-all.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' / ')}.`,
+  'This machine is shared with other jobs: absolute numbers move by 2× or more between runs; ratios measured',
+  'side by side in one run are what these tables claim. See docs/performance.md for the reasoning.',
+  '',
+  '## Training throughput: project (fast backend) vs PyTorch reference',
+  '',
+  trainTable || '(train.ts not run)',
+  '',
+  '## Every benchmark',
+  '',
+  ...sections.flatMap((s) => [s, '']),
+].join('\n');
+writeFileSync(join(benchDir, 'RESULTS.md'), md);
+process.stderr.write(`bench: wrote ${join(benchDir, 'RESULTS.md')}\n`);
