@@ -46,7 +46,9 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
     matmul(a, b, bias) {
       if (a.rows * a.cols * b.cols < minWork) return referenceBackend.matmul(a, b, bias);
       if (a.cols !== b.rows) throw new Error(`matmul ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
-      return engine.gemm(a, b, bias ? { bias } : {});
+      const out = engine.gemm(a, b, bias ? { bias } : {});
+      checkFiniteArray(out.data);
+      return out;
     },
 
     matmulTransA(a, b) {
@@ -123,6 +125,13 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
     },
   };
   return backend;
+}
+
+/** Dense pre-activations are selected from in JavaScript, where a NaN would be dropped silently. */
+function checkFiniteArray(data: Float32Array): void {
+  let s = 0;
+  for (let i = 0; i < data.length; i++) s += data[i] * 0; // NaN·0 = NaN, ∞·0 = NaN
+  if (s !== 0) throw new NonFiniteError('the GEMM engine produced a non-finite value');
 }
 
 /** A selection drops NaN silently (NaN > x is false); a non-finite product must fail loudly instead. */
