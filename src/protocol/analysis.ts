@@ -8,6 +8,40 @@ export interface FeatureHit {
   /** Projection of this feature's decoder contribution on the whole reconstruction (sums to 1 per token). */
   readonly share: number;
   readonly label?: string;
+  /** 'auto' when the label comes from the feature index's automatic labels (a user label always wins). */
+  readonly labelSource?: LabelSource;
+  /** Fraction of indexed corpus tokens where the feature fires (known when the SAE has a feature index). */
+  readonly density?: number;
+}
+
+export type LabelSource = 'user' | 'auto';
+
+/** An automatic label with its rule and its scores on held-out text. */
+export interface AutoLabelInfo {
+  readonly label: string;
+  readonly rule: string;
+  /** Detection AUROC of the explanation on held-out tokens. */
+  readonly auroc?: number;
+  /** Detection AUROC of the label's rule alone. */
+  readonly ruleAuroc?: number;
+  readonly balancedAccuracy?: number;
+  /** Pearson correlation of simulated and actual activations on held-out tokens. */
+  readonly correlation?: number;
+  readonly heldoutFires: number;
+  readonly heldoutTokens: number;
+}
+
+/** One feature found by Find Feature. */
+export interface FeatureSearchHit {
+  readonly feature: number;
+  readonly label?: string;
+  readonly labelSource?: LabelSource;
+  readonly density: number;
+  /** Ranking score of this search (higher first); its meaning depends on the search mode. */
+  readonly score: number;
+  /** Why it matched, in a few words (e.g. "fires on 4 of 9 tokens", "label match"). */
+  readonly detail: string;
+  readonly auroc?: number;
 }
 
 export interface TokenAnalysis {
@@ -86,6 +120,21 @@ export interface FeatureDashboard {
   readonly suppressed: readonly LogitEffect[];
   /** How the logit effects were computed (the final LayerNorm caveat). */
   readonly logitNote: string;
+  /** Where the label came from; the automatic label (with its scores) is given even when a user label wins. */
+  readonly labelSource?: LabelSource;
+  readonly autoLabel?: AutoLabelInfo;
+  readonly maxActivation?: number;
+  readonly meanActivation?: number;
+  /** Samples from equal-width activation bands (band 0 = weakest), as SAEDashboard shows them. */
+  readonly bandSamples?: readonly (FeatureExample & { readonly band: number; readonly bandFrom: number; readonly bandTo: number })[];
+  /** Features firing at the same positions most often; share = co-firings / this feature's firings. */
+  readonly coactivations?: readonly { readonly feature: number; readonly share: number; readonly label?: string }[];
+  /** Histogram of the direct logit effect over the whole vocabulary (bins + 1 edges). */
+  readonly logitHistogram?: Histogram;
+  /** Tokens it fires on most: firings there and the fraction of that token's occurrences that fire. */
+  readonly topTokens?: readonly { readonly token: string; readonly fires: number; readonly precision: number }[];
+  /** Set when the dashboard was read from a feature index (built at that time). */
+  readonly indexBuiltAt?: string;
 }
 
 export interface NextToken {

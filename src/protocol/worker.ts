@@ -2,7 +2,7 @@
 // The worker serves them through one typed handler per kind (src/worker/engine.ts), so a request added
 // here without a handler, or a handler answering another type, does not compile. The envelope (ids,
 // progress, cancel) lives in ./rpc.
-import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, SteeringResult } from './analysis';
+import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, FeatureSearchHit, SteeringResult } from './analysis';
 import type { CheckpointComparison } from './compare';
 import type { LoadResult, LoadSelection } from './session';
 import { parseInterventions, parseSampling, type AttributionResult, type AttributionTarget, type GenerationResult, type Intervention, type SamplingOptions } from './steering';
@@ -22,7 +22,29 @@ export type WorkerRequest =
   | { kind: 'attribute'; text: string; position: number; target?: AttributionTarget; upTo: boolean }
   /** Clean and steered continuations of `text`; each step is sent as progress (a GenerationStep). */
   | { kind: 'generate'; text: string; maxNewTokens: number; interventions: Intervention[]; sampling: SamplingOptions }
-  | { kind: 'setLabel'; feature: number; label: string };
+  | { kind: 'setLabel'; feature: number; label: string }
+  | { kind: 'findFeatures'; query: string; mode: FeatureSearchMode; limit: number; maxTokens: number }
+  | { kind: 'buildIndex'; corpusPath?: string };
+
+/** text: labels, top tokens and contexts; token: features firing most on a token; selection: features firing on `query` (a text). */
+export type FeatureSearchMode = 'text' | 'token' | 'selection';
+
+/** Progress events of showFeature and buildIndex while a feature index is built or labelled. */
+export interface IndexProgress {
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface IndexBuilt {
+  readonly path: string;
+  readonly liveFeatures: number;
+  readonly labelled: number;
+  readonly medianAuroc?: number;
+  readonly seconds: number;
+  /** Set when the index could not be saved beside the SAE (it is kept for this session only). */
+  readonly notSaved?: string;
+}
 
 export interface WorkerResults {
   ping: 'pong';
@@ -35,6 +57,8 @@ export interface WorkerResults {
   generate: GenerationResult;
   setLabel: { saved: string };
   compare: CheckpointComparison;
+  findFeatures: readonly FeatureSearchHit[];
+  buildIndex: IndexBuilt;
 }
 
 /** Error codes the host reacts to specifically. */
@@ -104,6 +128,14 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
         return refuse('compare: needs two or more SAE paths and tokens');
       }
       return ok({ kind: 'compare', paths: r.paths as string[], tokens: r.tokens, corpusPath: r.corpusPath as string | undefined });
+    case 'findFeatures':
+      if (typeof r.query !== 'string' || !['text', 'token', 'selection'].includes(r.mode as string) || !isPosInt(r.limit) || !isPosInt(r.maxTokens)) {
+        return refuse('findFeatures: needs query, mode (text | token | selection), limit, maxTokens');
+      }
+      return ok({ kind: 'findFeatures', query: r.query, mode: r.mode as FeatureSearchMode, limit: r.limit, maxTokens: r.maxTokens });
+    case 'buildIndex':
+      if (!isOptString(r.corpusPath)) return refuse('buildIndex: corpusPath must be a string');
+      return ok({ kind: 'buildIndex', corpusPath: r.corpusPath as string | undefined });
     default:
       return refuse(`unknown request kind ${JSON.stringify(r.kind)}`);
   }

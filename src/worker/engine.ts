@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { analyzeText } from '../core/analysis/analyzeText';
 import { attribute } from '../core/analysis/attribution';
 import { generateSideBySide } from '../core/analysis/generation';
-import { CorpusIndex, featureDashboard, readCorpus } from '../core/analysis/dashboard';
 import { featureOccurrences } from '../core/analysis/occurrences';
 import { AnalysisSession, type Loaders } from '../core/analysis/session';
 import { steerText } from '../core/analysis/steerText';
@@ -12,6 +11,8 @@ import { compareCheckpoints } from '../core/compare/compareCheckpoints';
 import { modelEvalSet } from '../core/compare/evalSets';
 import { listCorpus } from '../core/store/corpus';
 import { collectWindows } from '../core/store/harvest';
+import type { FeatureBook } from '../core/features/featureBook';
+import { openFeatureBook } from '../core/features/openBook';
 import { throwIfAborted } from '../core/util/abort';
 import { dispatchRequest, type RequestContext, type RequestHandlers } from '../protocol/rpc';
 import type { WorkerRequest, WorkerResults } from '../protocol/worker';
@@ -23,12 +24,11 @@ export interface EngineOptions {
   readonly writeLabel: (folder: string, feature: number, label: string) => Promise<string>;
 }
 
-const DASHBOARD_CORPUS_TOKENS = 4096;
-const DASHBOARD_WINDOW_TOKENS = 64;
 
 export class AnalysisEngine {
   private session?: AnalysisSession;
-  private corpus?: { key: string; index: CorpusIndex };
+  /** The feature index of the loaded SAE (from beside it, or built from the corpus on first need). */
+  private book?: { key: string; book: FeatureBook };
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EngineOptions) {}
@@ -49,12 +49,16 @@ export class AnalysisEngine {
     load: async (request) => {
       const next = await AnalysisSession.open(request, this.options.root, this.options.loaders, this.session);
       this.session = next;
-      this.corpus = undefined;
+      this.closeBook();
+      // A current index beside the SAE gives labels and densities at once; none is built here.
+      if (next.sae) await this.featureBook(next, undefined, { build: false });
       return next.info;
     },
     analyze: async (request, { signal }) => {
       const s = await this.current();
-      return analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
+      const result = await analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
+      const book = this.book?.book;
+      return book ? book.annotate(result, s.requireSae().labels) : result;
     },
     highlight: async (request, { signal }) => {
       const s = await this.current();
@@ -68,20 +72,26 @@ export class AnalysisEngine {
         signal,
       });
     },
-    showFeature: async (request, { signal }) => {
+    showFeature: async (request, context) => {
       const s = await this.current();
       const sae = s.requireSae();
-      const corpusPath = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
-      const key = `${s.site}|${s.labelsDir}|${corpusPath}`;
-      if (this.corpus?.key !== key) {
-        const index = await CorpusIndex.build(s.model, sae, s.site, corpusPath, readCorpus(corpusPath), {
-          maxTokens: DASHBOARD_CORPUS_TOKENS,
-          windowTokens: DASHBOARD_WINDOW_TOKENS,
-          signal,
-        });
-        this.corpus = { key, index };
-      }
-      return featureDashboard(s.model, sae, s.site, this.corpus.index, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
+      const book = await this.featureBook(s, request.corpusPath, { build: true, context });
+      return book.dashboard(request.feature, { model: s.model.name, site: s.site, sae: sae.name }, sae.labels, request.examples);
+    },
+    findFeatures: async (request, context) => {
+      const s = await this.current();
+      const sae = s.requireSae();
+      const book = await this.featureBook(s, undefined, { build: true, context });
+      if (request.mode !== 'selection') return book.search(request.query, request.mode, sae.labels, request.limit);
+      const analysed = await analyzeText(s.model, sae, s.site, request.query, { topK: 1, maxTokens: request.maxTokens, signal: context.signal });
+      return book.featuresOn(analysed, sae.labels, request.limit);
+    },
+    buildIndex: async (request, context) => {
+      const s = await this.current();
+      s.requireSae();
+      const opened = await this.openBook(s, request.corpusPath, { build: true, rebuild: true, context });
+      const built = opened.built!;
+      return { path: opened.book!.path, ...built };
     },
     compare: async (request, { signal }) => {
       // Measured through the loaded model on the bundled sample corpus (or the given one): ΔLM loss included.
@@ -128,13 +138,56 @@ export class AnalysisEngine {
     },
   };
 
+  private closeBook(): void {
+    this.book?.book.close();
+    this.book = undefined;
+  }
+
+  private async openBook(s: AnalysisSession, corpusPath: string | undefined, options: { build: boolean; rebuild?: boolean; context?: RequestContext }) {
+    const sae = s.requireSae();
+    if (!s.labelsDir) throw new Error('the SAE has no folder to keep its feature index beside');
+    const corpus = corpusPath || join(this.options.root, 'models', 'sample-corpus');
+    const key = `${s.labelsDir}|${s.site}|${corpus}`;
+    const opened = await openFeatureBook({ model: s.model, sae, site: s.site, modelPath: s.modelPath }, s.labelsDir, corpus, {
+      build: options.build,
+      ...(options.rebuild ? { rebuild: true } : {}),
+      onProgress: (p) => options.context?.progress(p),
+      ...(options.context ? { signal: options.context.signal } : {}),
+    });
+    if (opened.book) {
+      this.book?.book.close();
+      this.book = { key, book: opened.book };
+    }
+    return opened;
+  }
+
+  /** The current feature book, opened (or, when `build`, built) on first need. */
+  private async featureBook(s: AnalysisSession, corpusPath: string | undefined, options: { build: true; context?: RequestContext }): Promise<FeatureBook>;
+  private async featureBook(s: AnalysisSession, corpusPath: string | undefined, options: { build: false }): Promise<FeatureBook | undefined>;
+  private async featureBook(s: AnalysisSession, corpusPath: string | undefined, options: { build: boolean; context?: RequestContext }): Promise<FeatureBook | undefined> {
+    const corpus = corpusPath || join(this.options.root, 'models', 'sample-corpus');
+    if (this.book?.key === `${s.labelsDir}|${s.site}|${corpus}`) return this.book.book;
+    try {
+      const opened = await this.openBook(s, corpusPath, options);
+      return opened.book;
+    } catch (err) {
+      // Without building, a missing or unreadable index only means no automatic labels yet.
+      if (options.build) throw err;
+      return undefined;
+    }
+  }
+
   /** Loads the defaults when nothing was loaded yet (e.g. the CLI, or a request racing the first load). */
   private async current(): Promise<AnalysisSession> {
-    this.session ??= await AnalysisSession.open({}, this.options.root, this.options.loaders);
+    if (!this.session) {
+      this.session = await AnalysisSession.open({}, this.options.root, this.options.loaders);
+      if (this.session.sae) await this.featureBook(this.session, undefined, { build: false });
+    }
     return this.session;
   }
 
   async dispose(): Promise<void> {
+    this.closeBook();
     await this.session?.dispose();
   }
 }

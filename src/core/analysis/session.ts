@@ -181,7 +181,7 @@ export class AnalysisSession {
         inference: prepared,
         weights: prepared.weights,
         encode: fast ? (x) => prepared.encodeWith(x, fast.kernel) : async (x) => prepared.encode(x),
-        labels: loaders.readLabels(labelsDir),
+        labels: readLabelsOrWarn(loaders, labelsDir, warnings),
         ...(siteOut ? { outputSite: siteOut } : {}),
       };
       try {
@@ -241,4 +241,14 @@ function checkWidth(sae: string, dIn: number, site: string, width: number, model
 /** detect.ts's MultipleSaesError, recognised by shape so loaders may wrap the readers. */
 function isMultipleSaes(err: unknown): err is Error & { hooks: readonly string[] } {
   return err instanceof Error && err.name === 'MultipleSaesError' && Array.isArray((err as { hooks?: unknown }).hooks);
+}
+
+/** A labels file edited into invalid JSON must not make the SAE unusable: warn, show none, and leave it as is (saving refuses to overwrite it). */
+function readLabelsOrWarn(loaders: Loaders, dir: string, warnings: string[]): Map<number, string> {
+  try {
+    return loaders.readLabels(dir);
+  } catch (err) {
+    warnings.push(`Your feature labels could not be read (${err instanceof Error ? err.message : String(err)}). They are not shown, and new labels are not saved until the file is fixed; the file is left untouched.`);
+    return new Map();
+  }
 }

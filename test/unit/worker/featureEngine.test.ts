@@ -1,0 +1,100 @@
+// The analysis worker's engine with the bundled model and a copy of the bundled SAE and its shipped feature
+// index: labels on analysed tokens, dashboards from the index, search, user labels winning and never lost.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultLoaders, writeFeatureLabel } from '../../../src/core/analysis/defaultLoaders';
+import { INDEX_FILE } from '../../../src/core/features/indexDb';
+import type { RequestContext } from '../../../src/protocol/rpc';
+import { AnalysisEngine } from '../../../src/worker/engine';
+
+const root = resolve(__dirname, '../../..');
+const tmp = mkdtempSync(join(tmpdir(), 'fl-feature-engine-'));
+const sae = join(tmp, 'sae');
+cpSync(join(root, 'models/sae/blocks.1.hook_resid_post-jumprelu'), sae, { recursive: true });
+const engine = new AnalysisEngine({ root, loaders: defaultLoaders({ cacheDir: join(tmp, 'cache') }), writeLabel: writeFeatureLabel });
+after(async () => {
+  await engine.dispose();
+  rmSync(tmp, { recursive: true, force: true });
+});
+const progress: unknown[] = [];
+const ctx = (): RequestContext => ({ signal: new AbortController().signal, progress: (p) => progress.push(p) });
+
+test('analysed tokens carry automatic labels and densities from the shipped index', async () => {
+  const info = await engine.handle({ kind: 'load', saePath: sae }, ctx());
+  assert.ok(info.sae);
+  const r = await engine.handle({ kind: 'analyze', text: 'The cat sat on the mat. function f(x) { return x; }', topK: 5, maxTokens: 256 }, ctx());
+  const hits = r.tokens.flatMap((t) => t.features);
+  assert.ok(hits.length > 0);
+  const labelled = hits.filter((h) => h.labelSource === 'auto' && h.label);
+  assert.ok(labelled.length / hits.length > 0.9, `${labelled.length} of ${hits.length} hits have automatic labels`);
+  assert.ok(hits.every((h) => typeof h.density === 'number' && h.density >= 0 && h.density <= 1));
+});
+
+test('a dashboard opens from the index with its automatic label, scores, band samples and co-firing features', async () => {
+  const r = await engine.handle({ kind: 'analyze', text: 'The history of the city', topK: 1, maxTokens: 64 }, ctx());
+  const feature = r.tokens[2].features[0].id;
+  const d = await engine.handle({ kind: 'showFeature', feature, examples: 8 }, ctx());
+  assert.equal(d.feature, feature);
+  assert.equal(d.labelSource, 'auto');
+  assert.ok(d.autoLabel && d.autoLabel.label === d.label && d.autoLabel.rule.startsWith('fires when'));
+  assert.ok(d.examples.length > 0 && d.examples.length <= 8);
+  assert.ok(d.examples.every((e) => e.tokens.length === e.activations.length && e.peak < e.tokens.length));
+  assert.ok((d.bandSamples ?? []).length > 0);
+  assert.ok((d.coactivations ?? []).every((c) => c.share > 0 && c.share <= 1));
+  assert.ok(d.histogram.counts.reduce((a, b) => a + b, 0) > 0);
+  assert.equal(d.corpusName, 'sample-corpus');
+  assert.ok(d.promoted.length > 0 && d.logitHistogram);
+});
+
+test('user labels win over automatic ones, and a hand-broken labels file is reported and never overwritten', async () => {
+  const d0 = await engine.handle({ kind: 'findFeatures', query: ' the', mode: 'token', limit: 5, maxTokens: 64 }, ctx());
+  const feature = d0[0].feature;
+  await engine.handle({ kind: 'setLabel', feature, label: 'my definite article' }, ctx());
+  const d = await engine.handle({ kind: 'showFeature', feature, examples: 4 }, ctx());
+  assert.equal(d.label, 'my definite article');
+  assert.equal(d.labelSource, 'user');
+  assert.ok(d.autoLabel, 'the automatic label is still shown beside it');
+  const hits = await engine.handle({ kind: 'findFeatures', query: 'definite article', mode: 'text', limit: 5, maxTokens: 64 }, ctx());
+  assert.equal(hits[0].feature, feature);
+  assert.equal(hits[0].labelSource, 'user');
+
+  const file = join(sae, 'feature_labels.json');
+  const broken = readFileSync(file, 'utf8').replace('"labels"', '"labels" oops');
+  writeFileSync(file, broken);
+  const info = await engine.handle({ kind: 'load', saePath: sae }, ctx());
+  assert.ok(info.sae, 'the SAE still loads');
+  assert.ok(info.warnings.some((w) => /feature labels could not be read/.test(w)));
+  await assert.rejects(engine.handle({ kind: 'setLabel', feature: 1, label: 'x' }, ctx()));
+  assert.equal(readFileSync(file, 'utf8'), broken, 'the broken file is left exactly as the user wrote it');
+  rmSync(file);
+});
+
+test('find features: by label text, by top token, and the features firing on a selection', async () => {
+  await engine.handle({ kind: 'load', saePath: sae }, ctx());
+  const byText = await engine.handle({ kind: 'findFeatures', query: 'interface', mode: 'text', limit: 10, maxTokens: 64 }, ctx());
+  assert.ok(byText.length > 0);
+  assert.ok(byText.every((h) => h.label !== undefined));
+  const byNumber = await engine.handle({ kind: 'findFeatures', query: '#12', mode: 'text', limit: 10, maxTokens: 64 }, ctx());
+  assert.equal(byNumber[0].feature, 12);
+  const byToken = await engine.handle({ kind: 'findFeatures', query: 'the', mode: 'token', limit: 10, maxTokens: 64 }, ctx());
+  assert.ok(byToken.length > 0);
+  assert.ok(byToken[0].score >= byToken[byToken.length - 1].score);
+  const onSelection = await engine.handle({ kind: 'findFeatures', query: 'export function parse(text: string): number {', mode: 'selection', limit: 10, maxTokens: 64 }, ctx());
+  assert.equal(onSelection.length, 10);
+  assert.ok(onSelection[0].score >= onSelection[9].score);
+});
+
+test('an index of another corpus is not shown as current: it is rebuilt, with progress', async () => {
+  const corpus = join(tmp, 'other-corpus');
+  mkdirSync(corpus);
+  writeFileSync(join(corpus, 'a.txt'), Array.from({ length: 60 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog number ${i}.`).join('\n'));
+  progress.length = 0;
+  const d = await engine.handle({ kind: 'showFeature', feature: 3, corpusPath: corpus, examples: 4 }, ctx());
+  assert.equal(d.corpusName, 'other-corpus');
+  assert.ok(progress.length > 0, 'building reports progress');
+  // The rebuilt index replaced the shipped one in the copy; the bundled folder is untouched.
+  assert.notDeepEqual(readFileSync(join(sae, INDEX_FILE)), readFileSync(join(root, 'models/sae/blocks.1.hook_resid_post-jumprelu', INDEX_FILE)));
+});
