@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCompare } from './compare/compareCommand';
+import { registerFindFeature } from './findFeature';
 import { registerHover } from './hover';
 import { Inspector } from './inspector';
 import { registerLoadCommands } from './loadCommands';
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new LensStatusBar(service),
     registerLoadCommands(service, (err) => inspector.reportError(err)),
     registerHover(service),
+    registerFindFeature(service, inspector),
     trainingCommands,
     registerCompare(context, service),
     lensTree.disposable,

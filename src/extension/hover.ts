@@ -31,7 +31,8 @@ export function hoverAt(service: LensService, doc: vscode.TextDocument, pos: vsc
   md.appendMarkdown(`**Feature Lens** · token \`${JSON.stringify(token.text)}\` · L0 ${token.l0} · reconstruction error ${(token.reconError * 100).toFixed(1)} %\n\n`);
   if (token.features.length === 0) md.appendMarkdown('_No feature fires here._');
   for (const f of token.features.slice(0, 5)) {
-    md.appendMarkdown(`- #${f.id}${f.label ? ` ${f.label.replace(/[[\]*_`]/g, '')}` : ''}: ${f.activation.toFixed(2)} (${(f.share * 100).toFixed(0)} % of the reconstruction)\n`);
+    const label = f.label ? ` ${f.label.replace(/[[\]*_`\\]/g, '')}${f.labelSource === 'auto' ? ' _(auto)_' : ''}` : '';
+    md.appendMarkdown(`- #${f.id}${label}: ${f.activation.toFixed(2)} (${(f.share * 100).toFixed(0)} % of the reconstruction)\n`);
   }
   return new vscode.Hover(md, new vscode.Range(doc.positionAt(last.baseOffset + token.start), doc.positionAt(last.baseOffset + token.end)));
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { FeatureDashboard } from '../protocol/analysis';
 import { RpcError } from '../protocol/rpc';
 import { Commands } from '../protocol/commands';
 import type { GenerationStep } from '../protocol/steering';
@@ -6,6 +7,7 @@ import type { WebviewToHost } from '../protocol/webview';
 import { WorkerErrorCodes } from '../protocol/worker';
 import { getConfig } from './config';
 import { Highlighter, type ActivationRange } from './decorations';
+import { reportIndexProgress } from './indexProgress';
 import { inputText } from './inputText';
 import { log } from './log';
 import { LensPanel } from './panel/lensPanel';
@@ -43,6 +45,9 @@ export class Inspector implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly service: LensService,
   ) {}
+
+  /** The dashboard last shown. */
+  lastDashboard?: FeatureDashboard;
 
   /** The token view, if it is open. */
   get tokenPanel(): LensPanel | undefined {
@@ -275,8 +280,9 @@ export class Inspector implements vscode.Disposable {
       await this.service.ensureLoaded();
       const dashboard = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Feature Lens: feature #${id} over the corpus`, cancellable: true },
-        (_p, token) => this.service.worker.request({ kind: 'showFeature', feature: id, examples: 12 }, token),
+        (progress, token) => this.service.worker.request({ kind: 'showFeature', feature: id, examples: 12 }, token, (p) => reportIndexProgress(progress, p)),
       );
+      this.lastDashboard = dashboard;
       panel.post({ type: 'dashboard', dashboard });
     } catch (err) {
       this.reportError(err, panel);

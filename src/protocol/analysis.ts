@@ -78,6 +78,11 @@ export interface AnalysisResult {
   /** Set when the input was cut to the token cap. */
   readonly truncatedFrom?: number;
   readonly elapsedMs: number;
+  /**
+   * Rows to show per token. Set when more features per token were sent than asked for (so the token view
+   * can re-rank them by share or surprise, or hide dense ones, and still fill its rows).
+   */
+  readonly displayTopK?: number;
 }
 
 export interface FeatureExample {

@@ -21,6 +21,8 @@ export const Commands = {
   resumeRun: 'featureLens.tree.resume',
   revealFolder: 'featureLens.tree.reveal',
   deleteFolder: 'featureLens.tree.delete',
+  findFeature: 'featureLens.findFeature',
+  buildFeatureIndex: 'featureLens.buildFeatureIndex',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -41,6 +43,7 @@ export const TestCommands = {
   trainJob: 'featureLens._test.trainJob',
   trainDialogue: 'featureLens._test.trainDialogue',
   treeSnapshot: 'featureLens._test.treeSnapshot',
+  lastDashboard: 'featureLens._test.lastDashboard',
 } as const;
 
 /** Commands the webview may ask the host to run; anything else is refused. */

@@ -25,6 +25,9 @@ export interface EngineOptions {
 }
 
 
+/** Features per token sent when the token view may re-rank them (L0 of typical SAEs is about this). */
+const RERANK_TOP_K = 32;
+
 export class AnalysisEngine {
   private session?: AnalysisSession;
   /** The feature index of the loaded SAE (from beside it, or built from the corpus on first need). */
@@ -56,9 +59,11 @@ export class AnalysisEngine {
     },
     analyze: async (request, { signal }) => {
       const s = await this.current();
-      const result = await analyzeText(s.model, s.requireSae(), s.site, request.text, { topK: request.topK, maxTokens: request.maxTokens, signal });
       const book = this.book?.book;
-      return book ? book.annotate(result, s.requireSae().labels) : result;
+      // With densities known, send enough features per token for the token view to re-rank and filter.
+      const topK = book ? Math.max(request.topK, RERANK_TOP_K) : request.topK;
+      const result = await analyzeText(s.model, s.requireSae(), s.site, request.text, { topK, maxTokens: request.maxTokens, signal });
+      return book ? { ...book.annotate(result, s.requireSae().labels), displayTopK: request.topK } : result;
     },
     highlight: async (request, { signal }) => {
       const s = await this.current();

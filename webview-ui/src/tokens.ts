@@ -1,7 +1,7 @@
 import { Commands } from '../../src/protocol/commands';
 import type { HostToWebview } from '../../src/protocol/webview';
 import { button, el, fmt, pct } from './dom';
-import { displayToken, intensities, initialState, labelOf, reduce, type TokenViewState, type UiAction } from './state/tokenView';
+import { DENSE_DENSITY, displayToken, intensities, initialState, labelOf, rankedFeatures, reduce, surpriseOf, type RankBy, type TokenViewState, type UiAction } from './state/tokenView';
 import { postToHost } from './vscodeApi';
 import { attributionView } from './attributionView';
 import { generationView, SteerForm } from './steerForm';
@@ -232,11 +232,18 @@ export class TokenView {
       section.append(el('p', { className: 'muted', text: 'No feature fires on this token.' }));
       return section;
     }
+    section.append(this.rankControls());
+    const rows = rankedFeatures(s, t, s.analysis!.displayTopK);
+    const withDensity = t.features.some((f) => f.density !== undefined);
     const table = el('table', { className: 'features', attrs: { 'data-testid': 'features' } });
-    table.append(el('thead', {}, el('tr', {}, ...['Feature', 'Label', 'Activation', 'Share', ''].map((h) => el('th', { text: h, attrs: { scope: 'col' } })))));
+    table.append(el('thead', {}, el('tr', {}, ...['Feature', 'Label', 'Activation', 'Share', ...(withDensity ? ['Density', 'Surprise'] : []), ''].map((h) => el('th', { text: h, attrs: { scope: 'col' } })))));
     const body = el('tbody');
-    for (const f of t.features) {
+    if (rows.length === 0) section.append(el('p', { className: 'muted', text: 'Only dense features fire on this token (uncheck “Hide dense features”).' }));
+    for (const f of rows) {
+      const userLabel = s.labels[f.id];
       const label = labelOf(s, f.id, f.label);
+      const auto = userLabel === undefined && f.labelSource === 'auto';
+      const labelCell = el('td', { className: label ? '' : 'muted', attrs: auto ? { title: 'Automatic label from the feature index; open the dashboard for its rule and scores' } : {} }, label ?? '—', ...(auto ? [el('span', { className: 'badge', text: 'auto' })] : []));
       const bar = el('span', { className: 'share-bar', attrs: { 'aria-hidden': 'true' } });
       bar.style.setProperty('--share', Math.max(0, Math.min(1, f.share)).toFixed(3));
       const clampInput = el('input', { attrs: { type: 'number', step: '0.5', value: fmt(f.activation * 2, 1), 'aria-label': `Clamp value for feature ${f.id}`, class: 'clamp-value' } });
@@ -244,9 +251,10 @@ export class TokenView {
         'tr',
         { className: s.selectedFeature === f.id ? 'selected' : '', attrs: { 'data-feature': String(f.id) } },
         el('td', {}, button(`#${f.id}`, () => postToHost({ type: 'selectFeature', feature: s.selectedFeature === f.id ? null : f.id }), { 'aria-label': `Highlight feature ${f.id} where it fires`, 'data-testid': 'feature-button' }, 'link')),
-        el('td', { text: label ?? '—', className: label ? '' : 'muted' }),
+        labelCell,
         el('td', { text: fmt(f.activation), className: 'num' }),
         el('td', { className: 'num' }, bar, ` ${pct(f.share)}`),
+        ...(withDensity ? [el('td', { text: f.density !== undefined ? pct(f.density) : '—', className: `num${f.density !== undefined && f.density >= DENSE_DENSITY ? ' muted' : ''}` }), el('td', { text: fmt(surpriseOf(f)), className: 'num' })] : []),
         el(
           'td',
           { className: 'actions' },
@@ -261,6 +269,19 @@ export class TokenView {
     table.append(body);
     section.append(table);
     return section;
+  }
+
+  private rankControls(): HTMLElement {
+    const s = this.state;
+    const select = el('select', { attrs: { 'aria-label': 'Rank features by', 'data-testid': 'rank-by' } }, ...(['activation', 'share', 'surprise'] as const).map((r) => {
+      const o = el('option', { text: { activation: 'activation', share: 'share of the reconstruction', surprise: 'surprise (activation × rarity)' }[r], attrs: { value: r } });
+      if (r === s.rankBy) o.setAttribute('selected', '');
+      return o;
+    }));
+    select.addEventListener('change', () => this.dispatch({ type: 'rankBy', rankBy: (select as HTMLSelectElement).value as RankBy }));
+    const box = el('input', { attrs: { type: 'checkbox', 'data-testid': 'hide-dense', ...(s.hideDense ? { checked: '' } : {}) } });
+    box.addEventListener('change', () => this.dispatch({ type: 'hideDense', hide: (box as HTMLInputElement).checked }));
+    return el('div', { className: 'rank-controls' }, el('label', {}, 'Rank by ', select), ' ', el('label', {}, box, ` Hide dense features (≥ ${pct(DENSE_DENSITY)} of tokens)`));
   }
 
   private steering(): HTMLElement {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { analyzeText } from '../../core/analysis/analyzeText';
 import { defaultLoaders } from '../../core/analysis/defaultLoaders';
 import { AnalysisSession } from '../../core/analysis/session';
+import { openFeatureBook } from '../../core/features/openBook';
 import type { AnalysisResult } from '../../protocol/analysis';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
@@ -30,10 +31,10 @@ function formatTable(r: AnalysisResult): string {
   if (r.truncatedFrom !== undefined) lines.push(`(input cut to ${r.tokens.length} of ${r.truncatedFrom} tokens)`);
   lines.push('');
   r.tokens.forEach((t, i) => {
-    const feats = t.features.map((f) => `#${f.id}${f.label ? ` "${f.label}"` : ''} ${f.activation.toFixed(2)} (${(f.share * 100).toFixed(0)}%)`).join(', ');
+    const feats = t.features.map((f) => `#${f.id}${f.label ? ` ${f.labelSource === 'auto' ? '~' : ''}"${f.label}"` : ''} ${f.activation.toFixed(2)} (${(f.share * 100).toFixed(0)}%)`).join(', ');
     lines.push(`${String(i).padStart(4)} ${JSON.stringify(t.text).padEnd(16)} L0 ${String(t.l0).padStart(3)}  err ${t.reconError.toFixed(3)}  ${feats || '—'}`);
   });
-  lines.push('', `mean L0 ${r.meanL0.toFixed(1)} · mean reconstruction error ${r.meanReconError.toFixed(3)} · ${r.elapsedMs.toFixed(0)} ms`);
+  lines.push('', '~"…" = automatic label from the feature index (see `feature-lens label`); "…" = your label', `mean L0 ${r.meanL0.toFixed(1)} · mean reconstruction error ${r.meanReconError.toFixed(3)} · ${r.elapsedMs.toFixed(0)} ms`);
   return lines.join('\n');
 }
 
@@ -69,7 +70,14 @@ export const analyzeCommand: CliCommand = {
         const flag = choice.kind === 'hook' ? `--hook ${choice.hooks.join(' | ')}` : choice.kind === 'site' ? '--site <hook>' : '--site-out <hook>';
         throw new UsageError(`${session.info.saeProblem} (${flag})`);
       }
-      const result = await analyzeText(session.model, session.requireSae(), session.site, text, { topK, maxTokens });
+      const sae = session.requireSae();
+      const raw = await analyzeText(session.model, sae, session.site, text, { topK, maxTokens });
+      // Automatic labels from a current feature index beside the SAE (user labels win); none is built here.
+      const opened = session.labelsDir
+        ? await openFeatureBook({ model: session.model, sae, site: session.site, modelPath: session.modelPath }, session.labelsDir, join(root, 'models', 'sample-corpus'), { build: false }).catch(() => ({ book: undefined }))
+        : { book: undefined };
+      const result = opened.book ? opened.book.annotate(raw, sae.labels) : raw;
+      opened.book?.close();
       if (args.flags.has('json')) {
         const { active: _active, ...rest } = result;
         process.stdout.write(JSON.stringify(rest, null, 2) + '\n');

@@ -23,6 +23,8 @@ export interface Vocabulary {
 }
 
 const MAX_KEYS = 8;
+/** Firing on at least this fraction of tokens makes a feature "dense" (its label says so). */
+export const DENSE = 0.1;
 /** A later (less simple) kind must beat the best F1 so far by this much to be chosen. */
 const SIMPLER_MARGIN = 0.01;
 
@@ -133,11 +135,15 @@ export function phrase(rule: Pick<Rule, 'kind' | 'keys' | 'precision' | 'recall'
       case 'bigram':
         return `in ${list(items, 3)}`;
       case 'class':
-        return items.join(' or ');
-      case 'position':
-        return `context position ${items.join(', ')}`;
       case 'repeat':
-        return items.join(' or ');
+        return items.length <= 2 ? items.join(' or ') : `${items.slice(0, 2).join(' or ')} +${items.length - 2}`;
+      case 'position': {
+        const sorted = [...rule.keys].sort((a, b) => a - b);
+        const contiguous = sorted.every((k, i) => i === 0 || k === sorted[i - 1] + 1);
+        const from = keyText(rule.kind, sorted[0], vocab).split('–')[0];
+        const to = keyText(rule.kind, sorted[sorted.length - 1], vocab).split('–').pop()!;
+        return contiguous ? `context position ${from === to ? from : `${from}–${to}`}` : `context positions ${sorted.map((k) => keyText(rule.kind, k, vocab)).join(', ')}`;
+      }
       default:
         return items.join(' ');
     }
@@ -160,8 +166,10 @@ function coverage(rule: Pick<Rule, 'precision' | 'recall'>): string {
 }
 
 /** Label and rule of a feature from its ranked rules: the best one, plus the runner-up of another kind when it explains much too. */
-export function describe(rules: readonly Rule[], vocab: Vocabulary): { label: string; rule: string } {
+export function describe(rules: readonly Rule[], vocab: Vocabulary, density = 0): { label: string; rule: string } {
   const first = phrase(rules[0], vocab);
+  // A dense feature is named as such first: its rule is rarely what makes it useful.
+  if (density >= DENSE) first.label = `dense ${Math.round(density * 100)}% · ${first.label}`;
   // The runner-up must add another view: the word form restates the token set and vice versa.
   const family = (r: Rule) => (KEY_KINDS[r.kind] === 'word' ? KEY_KINDS.indexOf('token') : r.kind);
   const next = rules.slice(1).find((r) => family(r) !== family(rules[0]));

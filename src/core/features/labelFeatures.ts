@@ -85,7 +85,7 @@ export async function labelFeatures(db: FeatureIndexDb, encoder: Pick<IndexEncod
     });
     const auc = auroc(predicted, actual);
     const corr = pearson(predicted, actual);
-    const words = describe(rules, vocab);
+    const words = describe(rules, vocab, db.meta.explainTokens > 0 ? fires[id] / db.meta.explainTokens : 0);
     labels.push({
       feature: id,
       label: words.label,

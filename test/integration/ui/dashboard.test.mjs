@@ -92,6 +92,8 @@ test('a firing feature dashboard draws its histogram with uPlot and follows ligh
   assert.ok((await effects.count()) >= 2, 'promoted and suppressed tokens are listed');
   assert.ok(((await effects.first().textContent()) ?? '').trim().length > 0);
   assert.ok((await view.locator('[data-testid="examples"] li').count()) > 0, 'the firing feature has top examples');
+  // Read from the shipped feature index: the automatic label with its held-out scores.
+  assert.match(await view.locator('[data-testid="auto-label"]').textContent(), /Automatic label: .+Rule: fires when .+Held-out scores/s);
 
   const themes = [
     ['Dark Modern', 'vscode-dark', 'dashboard-dark'],

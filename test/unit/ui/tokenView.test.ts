@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { displayToken, featureTrack, initialState, intensities, reduce, type TokenViewState } from '../../../webview-ui/src/state/tokenView';
+import { displayToken, featureTrack, initialState, intensities, rankedFeatures, reduce, type RankBy, type TokenViewState } from '../../../webview-ui/src/state/tokenView';
 import type { AnalysisResult } from '../../../src/protocol/analysis';
 
 const analysis: AnalysisResult = {
@@ -83,4 +83,30 @@ test('steering: the form opens at a token, generation steps stream in, a cancel 
   assert.equal(s.steerForm, undefined);
   assert.equal(s.generation, undefined);
   assert.equal(s.attributing, undefined);
+});
+
+test('the focused token ranks its features by activation, share or surprise, and can hide dense ones', () => {
+  const token = {
+    text: 'x',
+    start: 0,
+    end: 1,
+    maxActivation: 5,
+    l0: 3,
+    reconError: 0,
+    features: [
+      { id: 1, activation: 5, share: 0.1, density: 0.5 },
+      { id: 2, activation: 2, share: 0.6, density: 0.001 },
+      { id: 3, activation: 3, share: 0.3, density: 0.05 },
+    ],
+  };
+  const ids = (rankBy: RankBy, hideDense = false, top?: number) => rankedFeatures({ rankBy, hideDense }, token, top).map((f) => f.id);
+  assert.deepEqual(ids('activation'), [1, 3, 2]);
+  assert.deepEqual(ids('share'), [2, 3, 1]);
+  // surprise = activation × −ln(density): 5·0.69 = 3.5, 2·6.9 = 13.8, 3·3.0 = 9.0
+  assert.deepEqual(ids('surprise'), [2, 3, 1]);
+  assert.deepEqual(ids('activation', true), [3, 2]);
+  assert.deepEqual(ids('activation', false, 2), [1, 3]);
+  const s1 = reduce(initialState, { type: 'rankBy', rankBy: 'surprise' });
+  assert.equal(reduce(s1, { type: 'hideDense', hide: true }).hideDense, true);
+  assert.equal(s1.rankBy, 'surprise');
 });

@@ -1,6 +1,6 @@
 // The token view's state: pure data and a reducer over host messages and local UI actions, so it is
 // unit-testable in Node. Rendering reads it; nothing here touches the DOM.
-import type { AnalysisResult, FeatureDashboard, SteeringResult } from '../../../src/protocol/analysis';
+import type { AnalysisResult, FeatureDashboard, FeatureHit, SteeringResult, TokenAnalysis } from '../../../src/protocol/analysis';
 import type { ModelInfo, SaeInfo } from '../../../src/protocol/session';
 import type { AttributionResult, GenerationResult, GenerationStep } from '../../../src/protocol/steering';
 import type { HostToWebview } from '../../../src/protocol/webview';
@@ -24,16 +24,25 @@ export interface TokenViewState {
   readonly generation?: { readonly steps: readonly GenerationStep[]; readonly running: boolean; readonly result?: GenerationResult };
   /** Labels saved during this session (override those in the analysis). */
   readonly labels: Readonly<Record<number, string>>;
+  /** How the focused token's features are ordered. */
+  readonly rankBy: RankBy;
+  /** Leave out features that fire on at least DENSE_DENSITY of the indexed corpus. */
+  readonly hideDense: boolean;
 }
+
+export type RankBy = 'activation' | 'share' | 'surprise';
+export const DENSE_DENSITY = 0.1;
 
 export type UiAction =
   | { type: 'focus'; index: number }
   | { type: 'move'; to: 'next' | 'prev' | 'home' | 'end' }
   | { type: 'dismissError' }
   | { type: 'generationStarted' }
-  | { type: 'closeSteerForm' };
+  | { type: 'closeSteerForm' }
+  | { type: 'rankBy'; rankBy: RankBy }
+  | { type: 'hideDense'; hide: boolean };
 
-export const initialState: TokenViewState = { focused: 0, selectedFeature: null, labels: {} };
+export const initialState: TokenViewState = { focused: 0, selectedFeature: null, labels: {}, rankBy: 'activation', hideDense: false };
 
 export function reduce(state: TokenViewState, action: HostToWebview | UiAction): TokenViewState {
   const count = state.analysis?.tokens.length ?? 0;
@@ -95,6 +104,10 @@ export function reduce(state: TokenViewState, action: HostToWebview | UiAction):
     }
     case 'dismissError':
       return { ...state, error: undefined };
+    case 'rankBy':
+      return { ...state, rankBy: action.rankBy };
+    case 'hideDense':
+      return { ...state, hideDense: action.hide };
     case 'init':
     case 'comparing':
     case 'comparison':
@@ -133,4 +146,18 @@ export function intensities(state: TokenViewState): Float32Array {
 export function displayToken(text: string): string {
   if (text === '') return '∅';
   return text.replace(/\n/g, '↵').replace(/\t/g, '⇥').replace(/^ /, '·');
+}
+
+/** Activation weighted by rarity (−log firing density): what is distinctive about this token comes first. */
+export function surpriseOf(hit: FeatureHit): number {
+  return hit.activation * (hit.density !== undefined ? -Math.log(Math.max(hit.density, 1e-6)) : 1);
+}
+
+/** The focused token's feature rows: dense ones dropped when asked, ordered by the chosen measure, cut to the rows the user asked for. */
+export function rankedFeatures(state: Pick<TokenViewState, 'rankBy' | 'hideDense'>, token: TokenAnalysis, displayTopK?: number): FeatureHit[] {
+  const key: (h: FeatureHit) => number = state.rankBy === 'share' ? (h) => h.share : state.rankBy === 'surprise' ? surpriseOf : (h) => h.activation;
+  return token.features
+    .filter((h) => !state.hideDense || h.density === undefined || h.density < DENSE_DENSITY)
+    .sort((a, b) => key(b) - key(a) || a.id - b.id)
+    .slice(0, displayTopK ?? token.features.length);
 }
