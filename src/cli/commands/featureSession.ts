@@ -19,7 +19,8 @@ export async function openFeatureSession(args: ParsedArgs): Promise<{ session: A
   const choice = session.info.saeChoice;
   if (choice) {
     await session.dispose();
-    throw new UsageError(`${session.info.saeProblem} (${choice.kind === 'hook' ? `--hook ${choice.hooks.join(' | ')}` : '--site <hook>'})`);
+    const flag = choice.kind === 'hook' ? `--hook ${choice.hooks.join(' | ')}` : choice.kind === 'site' ? '--site <hook>' : '--site-out <hook>';
+    throw new UsageError(`${session.info.saeProblem} (${flag})`);
   }
   for (const w of session.info.warnings) process.stderr.write(`warning: ${w}\n`);
   const sae = session.requireSae();
