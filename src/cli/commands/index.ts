@@ -10,9 +10,10 @@ import { trainCommand } from './train';
 import { encodeCommand } from './encode';
 import { indexCommand } from './index-features';
 import { labelCommand } from './label';
+import { hypothesisCommand } from './hypothesis';
 import { attributeCommand } from './attribute';
 import { exportRunCommand } from './exportRun';
 import { compareCommand } from './compare';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, evalCommand, compareCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];
+export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, hypothesisCommand, evalCommand, compareCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];
