@@ -5,7 +5,7 @@
 // the data and the caller's limits before anything is allocated.
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { checkShape, type LoadLimits } from './checkpoints/limits';
-import { matrix, type Matrix } from './tensor';
+import { halfToFloat, matrix, type Matrix } from './tensor';
 
 const MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
 /** Headers numpy writes are a few hundred bytes; anything near this is not an array header. */
@@ -178,15 +178,6 @@ function readFloat(view: DataView, layout: FloatLayout, index: number): number {
   }
 }
 
-/** IEEE half → float (exact: every f16 value is representable in f32). */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 // ---------------------------------------------------------------------------------------------- decoding
 

@@ -1,5 +1,7 @@
 // Element types of stored tensors and their conversion to the float32 the core computes in.
 
+import { halfToFloat } from '../tensor';
+
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'U16' | 'U32' | 'U64' | 'BOOL';
 
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
@@ -25,15 +27,6 @@ export function isDType(s: unknown): s is DType {
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
-/** IEEE half → float (exact: every f16 value is representable in f32). */
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** bfloat16 is the top half of a float32. */
 export function bf16ToF32(b: number): number {
@@ -54,7 +47,7 @@ export function toFloat32(dtype: DType, bytes: Uint8Array, count: number): Float
       for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true);
       break;
     case 'F16':
-      for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
       break;
     case 'BF16':
       for (let i = 0; i < count; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true));

@@ -1,8 +1,7 @@
 // The ONNX Runtime boundary: session creation, feeds for the Optimum-style decoder interface, and
 // conversion of ORT tensors to the core's Matrix. ORT types do not leave src/core/runtime.
 import * as ort from 'onnxruntime-node';
-import { matrix, type Matrix } from '../tensor';
-import { floatToHalf, halfDataToFloat32 } from './half';
+import { floatToHalf, halfDataToFloat32, matrix, type Matrix } from '../tensor';
 import { ModelFileError, onnx } from './onnxProto';
 
 export interface SessionConfig {

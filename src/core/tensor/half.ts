@@ -1,10 +1,11 @@
-// IEEE half-precision conversion for fp16 models: their activations reach the SAE (which runs in fp32)
-// as float32, and splice replacements go back into the graph as float16.
+// IEEE half-precision conversion, the one copy: f16 checkpoints and .npy files are read into float32,
+// fp16 models' activations reach the SAE (which runs in fp32) as float32, and splice replacements go back
+// into the graph as float16.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** float16 bits → number. */
+/** float16 bits → number (exact: every f16 value is representable in f32). */
 export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;

@@ -1,7 +1,7 @@
 // float16 ↔ float conversion used for fp16 models' activations and splices.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { floatToHalf, halfDataToFloat32, halfToFloat } from '../../../../src/core/runtime/half';
+import { floatToHalf, halfDataToFloat32, halfToFloat } from '../../../../src/core/tensor/half';
 
 test('known float16 bit patterns', () => {
   const cases: [number, number][] = [
