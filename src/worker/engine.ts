@@ -9,8 +9,7 @@ import { AnalysisSession, type Loaders } from '../core/analysis/session';
 import { steerText } from '../core/analysis/steerText';
 import { compareCheckpoints } from '../core/compare/compareCheckpoints';
 import { modelEvalSet } from '../core/compare/evalSets';
-import { listCorpus } from '../core/store/corpus';
-import { collectWindows } from '../core/store/harvest';
+import { corpusEvalWindows } from '../core/store/evalWindows';
 import type { FeatureBook } from '../core/features/featureBook';
 import { openFeatureBook } from '../core/features/openBook';
 import { throwIfAborted } from '../core/util/abort';
@@ -102,19 +101,8 @@ export class AnalysisEngine {
       // Measured through the loaded model on the bundled sample corpus (or the given one): ΔLM loss included.
       const s = await this.current();
       const lm = s.lm;
-      const tokenizer = lm.tokenizer;
-      if (!tokenizer) throw new Error(`${s.modelPath} has no tokenizer.json`);
       const corpusDir = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
-      const T = lm.info.contextLength;
-      const windows = await collectWindows({
-        corpus: listCorpus(corpusDir),
-        tokenize: (text) => tokenizer.encode(text).ids,
-        contextLength: T,
-        separatorId: tokenizer.eosId ?? lm.info.eosId,
-        maxTokens: Math.ceil(request.tokens / (T - 1)) * T,
-        seed: 0,
-      });
-      if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
+      const windows = await corpusEvalWindows(lm, s.modelPath, corpusDir, { tokens: request.tokens, seed: 0, signal });
       return compareCheckpoints(request.paths, modelEvalSet({ lm, modelPath: s.modelPath, corpusDir, windows, seed: 0, signal }));
     },
     attribute: async (request, { signal }) => {

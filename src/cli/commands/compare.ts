@@ -4,8 +4,7 @@
 import { compareCheckpoints, type EvalSet } from '../../core/compare/compareCheckpoints';
 import { activationsEvalSet, modelEvalSet } from '../../core/compare/evalSets';
 import { loadModel } from '../../core/runtime/model';
-import { listCorpus } from '../../core/store/corpus';
-import { collectWindows } from '../../core/store/harvest';
+import { corpusEvalWindows } from '../../core/store/evalWindows';
 import type { CheckpointComparison } from '../../protocol/compare';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
@@ -60,18 +59,11 @@ export const compareCommand: CliCommand = {
     } else if (modelPath && corpusDir) {
       const lm = await loadModel(modelPath);
       try {
-        const tokenizer = lm.tokenizer;
-        if (!tokenizer) throw new Error(`${modelPath} has no tokenizer.json`);
-        const T = lm.info.contextLength;
-        const windows = await collectWindows({
-          corpus: listCorpus(corpusDir, { maxFileBytes: (numberFlag(args, 'max-file-mb', 4) ?? 4) * 1024 * 1024 }),
-          tokenize: (text) => tokenizer.encode(text).ids,
-          contextLength: T,
-          separatorId: tokenizer.eosId ?? lm.info.eosId,
-          maxTokens: Math.ceil(tokens / (T - 1)) * T,
+        const windows = await corpusEvalWindows(lm, modelPath, corpusDir, {
+          tokens,
           seed,
+          maxFileBytes: (numberFlag(args, 'max-file-mb', 4) ?? 4) * 1024 * 1024,
         });
-        if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
         const set: EvalSet = modelEvalSet({ lm, modelPath, corpusDir, windows, seed });
         result = await compareCheckpoints(paths, set, { site, onProgress: progress });
       } finally {

@@ -2,9 +2,8 @@
 import { degenerateRowsWarning } from '../../core/inference/inferenceSae';
 import { loadModel } from '../../core/runtime/model';
 import type { Matrix } from '../../core/tensor';
-import { listCorpus } from '../../core/store/corpus';
 import { evaluateOnActivations, evaluateOnModel, type EvaluatedSae, type SaeEvaluation } from '../../core/store/evaluateSae';
-import { collectWindows } from '../../core/store/harvest';
+import { corpusEvalWindows } from '../../core/store/evalWindows';
 import { openNpySource } from '../../core/store/sources';
 import { numberFlag, parseArgs, requireFlag, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
@@ -59,18 +58,12 @@ export const evalCommand: CliCommand = {
       if (sae.isTranscoder && !siteOut) throw new UsageError('the transcoder names no output site: pass --site-out');
       const lm = await loadModel(modelPath, { intraOpThreads: numberFlag(args, 'threads', 2) });
       try {
-        if (!lm.tokenizer) throw new Error(`${modelPath} has no tokenizer.json`);
-        const tokenizer = lm.tokenizer;
         const T = lm.info.contextLength;
-        const windows = await collectWindows({
-          corpus: listCorpus(corpusDir, { maxFileBytes: (numberFlag(args, 'max-file-mb', 4) ?? 4) * 1024 * 1024 }),
-          tokenize: (text) => tokenizer.encode(text).ids,
-          contextLength: T,
-          separatorId: tokenizer.eosId ?? lm.info.eosId,
-          maxTokens: Math.ceil(tokens / (T - 1)) * T,
+        const windows = await corpusEvalWindows(lm, modelPath, corpusDir, {
+          tokens,
           seed: numberFlag(args, 'seed', 0) ?? 0,
+          maxFileBytes: (numberFlag(args, 'max-file-mb', 4) ?? 4) * 1024 * 1024,
         });
-        if (windows.count === 0) throw new Error(`${corpusDir} holds fewer than ${T} tokens`);
         result = await evaluateOnModel(counted, lm, siteOut ?? site, windows, {
           ...(siteOut ? { inputSite: site } : {}),
           batchWindows: numberFlag(args, 'batch'),
