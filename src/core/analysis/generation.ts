@@ -3,7 +3,9 @@
 // the steered run's KL(clean ‖ steered) is measured on its own context: the model's clean next-token
 // distribution against the intervened one, both computed on the same tokens (one cut, two variants).
 // Texts longer than the context slide a window over the last contextLength tokens; positions stay
-// absolute, so an intervention "from position p on" keeps applying to every new token.
+// absolute, so an intervention "from position p on" keeps applying to every new token. The clean run goes
+// through the model's KV cache when it has one; the steered run edits every position's activations, so it
+// reruns its context each step.
 import type { Continuation, GenerationResult, GenerationStep } from '../../protocol/steering';
 import { throwIfAborted } from '../util/abort';
 import { Rng } from '../util/rng';
@@ -47,6 +49,8 @@ export async function generateSideBySide(model: AnalysisModel, sae: AnalysisSae,
   const steeredRng = new Rng(options.sampling.seed);
   let cancelled = false;
   const withClean = options.withClean ?? true;
+  // The clean run reads the model's KV cache when it has one (one token per step instead of the context).
+  const cleanStream = withClean ? await model.nextTokenStream?.(Int32Array.from(promptIds), options.signal) : undefined;
   for (let k = 0; k < n; k++) {
     if (options.signal?.aborted) {
       cancelled = true;
@@ -54,7 +58,9 @@ export async function generateSideBySide(model: AnalysisModel, sae: AnalysisSae,
     }
     try {
       let cleanLogits: Float32Array | undefined;
-      if (withClean) {
+      if (cleanStream) {
+        cleanLogits = k === 0 ? cleanStream.logits : await cleanStream.append(cleanIds[cleanIds.length - 1]);
+      } else if (withClean) {
         const cleanCut = await model.cutAtSite(Int32Array.from(cleanIds.slice(-ctx)), site, options.signal);
         [cleanLogits] = await cleanCut.lastLogits([cleanCut.acts], options.signal);
       }

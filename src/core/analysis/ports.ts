@@ -1,7 +1,7 @@
 // What the analysis needs from a loaded language model and SAE. The worker and the CLI adapt the
 // runtime and the SAE models to these; tests can hand in small exact ones.
 import type { EncodedRows, InferenceSae } from '../inference/inferenceSae';
-import type { HookSite, SiteCut, TokenizedText } from '../runtime/types';
+import type { HookSite, NextTokenStream, SiteCut, TokenizedText } from '../runtime/types';
 import type { SaeWeights } from '../sae/weights';
 import type { Matrix } from '../tensor';
 import type { Unembedding } from './logitEffects';
@@ -24,6 +24,11 @@ export interface AnalysisModel {
   cutAtSite(ids: Int32Array, site: string, signal?: AbortSignal): Promise<SiteCut>;
   /** Undefined when the runtime cannot expose the output head. */
   unembedding(): Unembedding | undefined;
+  /**
+   * Next-token logits of `ids` growing token by token through the model's KV cache (merged decoders, past
+   * inputs); absent or undefined when the model has no cache: generation then reruns the context each step.
+   */
+  nextTokenStream?(ids: Int32Array, signal?: AbortSignal): Promise<NextTokenStream | undefined>;
 }
 
 export interface AnalysisSae {

@@ -34,5 +34,9 @@ export function analysisModel(lm: LanguageModel, name: string, unembedding?: Une
       return lm.cutAtSite(ids, site);
     },
     unembedding: () => unembedding,
+    async nextTokenStream(ids, signal) {
+      signal?.throwIfAborted();
+      return lm.nextTokenStream?.(ids);
+    },
   };
 }

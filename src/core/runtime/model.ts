@@ -11,6 +11,7 @@ import { checkExternalData, externalDataHome, externalRefs, weightBytes } from '
 import { analyseGraph, findLogitsOutput, hookSites, SiteAnalysisError, type GraphAnalysis } from './graph';
 import { argmaxRow } from './loss';
 import { exposeFusedSums } from './fusedSums';
+import { cacheInterface, openCachedStream, type CacheInterface } from './kvCache';
 import { liftNoCacheBranch } from './mergedDecoder';
 import { decodeModel, encodeModel, ModelFileError, onnx, type ModelProto } from './onnxProto';
 import { batchTensor, buildFeeds, onnxElemType, OrtSession, sequenceRows, type OrtTensor, type SessionConfig } from './session';
@@ -20,6 +21,7 @@ import type {
   LoadOptions,
   LongActivations,
   ModelInfo,
+  NextTokenStream,
   SiteCut,
   SiteEdit,
   SpliceResult,
@@ -274,13 +276,31 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<O
     contextLength: config.n_positions ?? config.max_position_embeddings ?? config.n_ctx ?? config.context_length ?? analysis?.positionRows ?? DEFAULT_CONTEXT,
     eosId: tokenizer?.eosId,
   };
-  const model = new OnnxLanguageModel(info, tokenizer, proto, analysis, analysisError, main, open, logitsName, home !== undefined);
+  // Generation reads the KV cache: a merged decoder through a session on the file as exported (the If and
+  // both branches, opened on first use); a model with past inputs through the main session.
+  const cacheIface = cacheInterface(decoded.graph as onnx.IGraphProto);
+  const kvCache: CacheAccess | undefined = cacheIface && {
+    iface: cacheIface,
+    shared: !cacheIface.merged,
+    open: cacheIface.merged
+      ? () => OrtSession.create(home ? files.onnxFile : readFileSync(files.onnxFile), `${label} (with cache)`, sessionConfig)
+      : async () => main,
+  };
+  const model = new OnnxLanguageModel(info, tokenizer, proto, analysis, analysisError, main, open, logitsName, home !== undefined, kvCache);
   if (analysis && dimGuess === undefined) {
     // No embedding table or config says how wide the residual stream is: measure it.
     const acts = await model.activations([Int32Array.of(0)], [hookSites(analysis, 0)[0].name]);
     (info as { dModel: number }).dModel = [...acts.values()][0][0].cols;
   }
   return model;
+}
+
+/** How generation reaches a model's KV cache. */
+interface CacheAccess {
+  readonly iface: CacheInterface;
+  /** The session is the main session (not released separately). */
+  readonly shared: boolean;
+  readonly open: () => Promise<OrtSession>;
 }
 
 /** Opens a session on an edited model identified by `key`, built on first use. */
@@ -360,7 +380,15 @@ export class OnnxLanguageModel implements LanguageModel {
     private readonly logitsName: string,
     /** Weights in external data: large, so one-site activations reuse the main session instead of a prefix copy. */
     private readonly large: boolean,
+    private readonly cache?: CacheAccess,
   ) {}
+
+  private cacheSession?: Promise<OrtSession>;
+
+  /** Whether generation reads a KV cache (the model has past inputs / a use_cache_branch). */
+  get hasKvCache(): boolean {
+    return this.cache !== undefined;
+  }
 
   sites(): HookSite[] {
     return hookSites(this.requireAnalysis(), this.info.dModel);
@@ -633,7 +661,31 @@ export class OnnxLanguageModel implements LanguageModel {
     return s;
   }
 
-  async generate(ids: Int32Array, tokens: number): Promise<Int32Array> {
+  /**
+   * Next-token logits of `ids` growing token by token, through the KV cache (see kvCache.ts); undefined when
+   * the model has no cache interface. The logits equal those of lastLogits on the same tokens.
+   */
+  async nextTokenStream(ids: Int32Array): Promise<NextTokenStream | undefined> {
+    if (!this.cache) return undefined;
+    if (this.disposed) throw new Error(`${this.info.onnxFile}: the model was disposed`);
+    if (ids.length === 0) throw new Error('generation needs at least one token');
+    this.cacheSession ??= this.cache.open();
+    const session = await this.cacheSession;
+    return openCachedStream(
+      { session, cache: this.cache.iface, logitsName: this.logitsName, contextLength: this.info.contextLength, padId: this.padId, check: (w) => this.checkBatch([w]) },
+      ids,
+    );
+  }
+
+  async generate(ids: Int32Array, tokens: number, opts: { cache?: boolean } = {}): Promise<Int32Array> {
+    const stream = tokens > 0 && (opts.cache ?? true) ? await this.nextTokenStream(ids) : undefined;
+    if (stream) {
+      const fresh: number[] = [];
+      const one = (logits: Float32Array) => argmaxRow(matrix(1, logits.length, logits), 0);
+      fresh.push(one(stream.logits));
+      while (fresh.length < tokens) fresh.push(one(await stream.append(fresh[fresh.length - 1])));
+      return Int32Array.from(fresh);
+    }
     const out = Array.from(ids);
     for (let k = 0; k < tokens; k++) {
       const ctx = Int32Array.from(out.slice(-this.info.contextLength));
@@ -647,6 +699,8 @@ export class OnnxLanguageModel implements LanguageModel {
     if (this.disposed) return;
     this.disposed = true;
     const all = [this.main, ...[...this.spliceSessions.values()].flatMap((s) => (s.suffix ? [s.prefix, s.suffix] : [s.prefix]))];
+    const cacheSession = this.cacheSession && !this.cache?.shared ? await this.cacheSession.catch(() => undefined) : undefined;
+    if (cacheSession) all.push(cacheSession);
     this.spliceSessions.clear();
     await Promise.all(all.map((s) => s.release()));
   }

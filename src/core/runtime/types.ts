@@ -112,6 +112,16 @@ export interface SiteCut {
   lastLogits(variants: readonly Matrix[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
+/** Next-token logits of a growing token sequence. */
+export interface NextTokenStream {
+  /** Logits after the last token so far. */
+  readonly logits: Float32Array;
+  /** Tokens so far (the prompt and every appended token). */
+  readonly length: number;
+  /** Appends one token and returns the logits after it. */
+  append(id: number): Promise<Float32Array>;
+}
+
 export interface LanguageModel {
   readonly info: ModelInfo;
   /** Undefined for a bare .onnx without tokenizer.json. */
@@ -133,7 +143,15 @@ export interface LanguageModel {
   spliced(batch: readonly Int32Array[], site: string, edit: SiteEdit): Promise<SpliceResult>;
   /** Run one sequence (≤ contextLength tokens) up to `site`; see SiteCut. */
   cutAtSite(ids: Int32Array, site: string): Promise<SiteCut>;
-  /** Greedy continuation of `ids` by `tokens` new tokens (window slides when the context is full). */
-  generate(ids: Int32Array, tokens: number): Promise<Int32Array>;
+  /**
+   * Greedy continuation of `ids` by `tokens` new tokens (window slides when the context is full), through
+   * the KV cache when the model has one (`cache: false` recomputes every step, for comparison).
+   */
+  generate(ids: Int32Array, tokens: number, opts?: { cache?: boolean }): Promise<Int32Array>;
+  /**
+   * Next-token logits of `ids` as it grows token by token, through the model's KV cache (past_key_values
+   * inputs or a merged decoder's cache branch); undefined when the model has none.
+   */
+  nextTokenStream?(ids: Int32Array): Promise<NextTokenStream | undefined>;
   dispose(): Promise<void>;
 }
