@@ -43,7 +43,7 @@ export const DEFAULT_BUILD_OPTIONS: BuildOptions = {
   perBand: 2,
   contextBefore: 10,
   contextAfter: 4,
-  keyStatsPerKind: 10,
+  keyStatsPerKind: 16,
   coactivations: 8,
   histogramBins: 20,
   seed: 1,

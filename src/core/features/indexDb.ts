@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { blobOf, f32, f64, i32, u32 } from './blobs';
 import { sqlite, type Database } from './sqlite';
 import { KEY_KINDS } from './tokenKeys';
-import { INDEX_VERSION, type AutoLabel, type BuiltIndex, type FeatureRecord, type IndexedContext, type IndexFingerprints, type IndexMeta, type KeyStat, type LogitTable } from './types';
+import { INDEX_VERSION, type AutoLabel, type BuiltIndex, type FeatureRecord, type IndexedContext, type IndexFingerprints, type IndexMeta, type KeyStat, type LogitTable, type RulePart } from './types';
 
 /** A gzip-compressed SQLite database (gunzip it to open it with any SQLite tool). */
 export const INDEX_FILE = 'feature_index.sqlite.gz';
@@ -19,8 +19,8 @@ CREATE TABLE windows(id INTEGER PRIMARY KEY, split INTEGER NOT NULL, source TEXT
 CREATE TABLE features(id INTEGER PRIMARY KEY, fires INTEGER NOT NULL, max_act REAL NOT NULL, mean_act REAL NOT NULL,
   histogram BLOB NOT NULL, decoder_norm REAL NOT NULL, threshold REAL, logits BLOB, coact BLOB, key_stats BLOB);
 CREATE TABLE contexts(feature INTEGER PRIMARY KEY, packed BLOB NOT NULL);
-CREATE TABLE auto_labels(feature INTEGER PRIMARY KEY, label TEXT NOT NULL, rule TEXT NOT NULL, kind INTEGER NOT NULL,
-  keys TEXT NOT NULL, expected TEXT NOT NULL, explain_f1 REAL NOT NULL, auroc REAL, rule_auroc REAL, balanced_accuracy REAL, correlation REAL,
+CREATE TABLE auto_labels(feature INTEGER PRIMARY KEY, label TEXT NOT NULL, rule TEXT NOT NULL, parts TEXT NOT NULL,
+  validation_auroc REAL, auroc REAL, rule_auroc REAL, balanced_accuracy REAL, correlation REAL,
   heldout_fires INTEGER NOT NULL, heldout_tokens INTEGER NOT NULL);
 `;
 
@@ -191,10 +191,10 @@ export class FeatureIndexDb {
 
   setAutoLabels(labels: readonly AutoLabel[]): void {
     this.db.exec('BEGIN; DELETE FROM auto_labels;');
-    const st = this.db.prepare('INSERT INTO auto_labels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const st = this.db.prepare('INSERT INTO auto_labels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     for (const l of labels) {
       const s = l.scores;
-      st.run([l.feature, l.label, l.rule, l.kind, JSON.stringify(l.keys), JSON.stringify(l.expected), s.explainF1, s.auroc ?? null, s.ruleAuroc ?? null, s.balancedAccuracy ?? null, s.correlation ?? null, s.heldoutFires, s.heldoutTokens]);
+      st.run([l.feature, l.label, l.rule, JSON.stringify(l.parts), s.validationAuroc ?? null, s.auroc ?? null, s.ruleAuroc ?? null, s.balancedAccuracy ?? null, s.correlation ?? null, s.heldoutFires, s.heldoutTokens]);
     }
     st.free();
     this.db.exec('COMMIT');
@@ -205,25 +205,24 @@ export class FeatureIndexDb {
     const out = new Map<number, AutoLabel>();
     for (const r of this.rows('SELECT * FROM auto_labels ORDER BY feature')) {
       const opt = (v: unknown) => (typeof v === 'number' ? v : undefined);
-      const auroc = opt(r[7]);
-      const ruleAuc = opt(r[8]);
-      const bal = opt(r[9]);
-      const corr = opt(r[10]);
+      const validation = opt(r[4]);
+      const auroc = opt(r[5]);
+      const ruleAuc = opt(r[6]);
+      const bal = opt(r[7]);
+      const corr = opt(r[8]);
       out.set(r[0] as number, {
         feature: r[0] as number,
         label: r[1] as string,
         rule: r[2] as string,
-        kind: r[3] as number,
-        keys: JSON.parse(r[4] as string) as number[],
-        expected: JSON.parse(r[5] as string) as number[],
+        parts: JSON.parse(r[3] as string) as RulePart[],
         scores: {
-          explainF1: r[6] as number,
+          ...(validation !== undefined ? { validationAuroc: validation } : {}),
           ...(auroc !== undefined ? { auroc } : {}),
           ...(ruleAuc !== undefined ? { ruleAuroc: ruleAuc } : {}),
           ...(bal !== undefined ? { balancedAccuracy: bal } : {}),
           ...(corr !== undefined ? { correlation: corr } : {}),
-          heldoutFires: r[11] as number,
-          heldoutTokens: r[12] as number,
+          heldoutFires: r[9] as number,
+          heldoutTokens: r[10] as number,
         },
       });
     }

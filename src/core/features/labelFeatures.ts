@@ -1,19 +1,25 @@
-// Automatic labels for every live feature of an index: the explainer's rule from the index alone, then
-// scored on the held-out windows (which the index never counted) by detection AUROC, balanced accuracy and
-// simulation correlation. The held-out windows are encoded here with the same model and SAE.
+// Automatic labels for every live feature of an index. The rule behind each label is chosen from the index's
+// key counts, validated on a sample of the indexed text (chooseRule.ts), and then scored on the held-out
+// windows, which neither the index nor the choice ever saw: detection AUROC and balanced accuracy of the
+// label's rule, simulation correlation of its predicted activations, and for reference the AUROC of the
+// full explanation (every indexed key). Both samples are encoded here with the same model and SAE.
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
 import type { IndexEncoder } from './buildIndex';
-import { describe, rankedRules, simulator, type Vocabulary } from './explain';
+import { chooseRule } from './chooseRule';
+import { describe, simulator, type Vocabulary } from './explain';
 import type { FeatureIndexDb } from './indexDb';
+import { encodeSample, validationWindows, type PositionSample } from './positionSample';
 import { auroc, balancedAccuracy, pearson } from './scores';
-import { KIND_COUNT, TokenFacts, WordTable, windowKeys } from './tokenKeys';
-import type { AutoLabel } from './types';
+import type { AutoLabel, RulePart } from './types';
 
 export interface LabelProgress {
-  readonly phase: 'encoding held-out text' | 'labelling';
+  readonly phase: 'encoding validation text' | 'encoding held-out text' | 'labelling';
   readonly done: number;
   readonly total: number;
 }
+
+/** Positions of the indexed split encoded again to choose rules on (kept small: it costs a forward pass). */
+const VALIDATION_TOKENS = 12_000;
 
 export function indexVocabulary(db: FeatureIndexDb): Vocabulary {
   const texts = db.tokenTexts();
@@ -22,35 +28,22 @@ export function indexVocabulary(db: FeatureIndexDb): Vocabulary {
 }
 
 /** Held-out positions (position 0 of each window skipped), their keys, and each feature's activations there. */
-export async function heldoutActivations(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'encode'>, onProgress?: (p: LabelProgress) => void, signal?: AbortSignal) {
-  const windows = db.windows(1);
-  const texts = db.tokenTexts();
-  const facts = new TokenFacts((id) => texts.get(id) ?? '', new WordTable(db.words()));
-  const total = windows.reduce((s, w) => s + w.ids.length - 1, 0);
-  const keys = Array.from({ length: KIND_COUNT }, () => new Float64Array(total).fill(-1));
-  const perFeature = new Map<number, { pos: number[]; act: number[] }>();
-  let g = 0;
-  for (const w of windows) {
-    throwIfAborted(signal);
-    const f = await encoder.encode(w.ids, signal);
-    const wk = windowKeys(w.ids, facts, db.meta.vocabSize, true);
-    for (let t = 1; t < w.ids.length; t++, g++) {
-      for (let k = 0; k < KIND_COUNT; k++) keys[k][g] = wk[k][t];
-      for (let e = f.rowPtr[t]; e < f.rowPtr[t + 1]; e++) {
-        if (!(f.values[e] > 0)) continue;
-        let list = perFeature.get(f.colIdx[e]);
-        if (!list) perFeature.set(f.colIdx[e], (list = { pos: [], act: [] }));
-        list.pos.push(g);
-        list.act.push(f.values[e]);
-      }
-    }
-    onProgress?.({ phase: 'encoding held-out text', done: g, total });
-    await yieldToEventLoop();
-  }
-  return { tokens: total, keys, perFeature };
+export function heldoutActivations(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'encode'>, onProgress?: (p: LabelProgress) => void, signal?: AbortSignal): Promise<PositionSample> {
+  return encodeSample(db, encoder, db.windows(1), (done, total) => onProgress?.({ phase: 'encoding held-out text', done, total }), signal);
+}
+
+/** The rule's prediction at every held-out position: the largest expected activation among its matching keys. */
+export function rulePrediction(parts: readonly RulePart[], sample: PositionSample, out = new Float32Array(sample.tokens)): Float32Array {
+  out.fill(0);
+  for (const part of parts)
+    part.keys.forEach((key, i) => {
+      for (const p of sample.positionsOf(part.kind, key)) if (out[p] < part.expected[i]) out[p] = part.expected[i];
+    });
+  return out;
 }
 
 export async function labelFeatures(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'encode'>, onProgress?: (p: LabelProgress) => void, signal?: AbortSignal): Promise<AutoLabel[]> {
+  const validation = await encodeSample(db, encoder, validationWindows(db.windows(0), VALIDATION_TOKENS), (done, total) => onProgress?.({ phase: 'encoding validation text', done, total }), signal);
   const held = await heldoutActivations(db, encoder, onProgress, signal);
   const vocab = indexVocabulary(db);
   const fires = db.fireCounts();
@@ -60,19 +53,17 @@ export async function labelFeatures(db: FeatureIndexDb, encoder: Pick<IndexEncod
   for (let id = 0; id < db.meta.dSae; id++) {
     if (fires[id] === 0) continue;
     const record = db.feature(id);
-    const rules = record ? rankedRules(record) : [];
-    const rule = rules[0];
-    if (!record || !rule) continue;
+    const chosen = record ? chooseRule(record, db.meta.explainTokens, validation) : undefined;
+    if (!record || !chosen) continue;
     actual.fill(0);
     const on = held.perFeature.get(id);
     if (on) for (let e = 0; e < on.pos.length; e++) actual[on.pos[e]] = on.act[e];
-    // The label's rule alone, as a binary detector.
-    const chosen = new Map(rule.keys.map((k, i) => [k, rule.expected[i]]));
-    const keys = held.keys[rule.kind];
-    for (let g = 0; g < held.tokens; g++) predicted[g] = chosen.get(keys[g]) ?? 0;
+    // The label's rule: detection, yes/no accuracy and simulation.
+    rulePrediction(chosen.parts, held, predicted);
     const bal = balancedAccuracy(predicted, actual);
     const ruleAuc = auroc(predicted, actual);
-    // The full explanation as a simulator.
+    const corr = pearson(predicted, actual);
+    // The full explanation, for reference.
     const sim = simulator(record);
     predicted.fill(0);
     sim.forEach((map, kind) => {
@@ -84,17 +75,14 @@ export async function labelFeatures(db: FeatureIndexDb, encoder: Pick<IndexEncod
       }
     });
     const auc = auroc(predicted, actual);
-    const corr = pearson(predicted, actual);
-    const words = describe(rules, vocab, db.meta.explainTokens > 0 ? fires[id] / db.meta.explainTokens : 0);
+    const words = describe(chosen.parts, vocab, db.meta.explainTokens > 0 ? fires[id] / db.meta.explainTokens : 0);
     labels.push({
       feature: id,
       label: words.label,
       rule: words.rule,
-      kind: rule.kind,
-      keys: rule.keys,
-      expected: rule.expected,
+      parts: chosen.parts,
       scores: {
-        explainF1: rule.f1,
+        ...(chosen.validationAuroc !== undefined ? { validationAuroc: chosen.validationAuroc } : {}),
         ...(auc !== undefined ? { auroc: auc } : {}),
         ...(bal !== undefined ? { balancedAccuracy: bal } : {}),
         ...(ruleAuc !== undefined ? { ruleAuroc: ruleAuc } : {}),

@@ -86,3 +86,36 @@ export function quantile(values: readonly number[], q: number): number | undefin
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
 }
+
+/**
+ * AUROC of a sparse score (positions not in `scores` score 0) against firing positions, over `total`
+ * positions; ties counted half. Cost grows with the matched and firing positions, not with `total`.
+ */
+export function sparseAuroc(scores: ReadonlyMap<number, number>, firing: ReadonlySet<number>, total: number): number | undefined {
+  const P = firing.size;
+  const N = total - P;
+  if (P === 0 || N <= 0) return undefined;
+  const groups = new Map<number, { pos: number; neg: number }>();
+  const add = (s: number, pos: number, neg: number) => {
+    const g = groups.get(s);
+    if (g) {
+      g.pos += pos;
+      g.neg += neg;
+    } else groups.set(s, { pos, neg });
+  };
+  let matchedNeg = 0;
+  for (const [p, s] of scores) {
+    if (firing.has(p)) continue;
+    add(s, 0, 1);
+    matchedNeg++;
+  }
+  for (const p of firing) add(scores.get(p) ?? 0, 1, 0);
+  add(0, 0, N - matchedNeg);
+  let negBelow = 0;
+  let wins = 0;
+  for (const [, c] of [...groups].sort((a, b) => a[0] - b[0])) {
+    wins += c.pos * (negBelow + c.neg / 2);
+    negBelow += c.neg;
+  }
+  return wins / (P * N);
+}

@@ -2,7 +2,7 @@
 // dashboards, labels and search read. Plain data only.
 
 /** Bumped whenever the stored layout or the meaning of a field changes: older indexes are rebuilt. */
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 export interface IndexFingerprints {
   /** SHA-256 prefix over the SAE's tensors (names, shapes, values). */
@@ -90,30 +90,35 @@ export interface BuiltIndex {
   readonly features: FeatureRecord[];
 }
 
+/** One part of a label's rule: a kind of key (see tokenKeys.ts KEY_KINDS) and the keys it accepts. */
+export interface RulePart {
+  readonly kind: number;
+  readonly keys: readonly number[];
+  /** Expected activation at each key (the rule's score for a token with that key), parallel to keys. */
+  readonly expected: readonly number[];
+}
+
 /** An automatic label: a short human phrase, the rule behind it, and its scores on held-out text. */
 export interface AutoLabel {
   readonly feature: number;
   readonly label: string;
-  /** The rule in words ("fires when the current token is one of …"). */
+  /** The rule in words ("fires when the token is one of …"). */
   readonly rule: string;
-  /** Which kind of key the rule tests (see tokenKeys.ts KEY_KINDS) and the keys it accepts. */
-  readonly kind: number;
-  readonly keys: readonly number[];
-  /** Expected activation at each key (the simulator's prediction), parallel to keys. */
-  readonly expected: readonly number[];
+  /** The rule: a token matches when it has a key of any part; its score is the largest expected activation. */
+  readonly parts: readonly RulePart[];
   readonly scores: LabelScores;
 }
 
 export interface LabelScores {
-  /** F1 of the rule on the indexed (explanation) split it was chosen on. */
-  readonly explainF1: number;
-  /** Detection AUROC on held-out tokens: the explanation's simulated activation vs firing; undefined if it never fires there. */
+  /** Detection AUROC of the rule on the validation sample of the indexed text it was chosen on. */
+  readonly validationAuroc?: number;
+  /** Detection AUROC on held-out tokens of the full explanation (every indexed key as a simulator). */
   readonly auroc?: number;
-  /** Detection AUROC of the label's rule alone (its keys only). */
+  /** Detection AUROC on held-out tokens of the label's rule: the score shown with the label. */
   readonly ruleAuroc?: number;
   /** Balanced accuracy of "the rule matches" as a firing detector on held-out tokens. */
   readonly balancedAccuracy?: number;
-  /** Pearson correlation of simulated and actual activations on held-out tokens. */
+  /** Pearson correlation of the rule's predicted and actual activations on held-out tokens. */
   readonly correlation?: number;
   readonly heldoutFires: number;
   readonly heldoutTokens: number;

@@ -14,7 +14,7 @@ const names = { sae: 'synthetic', model: 'words', site: 'site', corpus: 'synthet
 async function buildSynthetic(docs = 120) {
   const encoder = syntheticEncoder();
   const built = await buildFeatureIndex(
-    { encoder, documents: syntheticCorpus(docs), fingerprints, names, decoderNorms: new Float32Array(6).fill(1) },
+    { encoder, documents: syntheticCorpus(docs), fingerprints, names, decoderNorms: new Float32Array(7).fill(1) },
     { ...DEFAULT_BUILD_OPTIONS, windowTokens: 30 },
   );
   return { encoder, built, db: await FeatureIndexDb.create(built) };
@@ -51,7 +51,7 @@ test('labels: a one-token feature is labelled with that token and scores high on
   const { encoder, db } = await buildSynthetic(200);
   const labels = new Map((await labelFeatures(db, encoder)).map((l) => [l.feature, l]));
   const cat = labels.get(FEATURES.cat)!;
-  assert.equal(KEY_KINDS[cat.kind], 'token');
+  assert.deepEqual(cat.parts.map((p) => KEY_KINDS[p.kind]), ['token']);
   assert.match(cat.label, /^" cat"$/);
   assert.ok(cat.scores.auroc! > 0.99, `cat AUROC ${cat.scores.auroc}`);
   assert.ok(cat.scores.balancedAccuracy! > 0.99);
@@ -59,15 +59,25 @@ test('labels: a one-token feature is labelled with that token and scores high on
   assert.ok(cat.scores.heldoutFires > 0 && cat.scores.heldoutTokens > 0);
 
   const after = labels.get(FEATURES.afterThe)!;
-  assert.equal(KEY_KINDS[after.kind], 'prev');
+  assert.equal(KEY_KINDS[after.parts[0].kind], 'prev');
   assert.match(after.label, /after "the"/);
   assert.ok(after.scores.auroc! > 0.95);
 
   const num = labels.get(FEATURES.numbers)!;
-  assert.ok(['class', 'token', 'word'].includes(KEY_KINDS[num.kind]));
+  assert.ok(['class', 'token', 'word'].includes(KEY_KINDS[num.parts[0].kind]));
   assert.ok(num.scores.auroc! > 0.95, `numbers AUROC ${num.scores.auroc}`);
 
+  // A feature with two causes gets a rule of two parts, and the label's own rule is what scores high.
+  const two = labels.get(FEATURES.dogOrAfterRed)!;
+  assert.deepEqual(two.parts.map((p) => KEY_KINDS[p.kind]).sort(), ['prev', 'token']);
+  assert.match(two.label, /" dog"/);
+  assert.match(two.label, /after " red"/);
+  assert.ok(two.scores.ruleAuroc! > 0.97, `two-part rule AUROC ${two.scores.ruleAuroc}`);
+  assert.ok(two.scores.validationAuroc! > 0.95, 'chosen on the validation sample');
+  assert.ok(cat.scores.ruleAuroc! > 0.99 && after.scores.ruleAuroc! > 0.99);
+
   const random = labels.get(FEATURES.random)!;
+  assert.ok(Math.abs(random.scores.ruleAuroc! - 0.5) < 0.1, `random feature rule AUROC ${random.scores.ruleAuroc}`);
   assert.ok(Math.abs(random.scores.auroc! - 0.5) < 0.1, `random feature AUROC ${random.scores.auroc}`);
   assert.ok(Math.abs(random.scores.balancedAccuracy! - 0.5) < 0.1);
 
@@ -108,7 +118,7 @@ test('building is cancellable and reports progress', async () => {
   const controller = new AbortController();
   const phases: string[] = [];
   await assert.rejects(
-    buildFeatureIndex({ encoder: syntheticEncoder(), documents: syntheticCorpus(100), fingerprints, names, decoderNorms: new Float32Array(6) }, { ...DEFAULT_BUILD_OPTIONS, windowTokens: 30 }, (p) => {
+    buildFeatureIndex({ encoder: syntheticEncoder(), documents: syntheticCorpus(100), fingerprints, names, decoderNorms: new Float32Array(7) }, { ...DEFAULT_BUILD_OPTIONS, windowTokens: 30 }, (p) => {
       phases.push(p.phase);
       if (p.done > 300) controller.abort();
     }, controller.signal),

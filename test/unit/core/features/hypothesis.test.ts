@@ -8,7 +8,7 @@ import { FEATURES, syntheticCorpus, syntheticEncoder } from './synthetic';
 async function synthetic() {
   const encoder = syntheticEncoder();
   const built = await buildFeatureIndex(
-    { encoder, documents: syntheticCorpus(150), fingerprints: { sae: 's', model: 'm', corpus: 'c' }, names: { sae: 's', model: 'm', site: 'x', corpus: 'c' }, decoderNorms: new Float32Array(6).fill(1) },
+    { encoder, documents: syntheticCorpus(150), fingerprints: { sae: 's', model: 'm', corpus: 'c' }, names: { sae: 's', model: 'm', site: 'x', corpus: 'c' }, decoderNorms: new Float32Array(7).fill(1) },
     { ...DEFAULT_BUILD_OPTIONS, windowTokens: 30 },
   );
   return { encoder, db: await FeatureIndexDb.create(built) };

@@ -14,6 +14,7 @@ export const FEATURES = {
   dead: 3, // never fires
   numbers: 4, // fires on digit tokens
   withCat: 5, // fires wherever "cat" fires (co-activation)
+  dogOrAfterRed: 6, // fires on "dog" and on any token right after "red": needs a rule of two parts
 } as const;
 
 export function syntheticCorpus(docs: number, seed = 7): CorpusDocument[] {
@@ -29,7 +30,7 @@ export function syntheticEncoder(seed = 3): IndexEncoder {
   const id = new Map(WORDS.map((w, i) => [w, i]));
   return {
     vocabSize: WORDS.length,
-    dSae: 6,
+    dSae: 7,
     tokenize: (text) => Int32Array.from(text.split(/\s+/).filter(Boolean), (w) => id.get(w) ?? 0),
     tokenText: (i) => (i === 0 ? WORDS[0] : ` ${WORDS[i]}`),
     encode: async (ids) => {
@@ -44,6 +45,7 @@ export function syntheticEncoder(seed = 3): IndexEncoder {
         if (r.next() < 0.1) on.push([FEATURES.random, 0.5 + r.next()]);
         if (/^\d+$/.test(w)) on.push([FEATURES.numbers, 1]);
         if (w === 'cat') on.push([FEATURES.withCat, 0.7]);
+        if (w === 'dog' || (t > 0 && WORDS[ids[t - 1]] === 'red')) on.push([FEATURES.dogOrAfterRed, 1.2]);
         on.sort((a, b) => a[0] - b[0]);
         for (const [c, v] of on) {
           cols.push(c);
@@ -51,7 +53,7 @@ export function syntheticEncoder(seed = 3): IndexEncoder {
         }
         rowPtr[t + 1] = cols.length;
       }
-      const f: SparseFeatures = { rows: ids.length, cols: 6, rowPtr, colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
+      const f: SparseFeatures = { rows: ids.length, cols: 7, rowPtr, colIdx: Int32Array.from(cols), values: Float32Array.from(vals) };
       return f;
     },
   };
