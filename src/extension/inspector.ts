@@ -254,6 +254,8 @@ export class Inspector implements vscode.Disposable {
     this.tokens?.post({ type: 'featureSelected', feature: null });
   }
 
+  private indexBuild?: Promise<void>;
+
   async showFeature(feature?: number): Promise<void> {
     const id = feature ?? (await askFeature('Feature to show'));
     if (id === undefined) return;
@@ -284,9 +286,32 @@ export class Inspector implements vscode.Disposable {
       );
       this.lastDashboard = dashboard;
       panel.post({ type: 'dashboard', dashboard });
+      if (dashboard.indexPending) this.buildIndexInBackground();
     } catch (err) {
       this.reportError(err, panel);
     }
+  }
+
+  /**
+   * Builds the missing feature index after a dashboard answered from a quick scan: in the worker, beside the
+   * queue (analyses keep answering), with progress and cancel; then reopens the dashboard from the index.
+   */
+  private buildIndexInBackground(): void {
+    if (this.indexBuild) return;
+    this.indexBuild = (async () => {
+      try {
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Feature Lens: building the feature index (dashboards use a quick scan meanwhile)', cancellable: true },
+          (progress, token) => this.service.worker.request({ kind: 'buildIndex' }, token, (p) => reportIndexProgress(progress, p)),
+        );
+        const shown = this.lastDashboard;
+        if (this.feature && shown?.indexPending) await this.showFeature(shown.feature);
+      } catch (err) {
+        this.reportError(err);
+      } finally {
+        this.indexBuild = undefined;
+      }
+    })();
   }
 
   private async setLabel(feature: number, label: string): Promise<void> {

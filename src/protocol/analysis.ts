@@ -20,9 +20,9 @@ export type LabelSource = 'user' | 'auto';
 export interface AutoLabelInfo {
   readonly label: string;
   readonly rule: string;
-  /** Detection AUROC of the explanation on held-out tokens. */
+  /** Detection AUROC on held-out tokens of the full explanation (every indexed key), for reference. */
   readonly auroc?: number;
-  /** Detection AUROC of the label's rule alone. */
+  /** Detection AUROC on held-out tokens of the label's rule: the label's score. */
   readonly ruleAuroc?: number;
   readonly balancedAccuracy?: number;
   /** Pearson correlation of simulated and actual activations on held-out tokens. */
@@ -140,6 +140,12 @@ export interface FeatureDashboard {
   readonly topTokens?: readonly { readonly token: string; readonly fires: number; readonly precision: number }[];
   /** Set when the dashboard was read from a feature index (built at that time). */
   readonly indexBuiltAt?: string;
+  /**
+   * Set when there is no current feature index yet: this dashboard comes from a quick scan of a few thousand
+   * corpus tokens (no automatic label, band samples or co-firing features); says why, so the host can build the
+   * index in the background and reopen the dashboard from it.
+   */
+  readonly indexPending?: string;
 }
 
 export interface NextToken {

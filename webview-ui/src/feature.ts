@@ -58,6 +58,7 @@ export class FeatureView {
     return [
       el('h1', { attrs: { 'data-testid': 'feature-title' } }, `Feature #${d.feature}${label ? ` — ${label}` : ''}`, ...(auto ? [el('span', { className: 'badge', text: 'auto' })] : [])),
       el('div', { className: 'label-editor' }, input, ' ', button('Save label', save), ' ', button('Steer with this feature', () => postToHost({ type: 'steerWithFeature', feature: d.feature }), { 'data-testid': 'steer-with-feature' }, 'secondary')),
+      ...(d.indexPending ? [el('p', { className: 'muted', text: `${d.indexPending}. Automatic labels, activation bands and co-firing features appear once the index is built.`, attrs: { 'data-testid': 'index-pending' } })] : []),
       ...autoLabelBlock(d),
       stats,
       el('h2', { text: 'Activation histogram (when firing)' }),
@@ -94,7 +95,7 @@ function autoLabelBlock(d: FeatureDashboard): Node[] {
   const a = d.autoLabel;
   if (!a) return [];
   const score = (name: string, v: number | undefined) => (v === undefined ? [] : [`${name} ${fmt(v, 2)}`]);
-  const scores = [...score('detection AUROC', a.auroc), ...score('rule alone', a.ruleAuroc), ...score('balanced accuracy', a.balancedAccuracy), ...score('simulation r', a.correlation)];
+  const scores = [...score('detection AUROC of this rule', a.ruleAuroc), ...score('balanced accuracy', a.balancedAccuracy), ...score('simulation r', a.correlation), ...score('full explanation AUROC', a.auroc)];
   return [
     el(
       'div',

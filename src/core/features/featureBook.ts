@@ -56,7 +56,7 @@ export class FeatureBook {
 
   private hit(feature: number, user: ReadonlyMap<number, string>, score: number, detail: string): FeatureSearchHit {
     const l = this.labelOf(feature, user);
-    const auroc = this.autoLabels.get(feature)?.scores.auroc;
+    const auroc = this.autoLabels.get(feature)?.scores.ruleAuroc;
     return { feature, ...(l ? { label: l.label, labelSource: l.source } : {}), density: this.density(feature), score, detail, ...(auroc !== undefined ? { auroc } : {}) };
   }
 

@@ -1,42 +1,28 @@
-// The hypothesis workbench: the user states a rule over tokens (a regular expression over token texts, or a
-// list of words) and gets the features that best detect it on the indexed corpus, each with AUROC,
+// The hypothesis workbench: the user states a rule over tokens (a regular expression over token texts, a
+// list of words, or labelled examples in a text) and gets the features that best detect it, each with AUROC,
 // precision and recall of "fires", plus the best sparse linear combination of a few features (a tiny
-// logistic probe chosen greedily on the indexed split and scored on the held-out split).
+// logistic probe chosen greedily on the fitting split and scored on the held-out split).
+import type { AnalysisResult } from '../../protocol/analysis';
+import type { Detector, Hypothesis, HypothesisResult, Probe } from '../../protocol/hypothesis';
 import { throwIfAborted, yieldToEventLoop } from '../util/abort';
 import type { IndexEncoder } from './buildIndex';
 import type { FeatureIndexDb } from './indexDb';
 import { auroc } from './scores';
 import { wordForm } from './tokenKeys';
 
-export type Hypothesis = { readonly kind: 'regex'; readonly pattern: string } | { readonly kind: 'tokens'; readonly tokens: readonly string[] };
+export type { Detector, Hypothesis, HypothesisResult, Probe };
 
-export interface Detector {
-  readonly feature: number;
-  /** AUROC of the feature's activation as a score for the hypothesis, on the indexed split. */
-  readonly auroc: number;
-  readonly heldoutAuroc?: number;
-  /** Of the positions where it fires, the fraction the hypothesis marks. */
-  readonly precision: number;
-  /** Of the marked positions, the fraction where it fires. */
-  readonly recall: number;
+/** A rule over token texts (the regex and token-list hypotheses). */
+export type TokenRule = Extract<Hypothesis, { kind: 'regex' | 'tokens' }>;
+
+export interface HypothesisOptions {
+  readonly top?: number;
+  readonly probeSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: { phase: string; done: number; total: number }) => void;
 }
 
-export interface Probe {
-  readonly features: readonly { readonly feature: number; readonly weight: number }[];
-  readonly bias: number;
-  readonly auroc: number;
-  readonly heldoutAuroc?: number;
-}
-
-export interface HypothesisResult {
-  readonly positives: number;
-  readonly tokens: number;
-  readonly heldoutPositives: number;
-  readonly detectors: readonly Detector[];
-  readonly probe?: Probe;
-}
-
-export function hypothesisMatcher(h: Hypothesis): (tokenText: string) => boolean {
+export function hypothesisMatcher(h: TokenRule): (tokenText: string) => boolean {
   if (h.kind === 'regex') {
     let re: RegExp;
     try {
@@ -57,9 +43,11 @@ interface Split {
   readonly firing: Map<number, { pos: number[]; act: number[] }>;
 }
 
-async function encodeSplit(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'encode'>, split: 0 | 1, match: (t: string) => boolean, signal?: AbortSignal): Promise<Split> {
+async function encodeSplit(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'encode'>, split: 0 | 1, match: (t: string) => boolean, options: HypothesisOptions): Promise<Split> {
+  const { signal } = options;
   const texts = db.tokenTexts();
   const windows = db.windows(split);
+  const phase = split === 0 ? 'encoding the indexed text' : 'encoding the held-out text';
   const y = new Uint8Array(windows.reduce((s, w) => s + w.ids.length - 1, 0));
   const firing = new Map<number, { pos: number[]; act: number[] }>();
   let g = 0;
@@ -76,6 +64,7 @@ async function encodeSplit(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'enco
         l.act.push(f.values[e]);
       }
     }
+    options.onProgress?.({ phase, done: g, total: y.length });
     await yieldToEventLoop();
   }
   return { y, firing };
@@ -168,20 +157,45 @@ function solve(A: Float64Array[], b: Float64Array): Float64Array {
   return x;
 }
 
-export async function testHypothesis(
-  db: FeatureIndexDb,
-  encoder: Pick<IndexEncoder, 'encode'>,
-  hypothesis: Hypothesis,
-  options: { top?: number; probeSize?: number; signal?: AbortSignal } = {},
-): Promise<HypothesisResult> {
+/** Tests a rule over token texts on the index's corpus: fitted on the indexed split, checked on the held-out one. */
+export async function testHypothesis(db: FeatureIndexDb, encoder: Pick<IndexEncoder, 'encode'>, hypothesis: TokenRule, options: HypothesisOptions = {}): Promise<Omit<HypothesisResult, 'description'>> {
   const match = hypothesisMatcher(hypothesis);
-  const train = await encodeSplit(db, encoder, 0, match, options.signal);
-  const test = await encodeSplit(db, encoder, 1, match, options.signal);
+  const train = await encodeSplit(db, encoder, 0, match, options);
+  const test = await encodeSplit(db, encoder, 1, match, options);
+  return { source: `the indexed corpus (${db.meta.corpusName})`, ...(await rankAndProbe(train, test, 'indexed corpus', options)) };
+}
+
+/**
+ * Tests labelled examples: the tokens of an analysed text overlapping `ranges` are positive, the others
+ * negative. Every other token is held out (neighbours are alike, so the held-out score is optimistic).
+ */
+export async function testExamples(analysed: AnalysisResult, ranges: readonly (readonly [number, number])[], options: HypothesisOptions = {}): Promise<Omit<HypothesisResult, 'description' | 'source'>> {
+  if (ranges.length === 0) throw new Error('select the examples where the rule holds first');
+  const splits: Split[] = [0, 1].map(() => ({ y: new Uint8Array(0), firing: new Map() }));
+  const ys: number[][] = [[], []];
+  const { rowStart, featureIds, values } = analysed.active;
+  analysed.tokens.forEach((tok, t) => {
+    const part = t % 2;
+    const g = ys[part].length;
+    ys[part].push(ranges.some(([a, b]) => tok.start < b && tok.end > a) ? 1 : 0);
+    for (let e = rowStart[t]; e < rowStart[t + 1]; e++) {
+      if (!(values[e] > 0)) continue;
+      const firing = splits[part].firing as Map<number, { pos: number[]; act: number[] }>;
+      let l = firing.get(featureIds[e]);
+      if (!l) firing.set(featureIds[e], (l = { pos: [], act: [] }));
+      l.pos.push(g);
+      l.act.push(values[e]);
+    }
+  });
+  const [train, test] = splits.map((sp, i) => ({ y: Uint8Array.from(ys[i]), firing: sp.firing }));
+  return rankAndProbe(train, test, 'examples text', options);
+}
+
+async function rankAndProbe(train: Split, test: Split, where: string, options: HypothesisOptions): Promise<Omit<HypothesisResult, 'description' | 'source'>> {
   const positives = train.y.reduce((s, v) => s + v, 0);
   const heldoutPositives = test.y.reduce((s, v) => s + v, 0);
-  if (positives === 0) throw new Error('the hypothesis marks no token of the indexed corpus');
-  if (positives === train.y.length) throw new Error('the hypothesis marks every token of the indexed corpus');
-
+  if (positives === 0) throw new Error(`the hypothesis marks no token of the ${where}`);
+  if (positives === train.y.length) throw new Error(`the hypothesis marks every token of the ${where}`);
   const scored: Detector[] = [];
   for (const [feature, l] of train.firing) {
     const a = auroc(dense(train, feature), train.y);
@@ -222,5 +236,5 @@ export async function testHypothesis(
     const h = auroc(score(test), test.y);
     probe = { features: chosen.map((feature, j) => ({ feature, weight: fit!.w[j] })), bias: fit.b, auroc: a, ...(h !== undefined ? { heldoutAuroc: h } : {}) };
   }
-  return { positives, tokens: train.y.length, heldoutPositives, detectors, ...(probe ? { probe } : {}) };
+  return { positives, tokens: train.y.length, heldoutPositives, heldoutTokens: test.y.length, detectors, ...(probe ? { probe } : {}) };
 }

@@ -48,7 +48,7 @@ export async function openFeatureBook(
     notSaved = `could not save ${path}: ${err instanceof Error ? err.message : String(err)}`;
   }
   const book = new FeatureBook(db, path);
-  const aucs = labels.flatMap((l) => (l.scores.auroc !== undefined ? [l.scores.auroc] : []));
+  const aucs = labels.flatMap((l) => (l.scores.ruleAuroc !== undefined ? [l.scores.ruleAuroc] : []));
   const med = median(aucs);
   return {
     book,

@@ -16,6 +16,11 @@ export interface IndexTarget {
   readonly sae: AnalysisSae;
   readonly site: string;
   readonly modelPath?: string;
+  /**
+   * Runs each forward pass (model + SAE) of a build, e.g. through the worker's request queue, so a build in
+   * the background never runs the model at the same time as a request. Default: run it directly.
+   */
+  readonly exclusive?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 export function indexPathFor(saeFolder: string): string {
@@ -24,12 +29,13 @@ export function indexPathFor(saeFolder: string): string {
 
 export function sessionEncoder(target: IndexTarget): IndexEncoder {
   const { model, sae, site } = target;
+  const exclusive = target.exclusive ?? ((run) => run());
   return {
     vocabSize: vocabSizeOf(model),
     dSae: sae.weights.config.dSae,
     tokenize: (text) => Int32Array.from(model.tokenize(text).ids),
     tokenText: (id) => model.tokenText(id),
-    encode: async (ids, signal) => (await sae.encode(await model.activations(ids, site, signal))).features,
+    encode: (ids, signal) => exclusive(async () => (await sae.encode(await model.activations(ids, site, signal))).features),
   };
 }
 

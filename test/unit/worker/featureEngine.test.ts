@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultLoaders, writeFeatureLabel } from '../../../src/core/analysis/defaultLoaders';
 import { INDEX_FILE } from '../../../src/core/features/indexDb';
+import { isCancellation } from '../../../src/core/util/abort';
 import type { RequestContext } from '../../../src/protocol/rpc';
 import { AnalysisEngine } from '../../../src/worker/engine';
 
@@ -87,14 +88,48 @@ test('find features: by label text, by top token, and the features firing on a s
   assert.ok(onSelection[0].score >= onSelection[9].score);
 });
 
-test('an index of another corpus is not shown as current: it is rebuilt, with progress', async () => {
+test('an index of another SAE is never shown as current: no automatic labels, the dashboard says so', async () => {
+  const other = join(tmp, 'topk');
+  cpSync(join(root, 'models/sae/baselines/blocks.1.hook_resid_post-topk'), other, { recursive: true });
+  cpSync(join(root, 'models/sae/blocks.1.hook_resid_post-jumprelu', INDEX_FILE), join(other, INDEX_FILE));
+  await engine.handle({ kind: 'load', saePath: other }, ctx());
+  const r = await engine.handle({ kind: 'analyze', text: 'The cat sat on the mat.', topK: 5, maxTokens: 64 }, ctx());
+  assert.ok(r.tokens.flatMap((t) => t.features).every((h) => h.labelSource !== 'auto' && h.density === undefined));
+  const d = await engine.handle({ kind: 'showFeature', feature: 0, examples: 4 }, ctx());
+  assert.match(d.indexPending ?? '', /no current feature index/);
+  assert.equal(d.autoLabel, undefined);
+  await engine.handle({ kind: 'load', saePath: sae }, ctx());
+});
+
+test('without a current index a dashboard answers from a quick scan; the index builds beside the queue (analyses go on), with progress and cancel', async () => {
   const corpus = join(tmp, 'other-corpus');
   mkdirSync(corpus);
   writeFileSync(join(corpus, 'a.txt'), Array.from({ length: 60 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog number ${i}.`).join('\n'));
+  const quick = await engine.handle({ kind: 'showFeature', feature: 3, corpusPath: corpus, examples: 4 }, ctx());
+  assert.match(quick.indexPending ?? '', /quick scan/);
+  assert.equal(quick.autoLabel, undefined);
+  assert.equal(quick.corpusName, 'other-corpus');
+  assert.ok(quick.histogram.counts.length > 0 && quick.promoted.length > 0);
+
+  // Cancelled once it reports progress: nothing is left half-built, the dashboard still answers quickly.
+  const cancel = new AbortController();
+  await assert.rejects(
+    engine.handle({ kind: 'buildIndex', corpusPath: corpus }, { signal: cancel.signal, progress: () => cancel.abort() }),
+    (err) => isCancellation(err),
+  );
+  assert.match((await engine.handle({ kind: 'showFeature', feature: 3, corpusPath: corpus, examples: 4 }, ctx())).indexPending ?? '', /quick scan/);
+
   progress.length = 0;
+  let built = false;
+  const building = engine.handle({ kind: 'buildIndex', corpusPath: corpus }, ctx()).then((r) => ((built = true), r));
+  const analysed = await engine.handle({ kind: 'analyze', text: 'The cat sat on the mat.', topK: 3, maxTokens: 32 }, ctx());
+  assert.ok(analysed.tokens.length > 0);
+  assert.equal(built, false, 'the analysis was answered while the index was still being built');
+  const result = await building;
+  assert.ok(result.labelled > 0 && progress.length > 0, 'building labels features and reports progress');
   const d = await engine.handle({ kind: 'showFeature', feature: 3, corpusPath: corpus, examples: 4 }, ctx());
+  assert.equal(d.indexPending, undefined, 'the dashboard now comes from the index');
   assert.equal(d.corpusName, 'other-corpus');
-  assert.ok(progress.length > 0, 'building reports progress');
   // The rebuilt index replaced the shipped one in the copy; the bundled folder is untouched.
   assert.notDeepEqual(readFileSync(join(sae, INDEX_FILE)), readFileSync(join(root, 'models/sae/blocks.1.hook_resid_post-jumprelu', INDEX_FILE)));
 });
