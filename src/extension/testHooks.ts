@@ -42,6 +42,11 @@ export function registerTestHooks(context: vscode.ExtensionContext, { inspector,
     vscode.commands.registerCommand(TestCommands.trainJob, (job: TrainJob) =>
       training.run({ kind: 'start', job: { ...job, data: job.data.kind === 'corpus' ? { ...job.data, cacheDir: training.cacheDir } : job.data } }, 'Training (test)'),
     ),
+    // This window's runs in queue order: status, progress and how many curve points each holds; and which
+    // run folders have a Training view open.
+    vscode.commands.registerCommand(TestCommands.trainingRuns, () =>
+      training.queue.runs.map((r) => ({ ...r.info, points: r.history.length, lastStep: r.history[r.history.length - 1]?.step ?? 0, viewOpen: training.views.has(r.info.outDir) })),
+    ),
     // Runs the Train SAE… dialogue taking every first choice and default, and says what it was offered.
     vscode.commands.registerCommand(TestCommands.trainDialogue, async () => {
       const asked: { title: string; labels: string[] }[] = [];

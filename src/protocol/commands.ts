@@ -19,6 +19,10 @@ export const Commands = {
   analyzeWithSae: 'featureLens.tree.analyzeWithSae',
   compareFromTree: 'featureLens.tree.compare',
   resumeRun: 'featureLens.tree.resume',
+  cancelRun: 'featureLens.tree.cancelRun',
+  pauseRun: 'featureLens.tree.pauseRun',
+  /** The Training view of a run folder (from the tree), or of the run going in this window (palette). */
+  openTrainingView: 'featureLens.showTraining',
   revealFolder: 'featureLens.tree.reveal',
   deleteFolder: 'featureLens.tree.delete',
   findFeature: 'featureLens.findFeature',
@@ -44,6 +48,7 @@ export const TestCommands = {
   trainDialogue: 'featureLens._test.trainDialogue',
   treeSnapshot: 'featureLens._test.treeSnapshot',
   lastDashboard: 'featureLens._test.lastDashboard',
+  trainingRuns: 'featureLens._test.trainingRuns',
 } as const;
 
 /** Commands the webview may ask the host to run; anything else is refused. */

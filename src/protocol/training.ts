@@ -43,13 +43,19 @@ export interface TrainJob {
 }
 
 /** What a training run is asked to do: a new job, or the run saved in a checkpoint folder. */
-export type TrainingStart = { readonly kind: 'start'; readonly job: TrainJob } | { readonly kind: 'resume'; readonly checkpointDir: string };
+export type TrainingStart =
+  | { readonly kind: 'start'; readonly job: TrainJob }
+  /** cacheDir: where to harvest when the saved run names no activation cache (a CLI run without --cache). */
+  | { readonly kind: 'resume'; readonly checkpointDir: string; readonly cacheDir?: string };
 
 export type HostToTrainer =
   | { readonly type: 'start'; readonly protocol: number; readonly job: TrainJob }
   /** Continue the run saved in a checkpoint folder (its job is stored there) to its original budget. */
-  | { readonly type: 'resume'; readonly protocol: number; readonly checkpointDir: string }
-  | { readonly type: 'cancel' };
+  | { readonly type: 'resume'; readonly protocol: number; readonly checkpointDir: string; readonly cacheDir?: string }
+  | { readonly type: 'cancel' }
+  /** Stop stepping after the current step (a checkpoint is saved first) until `continue`. */
+  | { readonly type: 'pause' }
+  | { readonly type: 'continue' };
 
 export interface TrainProgressEvent {
   readonly type: 'progress';
@@ -62,6 +68,8 @@ export interface TrainProgressEvent {
   readonly fvu: number;
   readonly l0: number;
   readonly deadFraction: number;
+  /** Fraction of latents firing on more than 10% of the tokens seen (absent while harvesting). */
+  readonly denseFraction?: number;
   readonly tokensPerSecond: number;
   /** Rows skipped so far because they held NaN/Inf. */
   readonly skippedRows: number;
@@ -80,6 +88,9 @@ export type TrainerToHost =
   | TrainProgressEvent
   | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'checkpoint-saved'; readonly dir: string; readonly step: number; readonly tokens: number }
+  /** Stepping really stopped (after `pause`) or restarted (after `continue`) at this step. */
+  | { readonly type: 'paused'; readonly step: number }
+  | { readonly type: 'continued'; readonly step: number }
   | { readonly type: 'done'; readonly summary: TrainSummary }
   | { readonly type: 'error'; readonly message: string };
 
@@ -134,6 +145,10 @@ export function parseHostToTrainer(v: unknown): Parsed<HostToTrainer> {
   switch (v.type) {
     case 'cancel':
       return { ok: true, value: { type: 'cancel' } };
+    case 'pause':
+      return { ok: true, value: { type: 'pause' } };
+    case 'continue':
+      return { ok: true, value: { type: 'continue' } };
     case 'start': {
       if (v.protocol !== TRAINING_PROTOCOL_VERSION) return refuse(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
       const job = parseTrainJob(v.job);
@@ -142,7 +157,11 @@ export function parseHostToTrainer(v: unknown): Parsed<HostToTrainer> {
     case 'resume': {
       if (v.protocol !== TRAINING_PROTOCOL_VERSION) return refuse(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
       if (!hasString(v, 'checkpointDir')) return refuse('checkpointDir must be a string');
-      return { ok: true, value: { type: 'resume', protocol: TRAINING_PROTOCOL_VERSION, checkpointDir: v.checkpointDir as string } };
+      if (v.cacheDir !== undefined && !hasString(v, 'cacheDir')) return refuse('cacheDir must be a string');
+      return {
+        ok: true,
+        value: { type: 'resume', protocol: TRAINING_PROTOCOL_VERSION, checkpointDir: v.checkpointDir as string, ...(v.cacheDir !== undefined ? { cacheDir: v.cacheDir as string } : {}) },
+      };
     }
     default:
       return refuse(describeUnknown(v));
@@ -157,6 +176,7 @@ export function parseTrainerToHost(v: unknown): Parsed<TrainerToHost> {
       if (v.phase !== 'harvest' && v.phase !== 'train') return refuse('progress.phase must be "harvest" or "train"');
       // Loss metrics may legitimately be NaN before the first step.
       for (const k of ['loss', 'mse', 'fvu', 'l0', 'deadFraction']) if (typeof v[k] !== 'number') return refuse(`progress.${k} must be a number`);
+      if (v.denseFraction !== undefined && typeof v.denseFraction !== 'number') return refuse('progress.denseFraction must be a number');
       return { ok: true, value: v as unknown as TrainerToHost };
     case 'log':
       return hasString(v, 'message') ? { ok: true, value: v as unknown as TrainerToHost } : refuse('log.message must be a string');
@@ -164,6 +184,9 @@ export function parseTrainerToHost(v: unknown): Parsed<TrainerToHost> {
       return hasString(v, 'dir') && hasFiniteNumber(v, 'step') && hasFiniteNumber(v, 'tokens')
         ? { ok: true, value: v as unknown as TrainerToHost }
         : refuse('checkpoint-saved needs dir, step, tokens');
+    case 'paused':
+    case 'continued':
+      return hasFiniteNumber(v, 'step') ? { ok: true, value: { type: v.type, step: v.step as number } } : refuse(`${v.type}.step must be a number`);
     case 'done':
       return isRecord(v.summary) && hasString(v.summary, 'outDir') ? { ok: true, value: v as unknown as TrainerToHost } : refuse('done.summary.outDir must be a string');
     case 'error':

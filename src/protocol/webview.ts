@@ -3,12 +3,13 @@ import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysi
 import type { CheckpointComparison } from './compare';
 import { WEBVIEW_RUNNABLE_COMMANDS, type CommandId } from './commands';
 import type { ModelInfo, SaeInfo } from './session';
+import { TRAINING_ACTIONS, type TrainingAction, type TrainingPoint, type TrainingRunInfo } from './trainingView';
 import { parseInterventions, parseSampling, type AttributionResult, type GenerationResult, type GenerationStep, type Intervention, type SamplingOptions } from './steering';
 import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Parsed } from './validate';
 
 export const PROTOCOL_VERSION = 1;
 
-export type WebviewKind = 'welcome' | 'tokens' | 'feature' | 'compare';
+export type WebviewKind = 'welcome' | 'tokens' | 'feature' | 'compare' | 'training';
 
 export type HostToWebview =
   | { type: 'init'; protocol: number; view: WebviewKind; model?: ModelInfo; sae?: SaeInfo; version: string }
@@ -29,7 +30,11 @@ export type HostToWebview =
   | { type: 'steerFrom'; position: number; feature?: number }
   | { type: 'generationStep'; step: GenerationStep }
   /** The generation ended: its result, or null when it was cancelled or failed (the streamed steps stay). */
-  | { type: 'generationDone'; result: GenerationResult | null };
+  | { type: 'generationDone'; result: GenerationResult | null }
+  /** Training view: the run and its whole history (on load, and when the history was thinned). */
+  | { type: 'trainingRun'; run: TrainingRunInfo; history: TrainingPoint[] }
+  /** Training view: the run's status and the points appended from index `start`. */
+  | { type: 'trainingUpdate'; run: TrainingRunInfo; start: number; points: TrainingPoint[] };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -47,7 +52,9 @@ export type WebviewToHost =
   | { type: 'generate'; interventions: Intervention[]; sampling: SamplingOptions; maxNewTokens: number }
   | { type: 'cancelGeneration' }
   /** From the dashboard: open the steering form in the token view with this feature. */
-  | { type: 'steerWithFeature'; feature: number };
+  | { type: 'steerWithFeature'; feature: number }
+  /** From the Training view: a button on its run. */
+  | { type: 'trainingAction'; action: TrainingAction };
 
 const MAX_LABEL_LENGTH = 200;
 
@@ -103,6 +110,10 @@ export function parseWebviewMessage(value: unknown): Parsed<WebviewToHost> {
       return { ok: true, value: { type: 'cancelGeneration' } };
     case 'steerWithFeature':
       return isIndex(value.feature) ? { ok: true, value: { type: 'steerWithFeature', feature: value.feature } } : refuse('steerWithFeature without a feature id');
+    case 'trainingAction':
+      return TRAINING_ACTIONS.includes(value.action as TrainingAction)
+        ? { ok: true, value: { type: 'trainingAction', action: value.action as TrainingAction } }
+        : refuse(`trainingAction must be one of ${TRAINING_ACTIONS.join(', ')}`);
     case 'setLabel':
       return isIndex(value.feature) && hasString(value, 'label') && (value.label as string).length <= MAX_LABEL_LENGTH
         ? { ok: true, value: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
@@ -165,6 +176,14 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebview> {
         : refuse('steerFrom without a position');
     case 'generationStep':
       return isRecord(value.step) && isIndex(value.step.index) ? { ok: true, value: value as unknown as HostToWebview } : refuse('generationStep without a step');
+    case 'trainingRun':
+      return isRecord(value.run) && hasString(value.run, 'id') && Array.isArray(value.history)
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('trainingRun without a run and its history');
+    case 'trainingUpdate':
+      return isRecord(value.run) && hasString(value.run, 'id') && isIndex(value.start) && Array.isArray(value.points)
+        ? { ok: true, value: value as unknown as HostToWebview }
+        : refuse('trainingUpdate without a run, a start index and points');
     case 'generationDone':
       return value.result === null || (isRecord(value.result) && isRecord(value.result.steered))
         ? { ok: true, value: value as unknown as HostToWebview }

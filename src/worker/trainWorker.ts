@@ -3,6 +3,7 @@
 // one done or error message. Failures become messages; the worker never takes the host down.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isCancellation } from '../core/util/abort';
+import { PauseGate } from '../core/util/pauseGate';
 import { parseHostToTrainer, type TrainerToHost } from '../protocol/training';
 import { runTrainJob } from './training/trainJob';
 
@@ -12,6 +13,9 @@ if (!port) throw new Error('trainWorker.js must run inside a worker thread');
 /** From the host: the featureLens.trainingBackend and intraOpThreads settings. */
 const settings = (workerData ?? {}) as { backend?: string; intraOpThreads?: number };
 const controller = new AbortController();
+const gate = new PauseGate();
+/** Progress at most this often: the host draws curves from it (and throttles what it shows). */
+const PROGRESS_INTERVAL_MS = 250;
 let started = false;
 
 function send(message: TrainerToHost): void {
@@ -37,17 +41,30 @@ port.on('message', (raw: unknown) => {
     controller.abort();
     return;
   }
+  if (message.type === 'pause') {
+    gate.pause();
+    return;
+  }
+  if (message.type === 'continue') {
+    gate.resume();
+    return;
+  }
   if (started) {
     send({ type: 'log', message: 'this worker already runs a job; start another worker for another job' });
     return;
   }
   started = true;
-  const start = message.type === 'start' ? ({ kind: 'start', job: message.job } as const) : ({ kind: 'resume', checkpointDir: message.checkpointDir } as const);
+  const start =
+    message.type === 'start'
+      ? ({ kind: 'start', job: message.job } as const)
+      : ({ kind: 'resume', checkpointDir: message.checkpointDir, ...(message.cacheDir !== undefined ? { cacheDir: message.cacheDir } : {}) } as const);
   runTrainJob(start, controller.signal, {
     progress: (event) => send(event),
     checkpoint: (dir, step, tokens) => send({ type: 'checkpoint-saved', dir, step, tokens }),
     log: (text) => send({ type: 'log', message: text }),
-  }, { ...(settings.backend !== undefined ? { backend: settings.backend } : {}), ...(settings.intraOpThreads !== undefined ? { intraOpThreads: settings.intraOpThreads } : {}) }).then(
+    paused: (step) => send({ type: 'paused', step }),
+    continued: (step) => send({ type: 'continued', step }),
+  }, { pause: gate, progressIntervalMs: PROGRESS_INTERVAL_MS, ...(settings.backend !== undefined ? { backend: settings.backend } : {}), ...(settings.intraOpThreads !== undefined ? { intraOpThreads: settings.intraOpThreads } : {}) }).then(
     (summary) => finish({ type: 'done', summary }),
     (err: unknown) => finish({ type: 'error', message: isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err) }),
   );

@@ -2,6 +2,7 @@ import { parseHostMessage } from '../../src/protocol/webview';
 import { CompareView } from './compare';
 import { FeatureView } from './feature';
 import { TokenView } from './tokens';
+import { TrainingView } from './training';
 import { postToHost } from './vscodeApi';
 import { renderWelcome, reportError } from './welcome';
 import './main.css';
@@ -9,7 +10,8 @@ import './main.css';
 const root = document.getElementById('app') as HTMLElement;
 const view = document.body.dataset.view;
 // Each page hosts one view; the welcome page keeps its own renderer.
-const lens = view === 'tokens' ? new TokenView(root) : view === 'feature' ? new FeatureView(root) : view === 'compare' ? new CompareView(root) : undefined;
+const lens =
+  view === 'tokens' ? new TokenView(root) : view === 'feature' ? new FeatureView(root) : view === 'compare' ? new CompareView(root) : view === 'training' ? new TrainingView(root) : undefined;
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const parsed = parseHostMessage(event.data);

@@ -1,9 +1,11 @@
 // The one training loop. Every run — the extension's training worker, `feature-lens train`, tests and
 // benchmarks — steps its SaeTrainer here: throttled progress, a breath for the event loop so a cancel
 // can arrive, AbortSignal cancellation and periodic checkpoints.
+import { denseFraction } from '../metrics/sparsity';
 import type { SaeWeights } from '../sae/weights';
 import type { NumericBackend } from '../tensor';
 import { CancellationError, throwIfAborted, yieldToEventLoop } from '../util/abort';
+import type { PauseGate } from '../util/pauseGate';
 import type { TrainConfig } from './config';
 import type { DataSource } from './dataSource';
 import { SaeTrainer, type StepMetrics, type TrainerState } from './trainer';
@@ -12,6 +14,8 @@ export interface TrainProgress extends StepMetrics {
   readonly totalSteps: number;
   readonly tokensPerSecond: number;
   readonly skippedRowsTotal: number;
+  /** Fraction of latents firing on more than 10% of the tokens seen so far. */
+  readonly denseFraction: number;
   readonly done: boolean;
 }
 
@@ -22,6 +26,12 @@ export interface DriveOptions {
   readonly maxSteps?: number;
   /** Called every `everySteps` steps before the end (the caller saves the final state itself). */
   readonly checkpoint?: { readonly everySteps: number; save(trainer: SaeTrainer): Promise<void> };
+  /**
+   * Between two steps the loop waits while this gate is closed (pause). Before waiting it saves a
+   * checkpoint (when `checkpoint` is given and the step is not saved yet), so a paused run loses nothing
+   * if the process goes away; `onPaused`/`onResumed` report when stepping really stopped and restarted.
+   */
+  readonly pause?: { readonly gate: PauseGate; onPaused?(step: number): void; onResumed?(step: number): void };
 }
 
 export interface TrainOptions extends DriveOptions {
@@ -80,8 +90,24 @@ export async function* drive(
   let lastBreath = start;
   let stepsThisCall = 0;
   let last: StepMetrics | undefined;
+  let pausedMs = 0;
+  let savedStep = -1;
   while (!trainer.done && (options.maxSteps === undefined || stepsThisCall < options.maxSteps)) {
     if (signal?.aborted) return { last, cancelled: true };
+    const { pause, checkpoint } = options;
+    if (pause?.gate.paused) {
+      const since = performance.now();
+      if (checkpoint && savedStep !== trainer.step && trainer.step > 0) {
+        await checkpoint.save(trainer);
+        savedStep = trainer.step;
+      }
+      pause.onPaused?.(trainer.step);
+      await pause.gate.wait(signal);
+      pausedMs += performance.now() - since;
+      if (signal?.aborted) return { last, cancelled: true };
+      pause.onResumed?.(trainer.step);
+      lastBreath = performance.now();
+    }
     const batch = await source.nextBatch(trainer.config.batchSize);
     const m = trainer.trainStep(batch);
     stepsThisCall++;
@@ -94,18 +120,19 @@ export async function* drive(
     const finished = trainer.done || (options.maxSteps !== undefined && stepsThisCall >= options.maxSteps);
     if (m && (now - lastReport >= interval || finished)) {
       lastReport = now;
-      const seconds = (now - start) / 1000;
+      const seconds = (now - start - pausedMs) / 1000;
       yield {
         ...m,
         totalSteps: trainer.totalSteps,
         tokensPerSecond: seconds > 0 ? (trainer.tokens - startTokens) / seconds : 0,
         skippedRowsTotal: trainer.skippedRowsTotal,
+        denseFraction: denseFraction(trainer.firingFrequencies()),
         done: trainer.done,
       };
     }
-    const { checkpoint } = options;
     if (checkpoint && checkpoint.everySteps > 0 && m && trainer.step % checkpoint.everySteps === 0 && !trainer.done) {
       await checkpoint.save(trainer);
+      savedStep = trainer.step;
     }
   }
   return { last, cancelled: false };

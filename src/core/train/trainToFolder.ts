@@ -2,7 +2,7 @@
 // it: the driver steps the trainer, the folder is rewritten every `everySteps` steps, and once more at the
 // end — with the run's summary when the budget was reached, without it when the run was cancelled or
 // stopped early, so the folder can be resumed.
-import { drive, trainToEnd, type TrainProgress } from './driver';
+import { drive, trainToEnd, type DriveOptions, type TrainProgress } from './driver';
 import type { DataSource } from './dataSource';
 import type { SaeTrainer } from './trainer';
 import { saveTrainerCheckpoint, type CheckpointContext } from './trainerCheckpoint';
@@ -16,6 +16,8 @@ export interface FolderRunOptions {
   readonly progressIntervalMs?: number;
   /** Stop after this many steps in this call; the folder stays resumable. */
   readonly maxSteps?: number;
+  /** Pause/continue between steps (a checkpoint is saved before the loop waits). */
+  readonly pause?: DriveOptions['pause'];
   /** Extra fields for the summary in metrics.json. */
   readonly summary?: Record<string, unknown>;
   onProgress?(progress: TrainProgress): void;
@@ -50,6 +52,7 @@ export async function trainToFolder(trainer: SaeTrainer, source: DataSource, opt
     drive(trainer, source, options.signal, {
       ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
       ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      ...(options.pause ? { pause: options.pause } : {}),
       checkpoint: { everySteps: options.everySteps, save: () => save() },
     }),
     options.onProgress,

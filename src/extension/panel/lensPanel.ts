@@ -12,6 +12,8 @@ export interface PanelOptions {
   readonly view: WebviewKind;
   readonly column: { readonly viewColumn: vscode.ViewColumn; readonly preserveFocus?: boolean };
   readonly onMessage?: (message: ViewMessage) => void | Promise<void>;
+  /** What a (re)loaded page gets instead of the latest message of each type (a view whose state grows). */
+  readonly replay?: () => HostToWebview[];
 }
 
 /**
@@ -72,7 +74,8 @@ export class LensPanel implements vscode.Disposable {
           view: this.options.view,
           version: String(this.context.extension.packageJSON.version ?? ''),
         } satisfies HostToWebview);
-        const pending = this.queue.length > 0 ? this.queue.splice(0) : this.state;
+        const queued = this.queue.splice(0);
+        const pending = this.options.replay ? this.options.replay() : queued.length > 0 ? queued : this.state;
         for (const m of pending) void this.panel.webview.postMessage(m);
         break;
       }

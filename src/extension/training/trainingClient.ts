@@ -22,6 +22,9 @@ export interface TrainingListener {
   progress(event: TrainProgressEvent): void;
   checkpoint(dir: string, step: number, tokens: number): void;
   log(message: string): void;
+  /** The worker stopped stepping after a pause request / started again. */
+  paused?(step: number): void;
+  continued?(step: number): void;
 }
 
 export class TrainingRun {
@@ -54,6 +57,12 @@ export class TrainingRun {
           case 'log':
             listener.log(m.message);
             break;
+          case 'paused':
+            listener.paused?.(m.step);
+            break;
+          case 'continued':
+            listener.continued?.(m.step);
+            break;
           case 'checkpoint-saved':
             this.lastCheckpoint = { dir: m.dir, step: m.step };
             listener.checkpoint(m.dir, m.step, m.tokens);
@@ -72,12 +81,22 @@ export class TrainingRun {
     const message: HostToTrainer =
       start.kind === 'start'
         ? { type: 'start', protocol: TRAINING_PROTOCOL_VERSION, job: start.job }
-        : { type: 'resume', protocol: TRAINING_PROTOCOL_VERSION, checkpointDir: start.checkpointDir };
+        : { type: 'resume', protocol: TRAINING_PROTOCOL_VERSION, checkpointDir: start.checkpointDir, ...(start.cacheDir !== undefined ? { cacheDir: start.cacheDir } : {}) };
     this.worker.postMessage(message);
   }
 
   cancel(): void {
     if (!this.settled) this.worker.postMessage({ type: 'cancel' } satisfies HostToTrainer);
+  }
+
+  /** Asks the worker to stop stepping after the current step (it saves a checkpoint, then waits). */
+  pause(): void {
+    if (!this.settled) this.worker.postMessage({ type: 'pause' } satisfies HostToTrainer);
+  }
+
+  /** Asks a paused worker to step again from the same state. */
+  continue(): void {
+    if (!this.settled) this.worker.postMessage({ type: 'continue' } satisfies HostToTrainer);
   }
 
   /** Stops the worker at once (extension shutdown): the last checkpoint stays as it is. */

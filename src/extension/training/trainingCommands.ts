@@ -1,26 +1,44 @@
-// "Feature Lens: Train SAE…", "Cancel Training" and "Resume Training…": one run at a time, shown as a
-// cancellable notification plus a log of every progress line in the "Feature Lens Training" channel.
+// "Feature Lens: Train SAE…", "Run This Config", "Cancel Training" and "Resume Training…": runs go into
+// a queue and train one after another, each with its Training view (live curves, pause, cancel), a
+// status-bar spinner and every progress line in the "Feature Lens Training" channel.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseRunConfig, RUN_CONFIG_SUFFIX, runConfigOf } from '../../protocol/runConfig';
 import { Commands } from '../../protocol/commands';
 import type { TrainingStart, TrainJob, TrainProgressEvent } from '../../protocol/training';
+import type { TrainingRunInfo } from '../../protocol/trainingView';
+import { RunQueue, type QueuedRun } from './runQueue';
+import { diskRun, TrainingViews } from './trainingViews';
 import { getConfig } from '../config';
 import type { LensService } from '../services/lensService';
 import { TrainingRun, type TrainingOutcome } from './trainingClient';
 import { askTrainJob, vscodeDialogue, type DialogueUi } from './trainingOptions';
 
-/** What the training commands do, for the commands and the test hooks alike. */
+/** What the training commands do, for the commands, the tree and the test hooks alike. */
 export interface Training {
   /** Activation caches of corpus jobs go here. */
   readonly cacheDir: string;
-  /** Runs one job with progress and log; undefined when another run is going. */
+  /** The runs of this window, in the order they were queued. */
+  readonly queue: RunQueue;
+  /**
+   * Queues a run (it starts when the runs before it end), opens its Training view and resolves with its
+   * outcome; undefined when another live run already writes to the same folder.
+   */
   run(start: TrainingStart, title: string): Promise<TrainingOutcome | undefined>;
+  /** Queues a run and returns at once (undefined: refused, see run()). */
+  enqueue(start: TrainingStart, title: string, options?: { openView?: boolean }): QueuedRun | undefined;
+  /** Continues the run in `dir`: a paused run steps again; a stopped one is queued from its checkpoint. */
+  resumeFolder(dir: string): QueuedRun | undefined;
+  /** Opens the Training view of a run folder. */
+  openView(outDir: string, preserveFocus?: boolean): void;
+  readonly views: TrainingViews;
   /** The Train SAE… questions, for the active model (loaded first if need be) and its sites. */
   askJob(ui?: DialogueUi): Promise<TrainJob | undefined>;
-  /** The run going in this window: its output folder (when known) and a one-line status. */
+  /** Run folders started from this VS Code (newest first), remembered across reloads for the tree. */
+  readonly knownFolders: readonly string[];
+  /** The run stepping in this window (running or paused): its output folder and a one-line status. */
   readonly active: { readonly outDir?: string; readonly status: string } | undefined;
-  /** Fires when a run starts, reports progress (at most once a second) or ends. */
+  /** Fires when a run is queued, starts, reports progress (at most once a second) or ends. */
   readonly onDidChange: vscode.Event<void>;
 }
 
@@ -35,82 +53,163 @@ export function formatProgress(p: TrainProgressEvent): string {
   );
 }
 
+/** One line for the tree and the status: what the run is doing. */
+export function describeRun(info: TrainingRunInfo): string {
+  const pct = `${Math.round(info.fraction * 100)} %`;
+  switch (info.status) {
+    case 'running':
+      if (info.pausing) return `pausing… ${pct}`;
+      return info.phase === 'harvest' ? `harvesting ${pct}` : info.phase === 'waiting' ? 'starting…' : `running ${pct}`;
+    case 'paused':
+      return `paused at ${pct}`;
+    case 'failed':
+      return `failed: ${info.message ?? ''}`;
+    case 'cancelled':
+      return info.checkpointStep !== undefined ? 'cancelled — can resume' : 'cancelled';
+    default:
+      return info.status;
+  }
+}
+
+const KNOWN_FOLDERS_KEY = 'featureLens.trainingRunFolders';
+const MAX_KNOWN_FOLDERS = 50;
+
+/** The L0 a job steers to, for the L0 chart: a target-L0 recipe's target, or TopK's k. */
+function targetOf(job: TrainJob): number | undefined {
+  if (job.arch === 'topk' || job.arch === 'batchtopk') return job.k;
+  return job.targetL0 ?? (job.arch === 'jumprelu' && (job.preset ?? 'default') === 'default' && job.l0Coeff === undefined ? 32 : undefined);
+}
+
 export function registerTraining(context: vscode.ExtensionContext, service: LensService): { training: Training; disposable: vscode.Disposable } {
   const channel = vscode.window.createOutputChannel('Feature Lens Training');
   const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainWorker.js').fsPath;
   const cacheDir = vscode.Uri.joinPath(context.globalStorageUri, 'activations').fsPath;
-  let current: TrainingRun | undefined;
-  let active: { outDir?: string; status: string } | undefined;
   const changed = new vscode.EventEmitter<void>();
   let lastFired = 0;
-  const setActive = (next: typeof active, throttle = false) => {
-    active = next;
-    if (throttle && Date.now() - lastFired < 1000) return;
-    lastFired = Date.now();
-    changed.fire();
+  let pendingFire: ReturnType<typeof setTimeout> | undefined;
+  // The tree re-reads folders on each change: at most once a second while a run reports progress.
+  const fireChanged = (throttle: boolean) => {
+    if (!throttle) {
+      lastFired = Date.now();
+      changed.fire();
+      return;
+    }
+    if (pendingFire) return;
+    pendingFire = setTimeout(() => {
+      pendingFire = undefined;
+      lastFired = Date.now();
+      changed.fire();
+    }, Math.max(0, 1000 - (Date.now() - lastFired)));
+  };
+  const statuses = new Map<string, string>();
+
+  const queue = new RunQueue(
+    (start, listener) =>
+      new TrainingRun(workerFile, start, {
+        ...listener,
+        progress(p) {
+          channel.appendLine(formatProgress(p));
+          listener.progress(p);
+        },
+      }, { backend: getConfig().trainingBackend, intraOpThreads: getConfig().intraOpThreads }),
+    {
+      changed(run) {
+        views.touch(run);
+        const status = `${run.info.status}/${run.info.pausing}/${run.info.phase}`;
+        const statusChanged = statuses.get(run.id) !== status;
+        statuses.set(run.id, status);
+        fireChanged(!statusChanged);
+        if (statusChanged) onStatus(run);
+      },
+      points(run) {
+        views.touch(run);
+        fireChanged(true);
+      },
+      log(_run, line) {
+        channel.appendLine(line);
+      },
+    },
+  );
+
+  const onStatus = (run: QueuedRun) => {
+    const { info } = run;
+    if (info.status === 'running' && info.phase === 'waiting') {
+      channel.appendLine(`— ${new Date().toLocaleString()}: ${info.title} → ${info.outDir}`);
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Feature Lens: ${info.title}` }, () => run.outcome);
+    }
+  };
+
+  const reportOutcome = (run: QueuedRun, outcome: TrainingOutcome) => {
+    if (outcome.kind === 'done') {
+      const s = outcome.summary;
+      channel.appendLine(`${s.cancelled ? 'cancelled' : 'done'} after ${s.steps} steps, ${s.tokens.toLocaleString('en-US')} tokens, ${s.seconds.toFixed(0)} s → ${s.outDir}`);
+      const verb = s.cancelled ? 'Training cancelled; checkpoint kept in' : 'SAE trained:';
+      void vscode.window.showInformationMessage(`${verb} ${s.outDir} (L0 ${s.final.l0.toFixed(1)}, FVU ${s.final.fvu.toFixed(3)})`);
+    } else if (outcome.kind === 'error' && outcome.message === 'cancelled') {
+      channel.appendLine(`${run.info.title}: ${run.info.message ?? 'cancelled'}`);
+    } else {
+      channel.appendLine(`error: ${outcome.message}`);
+      void vscode.window.showErrorMessage(`Feature Lens: ${outcome.message}`);
+    }
+  };
+
+  const enqueue = (start: TrainingStart, title: string, options: { openView?: boolean } = {}): QueuedRun | undefined => {
+    const outDir = start.kind === 'start' ? start.job.outDir : start.checkpointDir;
+    // A resumed run starts its curves from what the folder (or this window) already has.
+    const earlier = queue.byOutDir(outDir);
+    const onDisk = start.kind === 'resume' ? diskRun(outDir) : undefined;
+    const history = start.kind === 'resume' ? (earlier && earlier.history.length > 0 ? earlier.history : onDisk?.history ?? []) : [];
+    const targetL0 = start.kind === 'start' ? targetOf(start.job) : onDisk?.run.targetL0;
+    const run = queue.enqueue(start, title, { history, ...(targetL0 !== undefined ? { targetL0 } : {}) });
+    if (!run) {
+      void vscode.window.showWarningMessage(`A run is already queued or training into ${outDir}.`);
+      return undefined;
+    }
+    // After a reload (or a window closed mid-run) the tree still lists the folder, as interrupted.
+    void context.globalState.update(KNOWN_FOLDERS_KEY, [outDir, ...knownFolders().filter((d) => d !== outDir)].slice(0, MAX_KNOWN_FOLDERS));
+    if (queue.runs.some((r) => r !== run && (r.info.status === 'running' || r.info.status === 'paused'))) {
+      channel.appendLine(`queued: ${title} (starts when the runs before it end)`);
+    }
+    void run.outcome.then((o) => reportOutcome(run, o));
+    if (options.openView !== false) views.open(outDir, true);
+    return run;
+  };
+
+  const knownFolders = (): string[] => {
+    const v = context.globalState.get<unknown>(KNOWN_FOLDERS_KEY);
+    return Array.isArray(v) ? v.filter((d): d is string => typeof d === 'string') : [];
   };
 
   const run = async (start: TrainingStart, title: string): Promise<TrainingOutcome | undefined> => {
-    if (current) {
-      void vscode.window.showWarningMessage('A training run is already going. Cancel it first ("Feature Lens: Cancel Training").');
-      return undefined;
-    }
-    let result: TrainingOutcome | undefined;
-    const outDir = start.kind === 'start' ? start.job.outDir : start.checkpointDir;
-    setActive({ outDir, status: 'starting…' });
-    channel.show(true);
-    channel.appendLine(`— ${new Date().toLocaleString()}: ${title}`);
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      async (progress, token) => {
-        let reported = 0;
-        const training = new TrainingRun(workerFile, start, {
-          progress(p) {
-            channel.appendLine(formatProgress(p));
-            const fraction = p.totalTokens > 0 ? Math.min(1, p.tokens / p.totalTokens) : 0;
-            // withProgress takes increments; harvest and training each fill the bar once.
-            const target = p.phase === 'harvest' ? 0 : fraction * 100;
-            progress.report({ increment: Math.max(0, target - reported), message: p.phase === 'harvest' ? 'harvesting activations…' : `L0 ${p.l0.toFixed(1)}, FVU ${p.fvu.toFixed(3)}` });
-            reported = Math.max(reported, target);
-            setActive({ outDir, status: p.phase === 'harvest' ? 'harvesting…' : `running ${Math.round(fraction * 100)} %` }, true);
-          },
-          checkpoint(dir, step) {
-            channel.appendLine(`checkpoint saved at step ${step}: ${dir}`);
-          },
-          log(message) {
-            channel.appendLine(message);
-          },
-        }, { backend: getConfig().trainingBackend, intraOpThreads: getConfig().intraOpThreads });
-        current = training;
-        const onCancel = token.onCancellationRequested(() => {
-          channel.appendLine('cancelling… (the worker saves a checkpoint first)');
-          training.cancel();
-        });
-        try {
-          const outcome = await training.outcome;
-          result = outcome;
-          if (outcome.kind === 'done') {
-            const s = outcome.summary;
-            channel.appendLine(`${s.cancelled ? 'cancelled' : 'done'} after ${s.steps} steps, ${s.tokens.toLocaleString('en-US')} tokens, ${s.seconds.toFixed(0)} s → ${s.outDir}`);
-            const verb = s.cancelled ? 'Training cancelled; checkpoint kept in' : 'SAE trained:';
-            void vscode.window.showInformationMessage(`${verb} ${s.outDir} (L0 ${s.final.l0.toFixed(1)}, FVU ${s.final.fvu.toFixed(3)})`);
-          } else if (outcome.kind === 'error' && outcome.message === 'cancelled') {
-            // Cancelled while harvesting: nothing was trained, so there is no checkpoint to mention.
-            channel.appendLine('cancelled before training started');
-            void vscode.window.showInformationMessage('Training cancelled before it started.');
-          } else {
-            channel.appendLine(`error: ${outcome.message}`);
-            void vscode.window.showErrorMessage(outcome.message);
-          }
-        } finally {
-          onCancel.dispose();
-          current = undefined;
-          setActive(undefined);
-        }
-      },
-    );
-    return result;
+    const queued = enqueue(start, title);
+    return queued ? queued.outcome : undefined;
   };
+
+  const resumeFolder = (dir: string): QueuedRun | undefined => {
+    const live = queue.byOutDir(dir);
+    if (live && (live.info.status === 'paused' || live.info.pausing)) {
+      queue.resume(live.id);
+      return live;
+    }
+    return enqueue({ kind: 'resume', checkpointDir: dir, cacheDir }, `Resuming ${path.basename(dir)}`);
+  };
+
+  const views: TrainingViews = new TrainingViews(context, queue, async (outDir, queued, action) => {
+    switch (action) {
+      case 'cancel':
+        if (queued) queue.cancel(queued.id);
+        break;
+      case 'pause':
+        if (queued) queue.pause(queued.id);
+        break;
+      case 'resume':
+        resumeFolder(outDir);
+        break;
+      case 'openCheckpoint':
+        await vscode.commands.executeCommand(Commands.analyzeWithSae, vscode.Uri.file(outDir));
+        break;
+    }
+  });
 
   const askJob = async (ui: DialogueUi = vscodeDialogue): Promise<TrainJob | undefined> => {
     const loaded = service.loaded ?? (await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Feature Lens: loading the model' }, () => service.ensureLoaded()));
@@ -172,32 +271,46 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
       }
     }),
     vscode.commands.registerCommand(Commands.cancelTraining, () => {
+      const current = queue.current;
       if (!current) {
         void vscode.window.showInformationMessage('No training run is going.');
         return;
       }
-      current.cancel();
+      queue.cancel(current.id);
     }),
-    vscode.commands.registerCommand(Commands.resumeTraining, async () => {
-      const uris = await vscode.window.showOpenDialog({
+    vscode.commands.registerCommand(Commands.resumeTraining, async (given?: string | vscode.Uri) => {
+      // A folder given by another command (or a test) skips the dialog.
+      const uris = given ? [typeof given === 'string' ? vscode.Uri.file(given) : given] : await vscode.window.showOpenDialog({
         canSelectFolders: true,
         canSelectFiles: false,
         title: 'SAE output folder (or its checkpoint folder) to resume',
         openLabel: 'Resume',
       });
       const dir = uris?.[0]?.fsPath;
-      if (dir) await run({ kind: 'resume', checkpointDir: dir }, 'Resuming SAE training');
+      if (!dir) return undefined;
+      const queued = resumeFolder(dir);
+      return queued?.outcome;
     }),
     vscode.commands.registerCommand(Commands.runConfig, (uri?: vscode.Uri) => runConfigFile(uri)),
-    { dispose: () => void current?.kill() },
+    views,
+    { dispose: () => { if (pendingFire) clearTimeout(pendingFire); void queue.dispose(); } },
   );
   return {
     training: {
       cacheDir,
+      queue,
       run,
+      enqueue,
+      resumeFolder,
+      openView: (outDir, preserveFocus) => views.open(outDir, preserveFocus),
+      views,
       askJob,
+      get knownFolders() {
+        return knownFolders();
+      },
       get active() {
-        return active;
+        const current = queue.current;
+        return current ? { outDir: current.info.outDir, status: describeRun(current.info) } : undefined;
       },
       onDidChange: changed.event,
     },

@@ -6,15 +6,27 @@ import * as vscode from 'vscode';
 import { summarizeFolder, type FolderSummary } from '../../core/compare/folderSummary';
 import { Commands } from '../../protocol/commands';
 import type { LensService } from '../services/lensService';
-import type { Training } from '../training/trainingCommands';
+import type { TrainingRunInfo } from '../../protocol/trainingView';
+import type { TrainingStatus } from '../../protocol/trainingStatus';
+import { describeRun, type Training } from '../training/trainingCommands';
 
 const MAX_FOUND = 200;
+
+const RUN_ICONS: Record<TrainingStatus, string> = {
+  queued: 'clock',
+  running: 'loading~spin',
+  paused: 'debug-pause',
+  finished: 'pass',
+  failed: 'error',
+  cancelled: 'circle-slash',
+  interrupted: 'debug-pause',
+};
 
 type Node =
   | { kind: 'group'; group: 'models' | 'saes' | 'runs' }
   | { kind: 'model'; path: string; note: string }
   | { kind: 'sae'; path: string; summary: FolderSummary; note: string }
-  | { kind: 'run'; path: string; summary: FolderSummary; live?: string }
+  | { kind: 'run'; path: string; summary: FolderSummary; queued?: TrainingRunInfo }
   | { kind: 'checkpoint'; path: string; summary: FolderSummary };
 
 const f = (v: number | undefined, digits = 3) => (v === undefined ? '–' : v.toPrecision(digits));
@@ -64,13 +76,17 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
       }
       case 'run': {
         const s = node.summary;
-        const status = node.live ?? (s.run?.finished ? 'finished' : 'interrupted — can resume');
-        const item = new vscode.TreeItem(path.basename(node.path), vscode.TreeItemCollapsibleState.Collapsed);
-        item.description = status;
-        item.tooltip = `${node.path}\n${describe(s)}`;
-        item.iconPath = new vscode.ThemeIcon(node.live ? 'loading~spin' : s.run?.finished ? 'pass' : 'debug-pause');
-        item.contextValue = node.live ? 'featureLens.run.live' : s.run?.finished ? 'featureLens.run.finished' : 'featureLens.run.interrupted';
+        const q = node.queued;
+        const status: TrainingStatus = q?.status ?? (s.run?.finished ? 'finished' : 'interrupted');
+        const hasCheckpoint = s.run !== undefined;
+        const item = new vscode.TreeItem(path.basename(node.path), hasCheckpoint ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = `run:${node.path}`;
+        item.description = q ? describeRun(q) : status === 'finished' ? 'finished' : 'interrupted — can resume';
+        item.tooltip = `${q ? `${q.title}\n` : ''}${node.path}\n${describe(s)}${q?.message ? `\n${q.message}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(RUN_ICONS[status]);
+        item.contextValue = `featureLens.run.${status}`;
         item.resourceUri = vscode.Uri.file(node.path);
+        item.command = { command: Commands.openTrainingView, title: 'Open Training View', arguments: [node] };
         return item;
       }
       case 'checkpoint': {
@@ -88,7 +104,7 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) return [{ kind: 'group', group: 'models' }, { kind: 'group', group: 'saes' }, { kind: 'group', group: 'runs' }];
-    if (node.kind === 'run') return [{ kind: 'checkpoint', path: node.path, summary: node.summary }];
+    if (node.kind === 'run') return node.summary.run ? [{ kind: 'checkpoint', path: node.path, summary: node.summary }] : [];
     if (node.kind !== 'group') return [];
     const loaded = this.service.loaded;
     if (node.group === 'models') {
@@ -107,9 +123,20 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
         .filter((x) => !x.s.run)
         .map(({ p, where, s }) => ({ kind: 'sae' as const, path: p, summary: s, note: p === active ? `${where}, loaded` : where }));
     }
-    const live = this.training.active;
-    const runs: Node[] = folders.map(({ path: p }) => ({ p, s: summarizeFolder(p) })).filter((x) => x.s.run).map(({ p, s }) => ({ kind: 'run' as const, path: p, summary: s, ...(live?.outDir === p ? { live: live.status } : {}) }));
-    if (live?.outDir && !runs.some((r) => r.kind === 'run' && r.path === live.outDir)) runs.unshift({ kind: 'run', path: live.outDir, summary: summarizeFolder(live.outDir), live: live.status });
+    // This window's runs first (newest first, one row per folder), then run folders found on disk.
+    const runs: Node[] = [];
+    const seen = new Set<string>();
+    for (const q of [...this.training.queue.runs].reverse()) {
+      if (seen.has(q.info.outDir)) continue;
+      seen.add(q.info.outDir);
+      runs.push({ kind: 'run', path: q.info.outDir, summary: summarizeFolder(q.info.outDir), queued: q.info });
+    }
+    for (const p of [...this.training.knownFolders, ...folders.map((x) => x.path)]) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      const s = summarizeFolder(p);
+      if (s.run) runs.push({ kind: 'run', path: p, summary: s });
+    }
     return runs;
   }
 
@@ -170,7 +197,25 @@ export function registerLensTree(context: vscode.ExtensionContext, service: Lens
     }),
     vscode.commands.registerCommand(Commands.resumeRun, (arg: unknown) => {
       const dir = folderOf(arg);
-      return dir ? training.run({ kind: 'resume', checkpointDir: dir }, `Resuming ${path.basename(dir)}`) : undefined;
+      return dir ? training.resumeFolder(dir)?.outcome : undefined;
+    }),
+    vscode.commands.registerCommand(Commands.openTrainingView, (arg: unknown) => {
+      const dir = folderOf(arg) ?? training.queue.current?.info.outDir ?? training.queue.runs[training.queue.runs.length - 1]?.info.outDir;
+      if (!dir) {
+        void vscode.window.showInformationMessage('No training run in this window yet: start one with "Feature Lens: Train SAE…" or Run This Config.');
+        return;
+      }
+      training.openView(dir);
+    }),
+    vscode.commands.registerCommand(Commands.cancelRun, (arg: unknown) => {
+      const dir = folderOf(arg);
+      const run = dir ? training.queue.byOutDir(dir) : undefined;
+      return run ? training.queue.cancel(run.id) : false;
+    }),
+    vscode.commands.registerCommand(Commands.pauseRun, (arg: unknown) => {
+      const dir = folderOf(arg);
+      const run = dir ? training.queue.byOutDir(dir) : undefined;
+      return run ? training.queue.pause(run.id) : false;
     }),
     vscode.commands.registerCommand(Commands.revealFolder, (arg: unknown) => {
       const dir = folderOf(arg);
@@ -179,8 +224,9 @@ export function registerLensTree(context: vscode.ExtensionContext, service: Lens
     vscode.commands.registerCommand(Commands.deleteFolder, async (arg: unknown) => {
       const dir = folderOf(arg);
       if (!dir) return false;
-      if (training.active?.outDir === dir) {
-        void vscode.window.showWarningMessage('That run is still training: cancel it first.');
+      const queued = training.queue.byOutDir(dir);
+      if (queued && ['queued', 'running', 'paused'].includes(queued.info.status)) {
+        void vscode.window.showWarningMessage('That run is still queued or training: cancel it first.');
         return false;
       }
       const ok = (await vscode.window.showWarningMessage(`Delete ${dir} and everything in it?`, { modal: true }, 'Delete')) === 'Delete';

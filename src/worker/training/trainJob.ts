@@ -1,21 +1,28 @@
 // One training job as the worker runs it: get rows (harvest a corpus or open a .npy), build or restore
 // the trainer, and hand it to the core's folder run (throttled progress, periodic checkpoints, a
 // resumable save on cancel). Independent of worker_threads so it can be tested in-process as well.
-import { basename } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { presetConfig, type PresetName } from '../../core/train/presets';
 import { chooseBackend, parseBackendChoice, type BackendChoice } from '../../core/train/backendChoice';
 import { startTrainer } from '../../core/train/driver';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
+import type { PauseGate } from '../../core/util/pauseGate';
+import { parseSavedTrainJob } from '../../protocol/savedTrainJob';
 import { trainToFolder } from '../../core/train/trainToFolder';
 import { harvestCorpus } from '../../core/store/harvestCorpus';
 import { openNpySource, openStoreSource } from '../../core/store/sources';
 import type { ActivationSource } from '../../core/store/types';
-import { parseTrainJob, type TrainingStart, type TrainJob, type TrainProgressEvent, type TrainSummary } from '../../protocol/training';
+import { type TrainingStart, type TrainJob, type TrainProgressEvent, type TrainSummary } from '../../protocol/training';
 
 export interface JobEvents {
   progress(event: TrainProgressEvent): void;
   checkpoint(dir: string, step: number, tokens: number): void;
   log(message: string): void;
+  /** Stepping stopped for a pause / started again. */
+  paused?(step: number): void;
+  continued?(step: number): void;
 }
 
 export interface JobOptions {
@@ -23,6 +30,26 @@ export interface JobOptions {
   /** 'auto' (default), 'fast' or 'reference' (the featureLens.trainingBackend setting). */
   readonly backend?: string;
   readonly intraOpThreads?: number;
+  /** Closed: the run stops stepping (after saving a checkpoint) until it is opened again. */
+  readonly pause?: PauseGate;
+}
+
+/**
+ * Fails early, before any harvesting, when the output folder cannot be written: the first checkpoint
+ * would otherwise fail only after the activations were collected.
+ */
+async function checkWritable(outDir: string): Promise<void> {
+  const parent = dirname(outDir);
+  try {
+    await mkdir(parent, { recursive: true });
+    await access(parent, constants.W_OK);
+    await access(outDir, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot write the output folder ${outDir}${code ? ` (${code})` : ''}: choose a folder you can write to`);
+  }
 }
 
 interface OpenedData {
@@ -66,8 +93,12 @@ async function openData(job: TrainJob, rowsWanted: number, signal: AbortSignal, 
 }
 
 export async function runTrainJob(start: TrainingStart, signal: AbortSignal, events: JobEvents, options: JobOptions = {}): Promise<TrainSummary> {
-  const resume = start.kind === 'resume' ? await readTrainerCheckpoint(start.checkpointDir, parseTrainJob) : undefined;
-  const job = resume ? { ...resume.job, outDir: start.kind === 'resume' ? start.checkpointDir : resume.job.outDir } : (start as { job: TrainJob }).job;
+  // A folder written by `feature-lens train` stores its command-line options; they map onto a TrainJob.
+  const fallbackCache = start.kind === 'resume' ? start.cacheDir ?? dirname(start.checkpointDir) : '';
+  const resume = start.kind === 'resume' ? await readTrainerCheckpoint(start.checkpointDir, (raw) => parseSavedTrainJob(raw, fallbackCache)) : undefined;
+  // The run continues in the folder it was resumed from, wherever it was first written.
+  const job: TrainJob = resume && start.kind === 'resume' ? { ...resume.job.job, outDir: start.checkpointDir } : (start as { job: TrainJob }).job;
+  await checkWritable(job.outDir);
   const config =
     resume?.state.config ??
     presetConfig({
@@ -99,13 +130,17 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
     const run = await trainToFolder(trainer, source, {
       dir: job.outDir,
       everySteps: job.checkpointEvery,
-      context: { job, hookName: job.site, ...(job.preset ? { preset: job.preset } : {}), modelName: data.modelName, contextLength: data.contextLength, datasetPath: data.datasetPath },
+      // The stored job stays as it was written (a CLI run stays resumable by the CLI).
+      context: { job: resume ? resume.job.raw : job, ...(job.site !== 'unknown' ? { hookName: job.site } : {}), ...(job.preset ? { preset: job.preset } : {}), modelName: data.modelName, contextLength: data.contextLength, datasetPath: data.datasetPath },
       signal,
       ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+      ...(options.pause
+        ? { pause: { gate: options.pause, onPaused: (step: number) => events.paused?.(step), onResumed: (step: number) => events.continued?.(step) } }
+        : {}),
       onProgress: (p) =>
         events.progress({
           type: 'progress', phase: 'train', step: p.step, tokens: p.tokens, totalTokens: config.totalTokens,
-          loss: p.loss, mse: p.mse, fvu: p.fvu, l0: p.l0, deadFraction: p.deadFraction,
+          loss: p.loss, mse: p.mse, fvu: p.fvu, l0: p.l0, deadFraction: p.deadFraction, denseFraction: p.denseFraction,
           tokensPerSecond: p.tokensPerSecond, skippedRows: p.skippedRowsTotal,
         }),
       onCheckpoint: (dir, step, tokens) => events.checkpoint(dir, step, tokens),

@@ -111,6 +111,8 @@ export function reduce(state: TokenViewState, action: HostToWebview | UiAction):
     case 'init':
     case 'comparing':
     case 'comparison':
+    case 'trainingRun':
+    case 'trainingUpdate':
       return state;
   }
 }
