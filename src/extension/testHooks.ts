@@ -47,6 +47,11 @@ export function registerTestHooks(context: vscode.ExtensionContext, { inspector,
     vscode.commands.registerCommand(TestCommands.trainingRuns, () =>
       training.queue.runs.map((r) => ({ ...r.info, points: r.history.length, lastStep: r.history[r.history.length - 1]?.step ?? 0, viewOpen: training.views.has(r.info.outDir) })),
     ),
+    // What closing the window does to the run training now: its worker is stopped without a final save.
+    vscode.commands.registerCommand(TestCommands.stopTrainingNow, () => {
+      const current = training.queue.current;
+      return current ? training.queue.stopNow(current.id) : false;
+    }),
     // Runs the Train SAE… dialogue taking every first choice and default, and says what it was offered.
     vscode.commands.registerCommand(TestCommands.trainDialogue, async () => {
       const asked: { title: string; labels: string[] }[] = [];

@@ -49,6 +49,7 @@ export const TestCommands = {
   treeSnapshot: 'featureLens._test.treeSnapshot',
   lastDashboard: 'featureLens._test.lastDashboard',
   trainingRuns: 'featureLens._test.trainingRuns',
+  stopTrainingNow: 'featureLens._test.stopTrainingNow',
 } as const;
 
 /** Commands the webview may ask the host to run; anything else is refused. */

@@ -160,10 +160,21 @@ export class RunQueue {
     return true;
   }
 
-  /** Window closing: stops the worker at once (its last checkpoint stays as it is). */
+  /**
+   * Stops a run's worker at once, without a final save: what closing the window does to a run. The last
+   * checkpoint stays as it is (it was swapped in atomically) and the run ends as failed, naming it.
+   */
+  async stopNow(id: string): Promise<boolean> {
+    const run = this.internal(id);
+    if (!run?.handle || !isLiveStatus(run.info.status)) return false;
+    await run.handle.kill();
+    return true;
+  }
+
+  /** Window closing: stops every worker at once (their last checkpoints stay as they are). */
   async dispose(): Promise<void> {
     this.disposed = true;
-    await Promise.all(this.all.map((r) => r.handle?.kill()));
+    await Promise.all(this.all.map((r) => this.stopNow(r.id)));
   }
 
   private internal(id: string): Internal | undefined {

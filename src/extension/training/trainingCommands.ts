@@ -53,15 +53,21 @@ export function formatProgress(p: TrainProgressEvent): string {
   );
 }
 
+/** A ten-cell text progress bar (a tree row has no widget for one). */
+function bar(fraction: number): string {
+  const full = Math.max(0, Math.min(10, Math.round(fraction * 10)));
+  return '▰'.repeat(full) + '▱'.repeat(10 - full);
+}
+
 /** One line for the tree and the status: what the run is doing. */
 export function describeRun(info: TrainingRunInfo): string {
   const pct = `${Math.round(info.fraction * 100)} %`;
   switch (info.status) {
     case 'running':
-      if (info.pausing) return `pausing… ${pct}`;
-      return info.phase === 'harvest' ? `harvesting ${pct}` : info.phase === 'waiting' ? 'starting…' : `running ${pct}`;
+      if (info.pausing) return `pausing… ${bar(info.fraction)} ${pct}`;
+      return info.phase === 'harvest' ? `harvesting ${bar(info.fraction)} ${pct}` : info.phase === 'waiting' ? 'starting…' : `running ${bar(info.fraction)} ${pct}`;
     case 'paused':
-      return `paused at ${pct}`;
+      return `paused ${bar(info.fraction)} ${pct}`;
     case 'failed':
       return `failed: ${info.message ?? ''}`;
     case 'cancelled':

@@ -37,6 +37,8 @@ test(
     const second = path.join(dir, 'second');
     try {
       const firstDone = vscode.commands.executeCommand('featureLens.runConfig', runFile('first', 128 * 200_000));
+      // The command reads the file before queueing: wait until the first is in the queue.
+      await waitFor(async () => (await runOf(first)) !== undefined, { timeout: 30_000, what: 'the first run queued' });
       const secondDone = vscode.commands.executeCommand('featureLens.runConfig', runFile('second', 128 * 30));
       const seen = [];
       const sample = async () => {
@@ -58,7 +60,7 @@ test(
         const r = await treeRuns();
         const a = r.find((x) => x.label === 'first');
         const b = r.find((x) => x.label === 'second');
-        return a && b && /^running \d+ %$/.test(a.description) ? { a, b } : undefined;
+        return a && b && /^running [▰▱]{10} \d+ %$/.test(a.description) ? { a, b } : undefined;
       }, { timeout: 30_000, what: 'the tree showing the running run' });
       assert.equal(rows.a.context, 'featureLens.run.running');
       assert.equal(rows.b.description, 'queued');
@@ -72,7 +74,7 @@ test(
       }, { timeout: 60_000, what: 'the first run paused' });
       const state = JSON.parse(fs.readFileSync(path.join(first, 'trainer_state.json'), 'utf8'));
       assert.ok(state.step >= paused.lastStep, `checkpoint at step ${state.step} covers the last reported step ${paused.lastStep}`);
-      assert.match((await treeRuns()).find((x) => x.label === 'first').description, /^paused at \d+ %$/);
+      assert.match((await treeRuns()).find((x) => x.label === 'first').description, /^paused [▰▱]{10} \d+ %$/);
       // Still paused a moment later: no steps were taken in between (the state on disk is the paused step).
       const still = await runOf(first);
       assert.equal(still.status, 'paused');
@@ -181,4 +183,48 @@ test(
     }
   },
   { timeout: 180_000 },
+);
+
+test(
+  'a run whose worker stops mid-run (the window closed) ends as failed naming its checkpoint, and Resume finishes it',
+  async () => {
+    await activeExtension();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-it-stopped-'));
+    try {
+      const acts = path.join(dir, 'acts.npy');
+      writeActs(acts, 2048, 32);
+      const out = path.join(dir, 'run');
+      const steps = 4000;
+      const stopped = vscode.commands.executeCommand('featureLens._test.trainJob', {
+        site: 'blocks.0.hook_resid_post', arch: 'topk', k: 4, dSae: 64, tokens: 128 * steps, batchSize: 128,
+        data: { kind: 'acts', path: acts }, outDir: out, checkpointEvery: 25, seed: 0,
+      });
+      const before = await waitFor(async () => {
+        const r = await runOf(out);
+        return r && r.status === 'running' && r.checkpointStep !== undefined ? r : undefined;
+      }, { timeout: 120_000, what: 'a checkpoint written' });
+      assert.equal(await vscode.commands.executeCommand('featureLens._test.stopTrainingNow'), true);
+      const outcome = await stopped;
+      assert.equal(outcome.kind, 'crashed', JSON.stringify(outcome));
+      assert.match(outcome.message, /The last checkpoint \(step \d+\) is in .*Resume Training/);
+      const failed = await runOf(out);
+      assert.equal(failed.status, 'failed');
+      // Nothing corrupt: the folder holds a whole checkpoint at or after the one seen before the stop.
+      const state = JSON.parse(fs.readFileSync(path.join(out, 'trainer_state.json'), 'utf8'));
+      assert.ok(state.step >= before.checkpointStep && state.step < steps, `state at step ${state.step}`);
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.run')), [], 'no half-swapped folders');
+      const row = await waitFor(async () => (await treeRuns()).find((x) => x.label === 'run' && x.context === 'featureLens.run.failed'), { timeout: 30_000, what: 'the failed run in the tree' });
+      assert.match(row.description, /^failed: The training worker stopped unexpectedly/);
+      const resumed = await vscode.commands.executeCommand('featureLens.tree.resume', vscode.Uri.file(out));
+      assert.equal(resumed.kind, 'done', JSON.stringify(resumed));
+      assert.deepEqual([resumed.summary.steps, resumed.summary.cancelled], [steps, false]);
+      const history = await runOf(out);
+      assert.equal(history.status, 'finished');
+    } finally {
+      await cancelLiveRuns();
+      await closeAllEditors();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  { timeout: 300_000 },
 );

@@ -118,3 +118,17 @@ test('the history stays in step order across a resume and is thinned, not cut, p
   assert.deepEqual(steps, [...steps].sort((x, y) => x - y));
   assert.ok(appended.length > 0);
 });
+
+test('stopNow kills the running worker (a closed window); the crash ends the run as failed and the next one starts', async () => {
+  const { launched, launch } = fakeLaunch();
+  const q = new RunQueue(launch);
+  const a = q.enqueue({ kind: 'start', job: job('/a') }, 'A')!;
+  const b = q.enqueue({ kind: 'start', job: job('/b') }, 'B')!;
+  assert.equal(await q.stopNow(b.id), false, 'a queued run has no worker to stop');
+  assert.equal(await q.stopNow(a.id), true);
+  assert.deepEqual(launched[0].calls, ['kill']);
+  launched[0].end({ kind: 'crashed', message: 'The training worker stopped unexpectedly (exited with code 1).' });
+  await settle();
+  assert.deepEqual([a.info.status, b.info.status], ['failed', 'running']);
+  assert.match(a.info.message ?? '', /stopped unexpectedly/);
+});
