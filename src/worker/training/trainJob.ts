@@ -2,8 +2,8 @@
 // the trainer, and hand it to the core's folder run (throttled progress, periodic checkpoints, a
 // resumable save on cancel). Independent of worker_threads so it can be tested in-process as well.
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { presetConfig, type PresetName } from '../../core/train/presets';
 import { chooseBackend, parseBackendChoice, type BackendChoice } from '../../core/train/backendChoice';
 import { startTrainer } from '../../core/train/driver';
@@ -49,6 +49,21 @@ async function checkWritable(outDir: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(`cannot write the output folder ${outDir}${code ? ` (${code})` : ''}: choose a folder you can write to`);
+  }
+}
+
+/**
+ * A run stopped while it wrote a checkpoint (window closed, worker killed) leaves the half-written copy
+ * beside the folder (the folder itself is the previous, whole checkpoint). Only one run writes a folder
+ * at a time, so a new start or resume removes such leftovers before writing its own.
+ */
+async function removeUnfinishedWrites(outDir: string, events: JobEvents): Promise<void> {
+  const parent = dirname(outDir);
+  const prefix = `.${basename(outDir)}.tmp-`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(prefix))) {
+    await rm(join(parent, name), { recursive: true, force: true });
+    events.log(`removed ${name}, an unfinished checkpoint write of a run that was stopped`);
   }
 }
 
@@ -99,6 +114,7 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
   // The run continues in the folder it was resumed from, wherever it was first written.
   const job: TrainJob = resume && start.kind === 'resume' ? { ...resume.job.job, outDir: start.checkpointDir } : (start as { job: TrainJob }).job;
   await checkWritable(job.outDir);
+  await removeUnfinishedWrites(job.outDir, events);
   const config =
     resume?.state.config ??
     presetConfig({

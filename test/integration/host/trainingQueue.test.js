@@ -212,7 +212,9 @@ test(
       // Nothing corrupt: the folder holds a whole checkpoint at or after the one seen before the stop.
       const state = JSON.parse(fs.readFileSync(path.join(out, 'trainer_state.json'), 'utf8'));
       assert.ok(state.step >= before.checkpointStep && state.step < steps, `state at step ${state.step}`);
-      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.run')), [], 'no half-swapped folders');
+      // Stopped mid-write, a half-written copy may sit beside the folder; never a folder moved aside.
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.run.old-')), [], 'no half-swapped folders');
+      for (const f of ['cfg.json', 'sae_weights.safetensors', 'trainer_state.json', 'training_state.safetensors']) assert.ok(fs.existsSync(path.join(out, f)), f);
       const row = await waitFor(async () => (await treeRuns()).find((x) => x.label === 'run' && x.context === 'featureLens.run.failed'), { timeout: 30_000, what: 'the failed run in the tree' });
       assert.match(row.description, /^failed: The training worker stopped unexpectedly/);
       const resumed = await vscode.commands.executeCommand('featureLens.tree.resume', vscode.Uri.file(out));
@@ -220,6 +222,7 @@ test(
       assert.deepEqual([resumed.summary.steps, resumed.summary.cancelled], [steps, false]);
       const history = await runOf(out);
       assert.equal(history.status, 'finished');
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('.run.')), [], 'the resumed run cleared any unfinished write');
     } finally {
       await cancelLiveRuns();
       await closeAllEditors();

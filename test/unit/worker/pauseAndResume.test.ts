@@ -2,7 +2,7 @@
 // folder written by `feature-lens train` (its command-line options stored as the job) bit for bit.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCommand } from '../../../src/cli/commands/train';
@@ -118,4 +118,18 @@ test('an output path under a file is refused with a clear message', async () => 
     runTrainJob({ kind: 'start', job: job(join(acts, 'out'), { data: { kind: 'acts', path: join(dir, 'missing.npy') } }) }, new AbortController().signal, quiet),
     /cannot write the output folder .*acts\.npy.*\((ENOTDIR|EEXIST)\)/,
   );
+});
+
+test('a resume clears the half-written checkpoint copy a stopped run left beside its folder', async () => {
+  const out = join(dir, 'left-over');
+  const controller = new AbortController();
+  await runTrainJob({ kind: 'start', job: job(out) }, controller.signal, { ...quiet, progress: () => controller.abort() }, { progressIntervalMs: 0 });
+  const stale = join(dir, '.left-over.tmp-99999-deadbeef');
+  mkdirSync(stale);
+  writeFileSync(join(stale, 'cfg.json'), '{}');
+  const logs: string[] = [];
+  const summary = await runTrainJob({ kind: 'resume', checkpointDir: out }, new AbortController().signal, { ...quiet, log: (m) => logs.push(m) });
+  assert.equal(summary.steps, STEPS);
+  assert.equal(existsSync(stale), false);
+  assert.ok(logs.some((m) => /removed \.left-over\.tmp-99999-deadbeef/.test(m)), logs.join('\n'));
 });
