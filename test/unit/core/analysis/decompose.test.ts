@@ -98,3 +98,53 @@ test('a width mismatch is refused with both widths', () => {
   const x = { data: new Float32Array(3), rows: 1, cols: 3 };
   assert.throws(() => decompose(x, sparse([[]]), weights(), { topK: 1 }), /width 3.*expects 2/);
 });
+
+test('many active features (more than the listed and kept ones, with ties): same as a plain full sort and sum', () => {
+  const dIn = 5;
+  const dSae = 300;
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const wDec = Float32Array.from({ length: dSae * dIn }, rand);
+  const sae = new InferenceSae({
+    config: { architecture: 'relu', dIn, dSae, applyBDecToInput: false },
+    tensors: new Map([
+      ['W_enc', { shape: [dIn, dSae], data: new Float32Array(dIn * dSae) }],
+      ['b_enc', { shape: [dSae], data: new Float32Array(dSae) }],
+      ['W_dec', { shape: [dSae, dIn], data: wDec }],
+      ['b_dec', { shape: [dIn], data: Float32Array.of(0.1, 0, 0, 0, -0.1) }],
+    ]),
+  });
+  // Row 0: 150 features, values in steps of 0.25 so many tie; row 1: 9 features (all kept); one zero entry.
+  const row0: [number, number][] = Array.from({ length: 150 }, (_, k) => [(k * 7) % dSae, 0.25 * (1 + (k % 13))]);
+  row0[40][1] = 0;
+  const row1: [number, number][] = Array.from({ length: 9 }, (_, k) => [k * 30 + 1, k + 0.5]);
+  const f = sparse([row0, row1], dSae);
+  const x = { data: Float32Array.from({ length: 2 * dIn }, rand), rows: 2, cols: dIn };
+  const d = decompose(x, f, sae, { topK: 8, maxActivePerToken: 64 });
+  [row0, row1].forEach((row, t) => {
+    const active = row.filter(([, v]) => v !== 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const r = new Float64Array(dIn);
+    for (const [c, v] of active) for (let j = 0; j < dIn; j++) r[j] += v * wDec[c * dIn + j];
+    const rr = r.reduce((s, v) => s + v * v, 0);
+    const tok = d.tokens[t];
+    assert.equal(tok.l0, active.length);
+    assert.deepEqual(tok.top.map((h) => h.id), active.slice(0, 8).map(([c]) => c));
+    tok.top.forEach((h, k) => {
+      const [c, v] = active[k];
+      let dot = 0;
+      for (let j = 0; j < dIn; j++) dot += wDec[c * dIn + j] * r[j];
+      assert.ok(Math.abs(h.share - (v * dot) / rr) < 1e-9, `share of ${c}`);
+    });
+    const kept = Array.from(d.featureIds.subarray(d.rowStart[t], d.rowStart[t + 1]));
+    assert.deepEqual(kept, active.slice(0, 64).map(([c]) => c));
+    let err = 0;
+    let xx = 0;
+    const bDec = [0.1, 0, 0, 0, -0.1];
+    for (let j = 0; j < dIn; j++) {
+      const xv = x.data[t * dIn + j];
+      err += (xv - (r[j] + bDec[j])) ** 2;
+      xx += xv * xv;
+    }
+    assert.ok(Math.abs(tok.reconError - err / xx) < 1e-5);
+  });
+});
