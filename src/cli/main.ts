@@ -1,10 +1,12 @@
 import { UsageError } from './args';
 import { commands } from './commands';
+import { bundledModelPath } from './commands/modelOption';
+import { applyVariant, VARIANT_USAGE } from './variantOption';
 
 function help(): string {
   const lines = ['feature-lens — look inside a language model', '', 'Commands:'];
   for (const c of commands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
-  lines.push('', 'Run `feature-lens <command> --help` for its options.');
+  lines.push('', 'Run `feature-lens <command> --help` for its options. Every command that takes --model also takes:', VARIANT_USAGE);
   return lines.join('\n');
 }
 
@@ -20,11 +22,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help')) {
-    process.stdout.write(`${command.usage}\n`);
+    process.stdout.write(`${command.usage}${command.usage.includes('--model') ? `\n${VARIANT_USAGE}` : ''}\n`);
     return 0;
   }
   try {
-    return await command.run(rest);
+    return await command.run(applyVariant(rest, command.usage.includes('--model'), () => bundledModelPath()));
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`feature-lens ${name}: ${err.message}\n\n${command.usage}\n`);

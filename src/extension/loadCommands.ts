@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Commands } from '../protocol/commands';
 import type { LoadResult, LoadSelection } from '../protocol/session';
 import type { LensService } from './services/lensService';
+import { pickVariant } from './variantPick';
 
 /** Programmatic use of Load SAE… (tests, links): which SAE of a multi-SAE folder, and at which site(s). */
 export interface LoadSaeOptions {
@@ -41,8 +42,12 @@ export function registerLoadCommands(service: LensService, onError: (err: unknow
   };
 
   return vscode.Disposable.from(
-    vscode.commands.registerCommand(Commands.selectModel, async (path?: string) => {
-      if (typeof path === 'string') return reload({ modelPath: path || undefined });
+    // `variant` (programmatic use): which weights of a folder holding several; else the remembered one.
+    vscode.commands.registerCommand(Commands.selectModel, async (path?: string, variant?: string) => {
+      if (typeof path === 'string') {
+        const chosen = typeof variant === 'string' ? variant : path ? await pickVariant(path, false) : undefined;
+        return reload({ modelPath: path || undefined, modelVariant: chosen ?? undefined });
+      }
       const choice = await vscode.window.showQuickPick(
         [
           { label: '$(package) Bundled model', description: 'tiny-lm', value: 'bundled' },
@@ -52,9 +57,11 @@ export function registerLoadCommands(service: LensService, onError: (err: unknow
         { placeHolder: `Model (now: ${service.loaded?.model.name ?? 'not loaded'})` },
       );
       if (!choice) return undefined;
-      if (choice.value === 'bundled') return reload({ modelPath: undefined });
+      if (choice.value === 'bundled') return reload({ modelPath: undefined, modelVariant: undefined });
       const p = await pickPath('model', choice.value === 'folder', { 'ONNX models': ['onnx'] });
-      return p ? reload({ modelPath: p }) : undefined;
+      if (!p) return undefined;
+      const picked = await pickVariant(p, true);
+      return picked === null ? undefined : reload({ modelPath: p, modelVariant: picked });
     }),
     vscode.commands.registerCommand(Commands.selectHookSite, async (site?: string) => {
       if (typeof site === 'string') return reload({ site: site || undefined });

@@ -4,6 +4,11 @@
 export interface LoadSelection {
   /** Model folder; undefined = bundled model. */
   readonly modelPath?: string;
+  /**
+   * Which weights of a model folder holding several copies (transformers.js onnx/model*.onnx): fp32, fp16,
+   * int8, uint8, q4, q4f16 or bnb4; undefined = fp32, or the only copy.
+   */
+  readonly modelVariant?: string;
   /** SAE folder or file in any supported format; undefined = bundled SAE (if present). */
   readonly saePath?: string;
   /** Which SAE of a folder holding several (e.g. sparsify's one sub-folder per hook point). */
@@ -17,6 +22,9 @@ export interface LoadSelection {
 export interface ModelInfo {
   readonly name: string;
   readonly path: string;
+  /** The weight variant picked in a folder of several, and its .onnx file. */
+  readonly variant?: string;
+  readonly file?: string;
   readonly layers: number;
   readonly dModel: number;
 }

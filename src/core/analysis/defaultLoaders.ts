@@ -9,7 +9,7 @@ import { readUnembedding } from './unembedding';
 
 export function defaultLoaders(options: { cacheDir?: string; intraOpThreads?: number } = {}): Loaders {
   return {
-    loadModel: (path) => loadModel(path, { cacheDir: options.cacheDir, intraOpThreads: options.intraOpThreads }),
+    loadModel: (path, variant) => loadModel(path, { cacheDir: options.cacheDir, intraOpThreads: options.intraOpThreads, ...(variant ? { variant } : {}) }),
     loadSae: (path, hook) => {
       const opened = openSae(path, hook === undefined ? {} : { hook });
       return { sae: opened.sae, warnings: opened.warnings, folder: opened.folder };

@@ -10,7 +10,8 @@ import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
 import { analysisModel } from './runtimeAdapter';
 
 export interface Loaders {
-  loadModel(path: string): Promise<LanguageModel>;
+  /** `variant`: which weights of a folder holding several copies (fp32, fp16, int8, q4…); undefined = the default. */
+  loadModel(path: string, variant?: string): Promise<LanguageModel>;
   /**
    * Reads any supported SAE file/folder, prepared for inference (src/core/formats/open-sae.ts); `hook`
    * picks one SAE of a folder holding several (else MultipleSaesError).
@@ -60,11 +61,12 @@ export class AnalysisSession {
   /** `root`: the extension (or package) folder holding models/. */
   static async open(selection: LoadSelection, root: string, loaders: Loaders, previous?: AnalysisSession): Promise<AnalysisSession> {
     const modelPath = selection.modelPath || join(root, BUNDLED_MODEL);
-    const reuse = previous !== undefined && previous.modelPath === modelPath;
-    const lm = reuse ? previous.lm : await loaders.loadModel(modelPath);
+    const variant = selection.modelVariant || undefined;
+    const reuse = previous !== undefined && previous.modelPath === modelPath && previous.info.model.variant === variant;
+    const lm = reuse ? previous.lm : await loaders.loadModel(modelPath, variant);
     let opened: AnalysisSession;
     try {
-      const model = reuse ? previous.model : analysisModel(lm, lm.info.name || basename(modelPath), loaders.unembedding?.(lm, modelPath));
+      const model = reuse ? previous.model : analysisModel(lm, lm.info.name || basename(modelPath), loaders.unembedding?.(lm, variant ? lm.info.onnxFile : modelPath));
       opened = await AnalysisSession.bind(selection, root, loaders, lm, model, modelPath);
     } catch (err) {
       // The previous session stays usable when the new selection cannot be opened.
@@ -195,7 +197,13 @@ export class AnalysisSession {
 
     const c = inference?.config;
     const info: LoadResult = {
-      model: { name: modelName, path: modelPath, layers: lm.info.layers, dModel: lm.info.dModel },
+      model: {
+        name: modelName,
+        path: modelPath,
+        layers: lm.info.layers,
+        dModel: lm.info.dModel,
+        ...(selection.modelVariant ? { variant: selection.modelVariant, file: lm.info.onnxFile } : {}),
+      },
       sites: sites.map((s) => ({ name: s.name, dim: s.dim })),
       site,
       ...(sae && c && saePath

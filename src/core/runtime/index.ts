@@ -1,5 +1,6 @@
 // The model runtime's public surface. Only this folder imports onnxruntime-node.
-export { loadModel, resolveModelFiles, listModelVariants, OnnxLanguageModel, type ModelFiles, type ModelVariant } from './model';
+export { loadModel, resolveModelFiles, OnnxLanguageModel, type ModelFiles } from './model';
+export { listModelVariants, VARIANT_ORDER, type ModelVariant } from './variants';
 export { analyseGraph, findLogitsOutput, hookSites, siteName, SiteAnalysisError, SITE_KINDS, type GraphAnalysis } from './graph';
 export { ModelFileError } from './onnxProto';
 export { planWindows, truncationMessage, DEFAULT_MAX_TOKENS, type Window } from './windowing';

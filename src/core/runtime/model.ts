@@ -13,6 +13,7 @@ import { argmaxRow } from './loss';
 import { exposeFusedSums } from './fusedSums';
 import { cacheInterface, openCachedStream, type CacheInterface } from './kvCache';
 import { liftNoCacheBranch } from './mergedDecoder';
+import { listModelVariants, onnxFolder } from './variants';
 import { decodeModel, encodeModel, ModelFileError, onnx, type ModelProto } from './onnxProto';
 import { batchTensor, buildFeeds, onnxElemType, OrtSession, sequenceRows, type OrtTensor, type SessionConfig } from './session';
 import type {
@@ -39,63 +40,6 @@ export interface ModelFiles {
 
 /** Preferred .onnx names in a model folder (Optimum names its decoder exports decoder_model*.onnx). */
 const ONNX_PREFERENCE = ['model.onnx', 'decoder_model.onnx', 'decoder_model_merged.onnx', 'model_with_past.onnx', 'decoder_with_past_model.onnx'];
-
-/**
- * Weight variants of one export as transformers.js publishes them (onnx/model.onnx, model_fp16.onnx,
- * model_quantized.onnx, ...): file-name suffix → variant name the user picks.
- */
-const VARIANT_SUFFIXES: readonly (readonly [string, string])[] = [
-  ['_q4f16', 'q4f16'],
-  ['_fp16', 'fp16'],
-  ['_quantized', 'int8'],
-  ['_int8', 'int8'],
-  ['_uint8', 'uint8'],
-  ['_q4', 'q4'],
-  ['_bnb4', 'bnb4'],
-  ['', 'fp32'],
-];
-
-/** Variants from full precision down, the order they are listed to the user. */
-const VARIANT_ORDER = ['fp32', 'fp16', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
-
-export interface ModelVariant {
-  /** fp32, fp16, int8, uint8, q4, q4f16 or bnb4. */
-  readonly variant: string;
-  readonly onnxFile: string;
-}
-
-/** What a decoder .onnx file name says about its weights (undefined for names of other exports). */
-function variantOf(file: string): string | undefined {
-  const stem = file.replace(/\.onnx$/, '');
-  for (const base of ['model', 'decoder_model_merged', 'decoder_model']) {
-    for (const [suffix, variant] of VARIANT_SUFFIXES) if (stem === base + suffix) return variant;
-  }
-  return undefined;
-}
-
-/** The folder holding the .onnx files: the model folder, or its onnx/ subfolder (transformers.js layout). */
-function onnxFolder(dir: string): string {
-  const sub = join(dir, 'onnx');
-  const hasOnnx = (d: string) => readdirSync(d).some((f) => f.endsWith('.onnx'));
-  if (!hasOnnx(dir) && existsSync(sub) && statSync(sub).isDirectory() && hasOnnx(sub)) return sub;
-  return dir;
-}
-
-/**
- * The weight variants in a model folder (several only in the transformers.js layout, or when quantized
- * copies sit beside model.onnx), preferring model*.onnx over the decoder_model* names for each variant.
- */
-export function listModelVariants(dir: string): ModelVariant[] {
-  const folder = onnxFolder(dir);
-  const files = readdirSync(folder).filter((f) => f.endsWith('.onnx')).sort();
-  const rank = (f: string) => (f.startsWith('model') ? 0 : f.startsWith('decoder_model_merged') ? 1 : 2);
-  const byVariant = new Map<string, string>();
-  for (const f of [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
-    const v = variantOf(f);
-    if (v && !byVariant.has(v)) byVariant.set(v, join(folder, f));
-  }
-  return VARIANT_ORDER.filter((v) => byVariant.has(v)).map((variant) => ({ variant, onnxFile: byVariant.get(variant) as string }));
-}
 
 /** The files of a model given its folder or its .onnx file; `variant` picks among fp32/fp16/int8/q4… copies. */
 export function resolveModelFiles(path: string, variant?: string): ModelFiles {

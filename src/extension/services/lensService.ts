@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../../protocol/analysis';
 import type { LoadResult, LoadSelection } from '../../protocol/session';
 import { getConfig } from '../config';
+import { rememberedVariant } from '../variantPick';
 import { WorkerClient } from '../workerClient';
 
 const SELECTION_KEY = 'featureLens.selection';
@@ -52,8 +53,10 @@ export class LensService implements vscode.Disposable {
   selection(): LoadSelection {
     const stored = this.context.workspaceState.get<LoadSelection>(SELECTION_KEY, {});
     const config = getConfig();
+    const modelPath = stored.modelPath || config.modelPath || undefined;
     return {
-      modelPath: stored.modelPath || config.modelPath || undefined,
+      modelPath,
+      modelVariant: stored.modelVariant || rememberedVariant(modelPath),
       saePath: stored.saePath || config.saePath || undefined,
       saeHook: stored.saePath ? stored.saeHook || undefined : undefined,
       site: stored.site || undefined,
@@ -69,6 +72,7 @@ export class LensService implements vscode.Disposable {
     if (('modelPath' in change || 'saePath' in change || 'saeHook' in change) && !('site' in change)) delete (next as { site?: string }).site;
     if (('modelPath' in change || 'saePath' in change || 'saeHook' in change) && !('siteOut' in change)) delete (next as { siteOut?: string }).siteOut;
     if ('saePath' in change && !('saeHook' in change)) delete (next as { saeHook?: string }).saeHook;
+    if ('modelPath' in change && !('modelVariant' in change)) delete (next as { modelVariant?: string }).modelVariant;
     await this.context.workspaceState.update(SELECTION_KEY, next);
     this.loading = undefined;
     return this.ensureLoaded();
