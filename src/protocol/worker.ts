@@ -81,7 +81,7 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
     case 'ping':
       return ok({ kind: 'ping' });
     case 'load':
-      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site) || !isOptString(r.siteOut)) {
+      if (!isOptString(r.modelPath) || !isOptString(r.saePath) || !isOptString(r.saeHook) || !isOptString(r.site) || !isOptString(r.siteOut) || !isOptString(r.modelVariant)) {
         return refuse('load: paths must be strings');
       }
       return ok({
@@ -91,6 +91,7 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
         saeHook: r.saeHook as string | undefined,
         site: r.site as string | undefined,
         ...(r.siteOut !== undefined ? { siteOut: r.siteOut as string } : {}),
+        ...(r.modelVariant !== undefined ? { modelVariant: r.modelVariant as string } : {}),
       });
     case 'analyze':
       if (typeof r.text !== 'string' || !isPosInt(r.topK) || !isPosInt(r.maxTokens)) return refuse('analyze: needs text, topK, maxTokens');

@@ -17,10 +17,12 @@ test('well-formed worker requests pass through', () => {
       site: 'blocks.2.hook_resid_post',
     },
   });
+  const variant = parseWorkerRequest({ kind: 'load', modelPath: '/m', modelVariant: 'q4' });
+  assert.equal(variant.ok && variant.value.kind === 'load' && variant.value.modelVariant, 'q4', 'the weight variant reaches the worker');
 });
 
 test('malformed worker requests become a reason, not an exception', () => {
-  for (const bad of [null, {}, { kind: 'analyze', text: 1, topK: 5, maxTokens: 1 }, { kind: 'analyze', text: 'a', topK: 0, maxTokens: 1 }, { kind: 'steer', text: 'a', feature: -1, value: 0, topK: 1 }, { kind: 'steer', text: 'a', feature: 1, value: Infinity, topK: 1 }, { kind: 'load', saeHook: 3 }, { kind: 'rm -rf' }]) {
+  for (const bad of [null, {}, { kind: 'analyze', text: 1, topK: 5, maxTokens: 1 }, { kind: 'analyze', text: 'a', topK: 0, maxTokens: 1 }, { kind: 'steer', text: 'a', feature: -1, value: 0, topK: 1 }, { kind: 'steer', text: 'a', feature: 1, value: Infinity, topK: 1 }, { kind: 'load', saeHook: 3 }, { kind: 'load', modelVariant: 4 }, { kind: 'rm -rf' }]) {
     const parsed = parseWorkerRequest(bad);
     assert.equal(parsed.ok, false, JSON.stringify(bad));
     assert.equal(typeof (parsed.ok ? undefined : parsed.reason), 'string', JSON.stringify(bad));
