@@ -18,6 +18,7 @@ import { train, trainToEnd } from '../src/core/train/driver';
 import { saeFromWeights } from '../src/core/sae/create';
 import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
 import type { TrainConfig } from '../src/core/train/config';
+import { chooseBackend, parseBackendChoice } from '../src/core/train/backendChoice';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +27,10 @@ function flag(name: string, fallback: string): string {
 
 const tokens = Number(flag('tokens', '2000000'));
 const dSae = Number(flag('d-sae', '1024'));
-const runs = flag('runs', 'topk,batchtopk,matryoshka,jumprelu,anthropic,gated').split(',');
+const runs = flag('runs', 'topk,batchtopk,matryoshka,jumprelu,anthropic,gated,relu').split(',');
+// The fast backend by default (as training in the extension); --backend reference for the plain kernels.
+const chosen = chooseBackend(parseBackendChoice(flag('backend', 'fast')));
+if (chosen.notice) process.stderr.write(`synthetic: ${chosen.notice}\n`);
 const spec = {
   dIn: 64,
   nFeatures: 512,
@@ -84,7 +88,7 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
   const t0 = performance.now();
   let atSwitch = '';
   const switchStep = config.jumpRelu?.topKWarmupSteps ?? -1;
-  const result = await trainToEnd(train(config, source, undefined, { progressIntervalMs: 15_000 }), (p) =>
+  const result = await trainToEnd(train(config, source, undefined, { backend: chosen.backend, progressIntervalMs: 15_000 }), (p) =>
     process.stderr.write(
       `  ${run} step ${p.step}/${p.totalSteps} L0 ${p.l0.toFixed(2)} FVU ${p.fvu.toFixed(4)} dead ${p.deadFraction.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s\n`,
     ),
@@ -96,7 +100,7 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
     if (after && before) atSwitch = `L0 ${before.l0.toFixed(2)}→${after.l0.toFixed(2)}, FVU ${before.fvu.toFixed(3)}→${after.fvu.toFixed(3)}`;
   }
   const seconds = (performance.now() - t0) / 1000;
-  const sae = saeFromWeights(result.weights);
+  const sae = saeFromWeights(result.weights, chosen.backend);
   const evalSource = new SyntheticSource(spec); // same dictionary
   evalSource.setState([11, 22, 33, 44]); // fresh rows, not the training stream
   const acc = new ReconstructionAccumulator(spec.dIn);
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
   console.log('| run | L0 | FVU | MMCS | rec@0.9 | dead | dense | s |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.run} | ${r.L0} | ${r.FVU} | ${r.MMCS} | ${r['rec@0.9']} | ${r.dead} | ${r.dense} | ${r.seconds} |`);
+  chosen.dispose();
 }
 
 main().catch((err: unknown) => {

@@ -103,7 +103,7 @@ async function train(arch, sparsity, trainCorpus, tokens = TOKENS) {
   const done = finishedSummary(outDir);
   if (done) {
     log(`${arch}: already trained (L0 ${done.final.l0.toFixed(1)}), skipping`);
-    return done.final;
+    return { ...done.final, tokens: done.tokens };
   }
   if (ACCEPT_CHECKPOINT.includes(arch) && existsSync(join(outDir, 'trainer_state.json'))) {
     // Out of time: take the last checkpoint as it is (its step and tokens are in cfg.json metadata).
@@ -134,7 +134,7 @@ async function train(arch, sparsity, trainCorpus, tokens = TOKENS) {
   log(`${arch}: ${message.type === 'resume' ? 'resuming' : 'training'} ${JSON.stringify(sparsity)}`);
   const summary = await runWorker(message);
   log(`${arch}: done in ${summary.seconds.toFixed(0)} s, L0 ${summary.final.l0.toFixed(1)}, FVU ${summary.final.fvu.toFixed(3)}`);
-  return summary.final;
+  return { ...summary.final, tokens: summary.tokens };
 }
 
 function evaluate(arch, heldoutCorpus) {
@@ -214,7 +214,15 @@ async function main() {
   ].join('\n');
   const clean = rows[0];
   const context = clean ? `clean CE ${clean.ceClean.toFixed(3)}, zero-ablated CE ${clean.ceZeroAblated.toFixed(3)}, ${clean.predictedTokens} predicted tokens` : '';
-  writeFileSync(join(BUNDLE, 'comparison.json'), JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, tokensGated: TOKENS_GATED, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows }, null, 1) + '\n');
+  // Rows of SAEs not retrained in this run stay in the table (each row names its own training tokens).
+  const comparisonPath = join(BUNDLE, 'comparison.json');
+  const previous = existsSync(comparisonPath) ? JSON.parse(readFileSync(comparisonPath, 'utf8')) : undefined;
+  const kept = (previous?.rows ?? []).filter((r) => !rows.some((n) => n.arch === r.arch)).map((r) => ({ ...r, tokens: r.tokens ?? previous.tokens, evalTokens: r.evalTokens ?? previous.evalTokens }));
+  for (const r of rows) {
+    r.tokens = finals[r.arch]?.tokens ?? TOKENS;
+    r.evalTokens = EVAL_TOKENS;
+  }
+  writeFileSync(comparisonPath, JSON.stringify({ site: SITE, dSae: D_SAE, targetL0: TARGET_L0, tokens: TOKENS, tokensGated: TOKENS_GATED, k, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS, rows: [...rows, ...kept] }, null, 1) + '\n');
   process.stdout.write(`${table}\n\n${context}\n`);
 }
 

@@ -32,8 +32,12 @@ export interface JumpReluOptions {
   readonly auxK?: AuxKOptions;
   /** α of α·Σ_i dead_i·ReLU(θ_i − pre_i)·‖d_i‖ per token (SAELens pre_act_loss_coefficient). */
   readonly preActCoeff?: number;
-  /** β·Σ_i max(0, p_i − cap)², p_i = latent i's firing rate in the batch. */
-  readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number };
+  /**
+   * β·Σ_i max(0, p_i − cap)², p_i = latent i's firing rate in the batch. duringWarmup: also in the TopK
+   * warm start, there through b_enc (∂p_i/∂b_enc_i taken as 1), so TopK does not grow dense latents
+   * that the thresholds would have to cut after the switch.
+   */
+  readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number; readonly duringWarmup?: boolean };
 }
 
 export class JumpReluSae extends SaeBase {
@@ -271,14 +275,27 @@ export class JumpReluSae extends SaeBase {
         )
       : { loss: 0 };
     const grads = affineGrads(this.sharedGrads(feats, dXHat, dPre, xin, aux.grads));
+    const count = new Float64Array(dSae);
+    for (let e = 0; e < feats.colIdx.length; e++) count[feats.colIdx[e]]++;
+    let freqLoss = 0;
+    const fp = this.options.frequencyPenalty;
+    if (fp?.duringWarmup && fp.coeff > 0) {
+      // A latent selected on more than `cap` of the rows has its b_enc pushed down until it is not.
+      const gB = mustGet(grads, 'b_enc');
+      for (let j = 0; j < dSae; j++) {
+        const over = count[j] / B - fp.cap;
+        if (over > 0) {
+          freqLoss += fp.coeff * over * over;
+          gB[j] += 2 * fp.coeff * over;
+        }
+      }
+    }
     if (options.training !== false) {
       const rate = mustGet(this.buffers, 'warmup_rate');
-      const count = new Float64Array(dSae);
-      for (let e = 0; e < feats.colIdx.length; e++) count[feats.colIdx[e]]++;
       for (let j = 0; j < dSae; j++) rate[j] = (1 - WARMUP_RATE_EMA) * rate[j] + WARMUP_RATE_EMA * (count[j] / B);
       rate[dSae]++;
     }
-    return { loss: mse + aux.loss, mse, sparsityLoss: 0, auxLoss: aux.loss, l0: feats.colIdx.length / B, features: feats, reconstruction: xHat, grads };
+    return { loss: mse + freqLoss + aux.loss, mse, sparsityLoss: freqLoss, auxLoss: aux.loss, l0: feats.colIdx.length / B, features: feats, reconstruction: xHat, grads };
   }
 
   /**

@@ -57,8 +57,8 @@ export interface TrainConfig {
     readonly auxK?: { readonly kAux?: number; readonly coeff: number };
     /** Anthropic's pre-activation loss on dead latents. */
     readonly preActCoeff?: number;
-    /** Penalty β·max(0, p_i − cap)² on each latent's firing rate in the batch. */
-    readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number };
+    /** Penalty β·max(0, p_i − cap)² on each latent's firing rate in the batch (duringWarmup: also in the TopK warm start, through b_enc). */
+    readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number; readonly duringWarmup?: boolean };
     /** A constant θ, or per latent the pre-activation quantile at which it fires on targetL0/d_sae of tokens. */
     readonly thresholdInit: { readonly kind: 'constant'; readonly value: number } | { readonly kind: 'quantile' };
     /** ε decays geometrically from bandwidthStart to bandwidth over bandwidthDecaySteps. */

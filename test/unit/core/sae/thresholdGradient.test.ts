@@ -105,3 +105,19 @@ test('STE into the pre-activations mirrors θ’s pseudo-derivatives', () => {
   close(gt[1], 4.98 - 250, 'θ₁');
   close(gb[1], 245.02, 'b_enc₁');
 });
+
+// The same penalty during a TopK warm start (k 1): latent 0 is selected on both rows (p 1 > cap 0.25), so
+// with duringWarmup its b_enc gets 2β·(1 − 0.25) = 3 more gradient and the loss 2·0.75² = 1.125 more;
+// latent 1 (never selected) and θ are untouched; without duringWarmup nothing changes.
+test('frequency penalty during the TopK warm start pushes an over-selected latent down through b_enc', () => {
+  const opts = { sparsityCoeff: 0, bandwidth: 0.002, topKWarmup: 1 };
+  const plain = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' } }).lossAndGrads(x, opts);
+  const off = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' }, frequencyPenalty: { cap: 0.25, coeff: 2 } }).lossAndGrads(x, opts);
+  const on = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' }, frequencyPenalty: { cap: 0.25, coeff: 2, duringWarmup: true } }).lossAndGrads(x, opts);
+  const gb = (r: typeof plain) => r.grads.get('b_enc') ?? assert.fail('no b_enc gradient');
+  close(gb(off)[0], gb(plain)[0], 'b_enc₀ without duringWarmup');
+  close(gb(on)[0], gb(plain)[0] + 3, 'b_enc₀');
+  close(gb(on)[1], gb(plain)[1], 'b_enc₁');
+  close(on.loss, plain.loss + 1.125, 'loss');
+  assert.equal(on.grads.get('threshold'), undefined, 'θ has no gradient in the warm start');
+});
