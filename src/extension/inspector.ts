@@ -287,6 +287,14 @@ export class Inspector implements vscode.Disposable {
       this.lastDashboard = dashboard;
       panel.post({ type: 'dashboard', dashboard });
       if (dashboard.indexPending) this.buildIndexInBackground();
+      // The feature's genealogy, when the SAE is a checkpoint of a run that kept its history.
+      const saePath = this.service.loaded?.sae?.path;
+      if (saePath) {
+        void this.service.worker.request({ kind: 'timeline', path: saePath, feature: id }).then(
+          (timeline) => timeline && panel.post({ type: 'timeline', timeline }),
+          (err: unknown) => log().info(`Feature Lens: no genealogy for feature #${id}: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      }
     } catch (err) {
       this.reportError(err, panel);
     }

@@ -3,6 +3,7 @@ import { TestCommands } from '../protocol/commands';
 import type { LoadSelection } from '../protocol/session';
 import type { TrainJob } from '../protocol/training';
 import type { Inspector } from './inspector';
+import { compareState } from './compare/compareCommand';
 import { welcomePanel } from './panel/welcomePanel';
 import type { LensService } from './services/lensService';
 import type { Training } from './training/trainingCommands';
@@ -25,6 +26,9 @@ export function registerTestHooks(context: vscode.ExtensionContext, { inspector,
   if (context.extensionMode !== vscode.ExtensionMode.Test) return new vscode.Disposable(() => undefined);
   return vscode.Disposable.from(
     vscode.commands.registerCommand(TestCommands.treeSnapshot, () => treeSnapshot(tree)),
+    // Compare: the side-by-side decomposition shown, the pair dashboards' titles, and a message as if the page posted it.
+    vscode.commands.registerCommand(TestCommands.compareState, () => ({ sideBySide: compareState().sideBySide, pairTitles: compareState().pairTitles })),
+    vscode.commands.registerCommand(TestCommands.postToCompare, (raw: unknown) => compareState().receive?.(raw)),
     vscode.commands.registerCommand(TestCommands.logFolder, () => context.logUri.fsPath),
     // Hands `raw` to the open welcome panel as if its page had posted it.
     vscode.commands.registerCommand(TestCommands.postToWelcome, async (raw: unknown) => {

@@ -18,6 +18,7 @@ export const Commands = {
   refreshTree: 'featureLens.tree.refresh',
   analyzeWithSae: 'featureLens.tree.analyzeWithSae',
   compareFromTree: 'featureLens.tree.compare',
+  evaluateFromTree: 'featureLens.tree.evaluate',
   resumeRun: 'featureLens.tree.resume',
   cancelRun: 'featureLens.tree.cancelRun',
   pauseRun: 'featureLens.tree.pauseRun',
@@ -50,6 +51,8 @@ export const TestCommands = {
   lastDashboard: 'featureLens._test.lastDashboard',
   trainingRuns: 'featureLens._test.trainingRuns',
   stopTrainingNow: 'featureLens._test.stopTrainingNow',
+  compareState: 'featureLens._test.compareState',
+  postToCompare: 'featureLens._test.postToCompare',
 } as const;
 
 /** Commands the webview may ask the host to run; anything else is refused. */

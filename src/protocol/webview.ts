@@ -1,6 +1,6 @@
 // Messages between the extension host and the webview. Both sides import this file.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysis';
-import type { CheckpointComparison } from './compare';
+import type { CheckpointComparison, FeatureTimeline, SideBySide } from './compare';
 import { WEBVIEW_RUNNABLE_COMMANDS, type CommandId } from './commands';
 import type { ModelInfo, SaeInfo } from './session';
 import { TRAINING_ACTIONS, type TrainingAction, type TrainingPoint, type TrainingRunInfo } from './trainingView';
@@ -23,6 +23,11 @@ export type HostToWebview =
   | { type: 'labelSaved'; feature: number; label: string }
   | { type: 'comparing'; message: string }
   | { type: 'comparison'; comparison: CheckpointComparison }
+  /** The same text decomposed by the first two compared SAEs (or `decomposing` while it runs). */
+  | { type: 'decomposing'; text: string }
+  | { type: 'sideBySide'; result: SideBySide }
+  /** A dashboard's feature through its run's checkpoints (feature genealogy). */
+  | { type: 'timeline'; timeline: FeatureTimeline & { readonly feature: number; readonly at: number } }
   /** "Why this prediction?": the attribution of the prediction at a token (or `attributing` while it runs). */
   | { type: 'attributing'; position: number }
   | { type: 'attribution'; result: AttributionResult }
@@ -54,9 +59,15 @@ export type WebviewToHost =
   /** From the dashboard: open the steering form in the token view with this feature. */
   | { type: 'steerWithFeature'; feature: number }
   /** From the Training view: a button on its run. */
-  | { type: 'trainingAction'; action: TrainingAction };
+  | { type: 'trainingAction'; action: TrainingAction }
+
+  /** From Compare: open the dashboards of feature `a` of the first SAE and `b` of the second, side by side. */
+  | { type: 'openPair'; a: number; b: number }
+  /** From Compare: decompose this text by both SAEs, side by side. */
+  | { type: 'decompose'; text: string };
 
 const MAX_LABEL_LENGTH = 200;
+const MAX_DECOMPOSE_TEXT = 20_000;
 
 function isIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
@@ -114,6 +125,12 @@ export function parseWebviewMessage(value: unknown): Parsed<WebviewToHost> {
       return TRAINING_ACTIONS.includes(value.action as TrainingAction)
         ? { ok: true, value: { type: 'trainingAction', action: value.action as TrainingAction } }
         : refuse(`trainingAction must be one of ${TRAINING_ACTIONS.join(', ')}`);
+    case 'openPair':
+      return isIndex(value.a) && isIndex(value.b) ? { ok: true, value: { type: 'openPair', a: value.a, b: value.b } } : refuse('openPair needs two feature ids');
+    case 'decompose':
+      return hasString(value, 'text') && (value.text as string).length <= MAX_DECOMPOSE_TEXT
+        ? { ok: true, value: { type: 'decompose', text: value.text as string } }
+        : refuse(`decompose needs a text of at most ${MAX_DECOMPOSE_TEXT} characters`);
     case 'setLabel':
       return isIndex(value.feature) && hasString(value, 'label') && (value.label as string).length <= MAX_LABEL_LENGTH
         ? { ok: true, value: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
@@ -166,6 +183,12 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebview> {
       return isRecord(value.comparison) && Array.isArray(value.comparison.checkpoints)
         ? { ok: true, value: value as unknown as HostToWebview }
         : refuse('comparison without checkpoints');
+    case 'decomposing':
+      return hasString(value, 'text') ? { ok: true, value: { type: 'decomposing', text: value.text as string } } : refuse('decomposing without text');
+    case 'sideBySide':
+      return isRecord(value.result) && Array.isArray(value.result.tokens) ? { ok: true, value: value as unknown as HostToWebview } : refuse('sideBySide without tokens');
+    case 'timeline':
+      return isRecord(value.timeline) && Array.isArray(value.timeline.ids) ? { ok: true, value: value as unknown as HostToWebview } : refuse('timeline without ids');
     case 'attributing':
       return isIndex(value.position) ? { ok: true, value: { type: 'attributing', position: value.position } } : refuse('attributing without a position');
     case 'attribution':

@@ -3,7 +3,7 @@
 // here without a handler, or a handler answering another type, does not compile. The envelope (ids,
 // progress, cancel) lives in ./rpc.
 import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, FeatureSearchHit, SteeringResult } from './analysis';
-import type { CheckpointComparison } from './compare';
+import type { CheckpointComparison, CheckpointMetrics, FeatureTimeline, SideBySide } from './compare';
 import type { LoadResult, LoadSelection } from './session';
 import { parseInterventions, parseSampling, type AttributionResult, type AttributionTarget, type GenerationResult, type Intervention, type SamplingOptions } from './steering';
 import { isRecord, refuse, type Parsed } from './validate';
@@ -12,12 +12,19 @@ export type WorkerRequest =
   | { kind: 'ping' }
   | ({ kind: 'load' } & LoadSelection)
   | { kind: 'analyze'; text: string; topK: number; maxTokens: number }
-  | { kind: 'showFeature'; feature: number; corpusPath?: string; examples: number }
+  /** `saePath`: the dashboard of another SAE than the loaded one (same model), e.g. one side of a compared pair. */
+  | { kind: 'showFeature'; feature: number; corpusPath?: string; examples: number; saePath?: string }
   | { kind: 'steer'; text: string; feature: number; value: number; topK: number }
   | { kind: 'highlight'; text: string; feature: number; maxTokens: number }
   | { kind: 'setLabel'; feature: number; label: string }
   /** Compare Checkpoints: the SAEs at `paths` on `tokens` tokens of the corpus through the loaded model. */
   | { kind: 'compare'; paths: string[]; tokens: number; corpusPath?: string }
+  /** Evaluate: one SAE's metrics on `tokens` tokens of the corpus through the loaded model (cached beside it). */
+  | { kind: 'evaluate'; path: string; tokens: number }
+  /** The same text decomposed by two SAEs through the loaded model, matched features on one row. */
+  | { kind: 'decompose'; paths: [string, string]; text: string; topK: number; maxTokens: number }
+  /** The genealogy timeline of `feature` of the SAE at `path`, when it is a checkpoint of a run with a history. */
+  | { kind: 'timeline'; path: string; feature: number }
   /** Exact attribution of the prediction at token `position` of `text`. */
   | { kind: 'attribute'; text: string; position: number; target?: AttributionTarget; upTo: boolean }
   /** Clean and steered continuations of `text`; each step is sent as progress (a GenerationStep). */
@@ -57,6 +64,10 @@ export interface WorkerResults {
   generate: GenerationResult;
   setLabel: { saved: string };
   compare: CheckpointComparison;
+  decompose: SideBySide;
+  evaluate: { metrics: CheckpointMetrics; cached: boolean };
+  /** null: the SAE is not part of a run with two or more checkpoints. `at`: its index in the timeline. */
+  timeline: (FeatureTimeline & { readonly feature: number; readonly at: number }) | null;
   findFeatures: readonly FeatureSearchHit[];
   buildIndex: IndexBuilt;
 }
@@ -97,8 +108,8 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
       if (typeof r.text !== 'string' || !isPosInt(r.topK) || !isPosInt(r.maxTokens)) return refuse('analyze: needs text, topK, maxTokens');
       return ok({ kind: 'analyze', text: r.text, topK: r.topK, maxTokens: r.maxTokens });
     case 'showFeature':
-      if (!isNonNegInt(r.feature) || !isPosInt(r.examples) || !isOptString(r.corpusPath)) return refuse('showFeature: needs feature, examples');
-      return ok({ kind: 'showFeature', feature: r.feature, examples: r.examples, corpusPath: r.corpusPath as string | undefined });
+      if (!isNonNegInt(r.feature) || !isPosInt(r.examples) || !isOptString(r.corpusPath) || !isOptString(r.saePath)) return refuse('showFeature: needs feature, examples');
+      return ok({ kind: 'showFeature', feature: r.feature, examples: r.examples, corpusPath: r.corpusPath as string | undefined, ...(r.saePath !== undefined ? { saePath: r.saePath as string } : {}) });
     case 'steer':
       if (typeof r.text !== 'string' || !isNonNegInt(r.feature) || typeof r.value !== 'number' || !Number.isFinite(r.value) || !isPosInt(r.topK)) {
         return refuse('steer: needs text, feature, finite value, topK');
@@ -129,6 +140,17 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
         return refuse('compare: needs two or more SAE paths and tokens');
       }
       return ok({ kind: 'compare', paths: r.paths as string[], tokens: r.tokens, corpusPath: r.corpusPath as string | undefined });
+    case 'evaluate':
+      if (typeof r.path !== 'string' || !isPosInt(r.tokens)) return refuse('evaluate: needs path and tokens');
+      return ok({ kind: 'evaluate', path: r.path, tokens: r.tokens });
+    case 'decompose':
+      if (!Array.isArray(r.paths) || r.paths.length !== 2 || !r.paths.every((p) => typeof p === 'string') || typeof r.text !== 'string' || !isPosInt(r.topK) || !isPosInt(r.maxTokens)) {
+        return refuse('decompose: needs two SAE paths, text, topK, maxTokens');
+      }
+      return ok({ kind: 'decompose', paths: [r.paths[0] as string, r.paths[1] as string], text: r.text, topK: r.topK, maxTokens: r.maxTokens });
+    case 'timeline':
+      if (typeof r.path !== 'string' || !isNonNegInt(r.feature)) return refuse('timeline: needs path and feature');
+      return ok({ kind: 'timeline', path: r.path, feature: r.feature });
     case 'findFeatures':
       if (typeof r.query !== 'string' || !['text', 'token', 'selection'].includes(r.mode as string) || !isPosInt(r.limit) || !isPosInt(r.maxTokens)) {
         return refuse('findFeatures: needs query, mode (text | token | selection), limit, maxTokens');

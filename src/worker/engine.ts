@@ -1,6 +1,6 @@
 // The worker's state: one analysis session (model + SAE + site) and the corpus index its dashboards use.
 // Requests run one at a time, in arrival order: the ONNX session and the caches are not shared safely.
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { analyzeText } from '../core/analysis/analyzeText';
 import { CorpusIndex, featureDashboard } from '../core/analysis/dashboard';
 import { attribute } from '../core/analysis/attribution';
@@ -8,8 +8,15 @@ import { generateSideBySide } from '../core/analysis/generation';
 import { featureOccurrences } from '../core/analysis/occurrences';
 import { AnalysisSession, type Loaders } from '../core/analysis/session';
 import { steerText } from '../core/analysis/steerText';
-import { compareCheckpoints } from '../core/compare/compareCheckpoints';
+import { compareCheckpoints, evaluateCheckpoint } from '../core/compare/compareCheckpoints';
 import { modelEvalSet } from '../core/compare/evalSets';
+import { featureTimeline } from '../core/compare/genealogy';
+import { matchFeatures } from '../core/compare/matchFeatures';
+import { genealogyOf } from '../core/compare/runGenealogy';
+import { listRunCheckpoints } from '../core/compare/runHistory';
+import { sideBySide } from '../core/compare/sideBySide';
+import { openSideSae, type SideSae } from '../core/compare/sideSae';
+import type { Genealogy } from '../protocol/compare';
 import { corpusEvalWindows } from '../core/store/evalWindows';
 import type { FeatureBook } from '../core/features/featureBook';
 import { readCorpusFiles } from '../core/features/corpusFiles';
@@ -32,6 +39,10 @@ const RERANK_TOP_K = 32;
 /** The quick scan behind a dashboard while the feature index is not built yet (as dashboards were before it). */
 const QUICK_SCAN_TOKENS = 4096;
 const QUICK_SCAN_WINDOW = 64;
+/** SAEs kept open beside the loaded one (a compared pair). */
+const SIDE_SAES = 2;
+/** Side-by-side rows pair features matched at this decoder cosine or above. */
+const SIDE_BY_SIDE_MIN_COS = 0.5;
 
 export class AnalysisEngine {
   private session?: AnalysisSession;
@@ -44,6 +55,9 @@ export class AnalysisEngine {
   /** The index key last found missing or stale on disk. */
   private noIndex?: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** SAEs opened beside the loaded one, newest last, each with its feature index once opened. */
+  private side: { key: string; side: SideSae; book?: FeatureBook; quick?: CorpusIndex }[] = [];
+  private genealogy?: { key: string; genealogy: Genealogy };
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -104,6 +118,25 @@ export class AnalysisEngine {
     },
     showFeature: async (request, context) => {
       const s = await this.current();
+      if (request.saePath !== undefined && resolve(request.saePath) !== (s.saePath && resolve(s.saePath))) {
+        const entry = this.sideSae(s, request.saePath);
+        const corpus = this.corpusOf(request.corpusPath);
+        const side = entry.side;
+        const names = { model: s.model.name, site: side.site, sae: side.sae.name };
+        if (!entry.book && !entry.quick) {
+          const opened = await openFeatureBook({ model: s.model, sae: side.sae, site: side.site, modelPath: s.modelPath }, side.folder, corpus, { build: false, signal: context.signal });
+          if (opened.book) entry.book = opened.book;
+          else {
+            // No index beside it: a quick scan now (as the loaded SAE's first dashboard does); Build Feature
+            // Index after loading that SAE makes the full one.
+            const docs = readCorpusFiles(corpus).documents;
+            entry.quick = await CorpusIndex.build(s.model, side.sae, side.site, basename(corpus), docs, { maxTokens: QUICK_SCAN_TOKENS, windowTokens: QUICK_SCAN_WINDOW, signal: context.signal });
+          }
+        }
+        if (entry.book) return entry.book.dashboard(request.feature, names, side.sae.labels, request.examples);
+        const d = featureDashboard(s.model, side.sae, side.site, entry.quick!, request.feature, { examples: request.examples, context: 8, logitTokens: 10 });
+        return { ...d, indexPending: `there is no feature index beside ${side.sae.name}: this dashboard comes from a quick scan of ${entry.quick!.tokens.toLocaleString('en-US')} corpus tokens` };
+      }
       const sae = s.requireSae();
       const book = await this.featureBook(s, request.corpusPath);
       if (book) return book.dashboard(request.feature, { model: s.model.name, site: s.site, sae: sae.name }, sae.labels, request.examples);
@@ -127,6 +160,41 @@ export class AnalysisEngine {
       const corpusDir = request.corpusPath || join(this.options.root, 'models', 'sample-corpus');
       const windows = await corpusEvalWindows(lm, s.modelPath, corpusDir, { tokens: request.tokens, seed: 0, signal });
       return compareCheckpoints(request.paths, modelEvalSet({ lm, modelPath: s.modelPath, corpusDir, windows, seed: 0, signal }));
+    },
+    evaluate: async (request, { signal }) => {
+      // The same evaluation set as Compare Checkpoints, so either one's cached metrics serve the other.
+      const s = await this.current();
+      const corpusDir = join(this.options.root, 'models', 'sample-corpus');
+      const windows = await corpusEvalWindows(s.lm, s.modelPath, corpusDir, { tokens: request.tokens, seed: 0, signal });
+      const { metrics, cached } = await evaluateCheckpoint(request.path, modelEvalSet({ lm: s.lm, modelPath: s.modelPath, corpusDir, windows, seed: 0, signal }), s.site);
+      return { metrics, cached };
+    },
+    decompose: async (request, { signal }) => {
+      const s = await this.current();
+      const [a, b] = request.paths.map((p) => this.sideSae(s, p).side);
+      if (a.site !== b.site) throw new Error(`${a.path} reads ${a.site} but ${b.path} reads ${b.site}: compare SAEs of one site`);
+      const options = { topK: request.topK, maxTokens: request.maxTokens, signal };
+      const ra = await analyzeText(s.model, a.sae, a.site, request.text, options);
+      const rb = await analyzeText(s.model, b.sae, b.site, request.text, options);
+      const dec = (x: SideSae) => ({ wDec: x.sae.inference.wDec, dSae: x.sae.inference.dSae, d: x.sae.inference.dOut });
+      const matching = matchFeatures(dec(a), dec(b), { a: a.sae.name, b: b.sae.name });
+      return sideBySide(ra, rb, matching, { a: { label: a.sae.name, path: a.path }, b: { label: b.sae.name, path: b.path } }, { minCos: SIDE_BY_SIDE_MIN_COS, topK: request.topK });
+    },
+    timeline: async (request) => {
+      let list;
+      try {
+        list = listRunCheckpoints(request.path);
+      } catch {
+        return null;
+      }
+      const at = list.findIndex((c) => resolve(c.path) === resolve(request.path));
+      if (list.length < 2 || at < 0) return null;
+      // Cached per run while its checkpoints stay the same (a finished run's history does not change).
+      const key = list.map((c) => `${c.path}@${c.step ?? ''}`).join('|');
+      if (this.genealogy?.key !== key) this.genealogy = { key, genealogy: genealogyOf(list.map((c) => c.path)) };
+      const g = this.genealogy.genealogy;
+      const named = { ...g, checkpoints: g.checkpoints.map((c, i) => (list[i].step !== undefined ? { ...c, step: list[i].step, label: `step ${list[i].step}` } : c)) };
+      return { ...featureTimeline(named, at, request.feature), feature: request.feature, at };
     },
     attribute: async (request, { signal }) => {
       const s = await this.current();
@@ -153,6 +221,17 @@ export class AnalysisEngine {
       return { saved };
     },
   };
+
+  /** The SAE at `path` opened beside the loaded one (kept for the next request; at most SIDE_SAES). */
+  private sideSae(s: AnalysisSession, path: string): { key: string; side: SideSae; book?: FeatureBook; quick?: CorpusIndex } {
+    const key = `${s.modelPath}|${resolve(path)}`;
+    const found = this.side.find((x) => x.key === key);
+    if (found) return found;
+    const entry = { key, side: openSideSae(this.options.loaders, s.model, path, s.site) };
+    this.side.push(entry);
+    while (this.side.length > SIDE_SAES) this.side.shift()?.book?.close();
+    return entry;
+  }
 
   private closeBook(): void {
     this.noIndex = undefined;
@@ -259,6 +338,7 @@ export class AnalysisEngine {
 
   async dispose(): Promise<void> {
     this.closeBook();
+    for (const x of this.side.splice(0)) x.book?.close();
     await this.session?.dispose();
   }
 }

@@ -1,31 +1,30 @@
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
-import type { CheckpointComparison, FeatureMatching } from '../../src/protocol/compare';
+import type { CheckpointComparison, FeatureMatching, SideBySide } from '../../src/protocol/compare';
 import type { HostToWebview } from '../../src/protocol/webview';
-import { el } from './dom';
-import { onThemeChange } from './histogramChart';
+import { button, el } from './dom';
+import { postToHost } from './vscodeApi';
+import { paretoPlot, type PlotPoint } from './paretoPlot';
 
-function themeColor(name: string, fallback: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-}
+/** Matched pairs listed (strongest first); the counts above cover all of them. */
+const PAIRS_LISTED = 40;
 
 const num = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(digits));
 
 /**
- * Compare Checkpoints: the metrics table, L0 against FVU (each checkpoint a point; the paper's Pareto view)
- * and the feature matching between the first two. Every number drawn is also in a table, for screen readers
- * and for tests.
+ * Compare Checkpoints: the metrics table, L0 against FVU and against ΔLM loss (each checkpoint a point, each
+ * run's checkpoints joined in step order: the paper's Pareto view) and the feature matching between the
+ * first two. Every number drawn is also in a table, for screen readers and for tests.
  */
 export class CompareView {
   private busy: string | undefined;
   private error: string | undefined;
   private comparison: CheckpointComparison | undefined;
-  private plot: uPlot | undefined;
-  private plotHost: HTMLElement | undefined;
+  private decomposing: string | undefined;
+  private sideBySide: SideBySide | undefined;
+  /** The text in the side-by-side box (kept across renders). */
+  private text = '';
 
   constructor(private readonly root: HTMLElement) {
     this.render();
-    onThemeChange(() => this.drawPlot());
   }
 
   dispatch(message: HostToWebview): void {
@@ -35,8 +34,18 @@ export class CompareView {
     } else if (message.type === 'comparison') {
       this.busy = undefined;
       this.comparison = message.comparison;
+      this.sideBySide = undefined;
+    } else if (message.type === 'decomposing') {
+      this.decomposing = message.text;
+      this.text = message.text;
+      this.error = undefined;
+    } else if (message.type === 'sideBySide') {
+      this.decomposing = undefined;
+      this.sideBySide = message.result;
+      this.text = message.result.text;
     } else if (message.type === 'error') {
       this.busy = undefined;
+      this.decomposing = undefined;
       this.error = message.message;
     } else {
       return;
@@ -49,20 +58,26 @@ export class CompareView {
     if (this.busy) children.push(el('p', { className: 'busy', text: this.busy, attrs: { role: 'status' } }));
     if (this.error) children.push(el('p', { className: 'error', text: this.error, attrs: { role: 'alert' } }));
     const c = this.comparison;
-    this.plotHost = undefined;
     if (c) {
       children.push(el('h1', { text: `Compare checkpoints — ${c.site}`, attrs: { 'data-testid': 'compare-title' } }));
       children.push(el('p', { className: 'muted', text: `d_in ${c.dIn}; evaluated on ${c.evalSet}` }));
       children.push(this.table(c));
-      children.push(el('h2', { text: 'L0 against FVU' }));
-      this.plotHost = el('div', { className: 'histogram-plot', attrs: { 'data-testid': 'compare-plot', 'aria-hidden': 'true' } });
-      children.push(el('figure', { className: 'histogram' }, this.plotHost));
-      if (c.matching) children.push(...this.matching(c.matching));
+      children.push(el('h2', { text: 'Sparsity against reconstruction (Pareto view)' }));
+      const points = (y: (m: CheckpointComparison['checkpoints'][number]['metrics']) => number | undefined): PlotPoint[] =>
+        c.checkpoints.map((x, i) => ({ label: x.label, x: x.metrics.l0, y: y(x.metrics) ?? Number.NaN, ...(x.run !== undefined ? { group: x.run, order: x.step ?? i } : {}) }));
+      children.push(
+        el(
+          'div',
+          { className: 'plots' },
+          paretoPlot(points((m) => m.fvu), { xLabel: 'L0', yLabel: 'FVU', testId: 'plot-fvu' }),
+          paretoPlot(points((m) => m.deltaLoss), { xLabel: 'L0', yLabel: 'ΔLM loss', testId: 'plot-delta-lm' }),
+        ),
+      );
+      if (c.matching) children.push(...this.matching(c.matching), ...this.sideBySideBlock(c.matching));
     } else if (!this.busy && !this.error) {
       children.push(el('p', { className: 'muted', text: 'Run “Feature Lens: Compare Checkpoints…”.' }));
     }
     this.root.replaceChildren(...children);
-    this.drawPlot();
   }
 
   private table(c: CheckpointComparison): HTMLElement {
@@ -108,6 +123,22 @@ export class CompareView {
         { className: 'features', attrs: { 'data-testid': 'matching-histogram' } },
         el('tbody', {}, ...shown.map((b) => el('tr', {}, el('td', { text: `${b.from.toFixed(1)} – ${b.to.toFixed(1)}` }), el('td', { text: '█'.repeat(Math.max(1, Math.round((20 * b.n) / peak))) }), el('td', { text: String(b.n) })))),
       ),
+      el('h3', { text: `Matched pairs (strongest ${Math.min(PAIRS_LISTED, m.pairs.length)} of ${m.pairs.length}): click one to open both dashboards` }),
+      el(
+        'table',
+        { className: 'features pairs', attrs: { 'data-testid': 'matched-pairs' } },
+        el('thead', {}, el('tr', {}, ...[m.a, m.b, 'Cosine', ''].map((h) => el('th', { text: h, attrs: { scope: 'col' } })))),
+        el(
+          'tbody',
+          {},
+          ...m.pairs.slice(0, PAIRS_LISTED).map((p) => {
+            const open = () => postToHost({ type: 'openPair', a: p.a, b: p.b });
+            const row = el('tr', { className: 'link', attrs: { 'data-a': String(p.a), 'data-b': String(p.b) } }, el('td', { text: `#${p.a}` }), el('td', { text: `#${p.b}` }), el('td', { text: p.cos.toFixed(3) }), el('td', {}, button('Open both', open, { 'aria-label': `Open the dashboards of #${p.a} and #${p.b}` }, 'secondary')));
+            row.addEventListener('click', (e) => (e.target as HTMLElement).tagName !== 'BUTTON' && open());
+            return row;
+          }),
+        ),
+      ),
       el(
         'p',
         { attrs: { 'data-testid': 'unmatched' } },
@@ -120,35 +151,46 @@ export class CompareView {
     ];
   }
 
-  /** L0 (x) against FVU (y), each checkpoint a point, in the theme's colours. */
-  private drawPlot(): void {
-    this.plot?.destroy();
-    this.plot = undefined;
-    const c = this.comparison;
-    if (!c || !this.plotHost) return;
-    const points = c.checkpoints.map((x) => ({ l0: x.metrics.l0, fvu: x.metrics.fvu })).sort((a, b) => a.l0 - b.l0);
-    const foreground = themeColor('--vscode-foreground', '#808080');
-    const grid = themeColor('--vscode-editorWidget-border', themeColor('--vscode-widget-border', '#8080804d'));
-    const colour = themeColor('--vscode-charts-blue', '#3794ff');
-    const font = `11px ${themeColor('--vscode-font-family', 'sans-serif')}`;
-    const axis = { stroke: foreground, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
-    const xs = points.map((p) => p.l0);
-    const pad = (lo: number, hi: number): [number, number] => (hi > lo ? [lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)] : [lo - 1, hi + 1]);
-    this.plot = new uPlot(
-      {
-        width: Math.max(240, Math.min(560, (this.root.clientWidth || 480) - 16)),
-        height: 220,
-        legend: { show: false },
-        cursor: { show: false },
-        scales: { x: { time: false, range: () => pad(Math.min(...xs), Math.max(...xs)) }, y: { range: (_u, lo, hi) => pad(Math.min(0, lo), hi) } },
-        axes: [
-          { ...axis, label: 'L0', labelFont: font },
-          { ...axis, label: 'FVU', labelFont: font, size: 52 },
-        ],
-        series: [{}, { label: 'FVU', stroke: colour, width: 0, points: { show: true, size: 8, fill: colour, stroke: colour } }],
-      },
-      [xs, points.map((p) => p.fvu)],
-      this.plotHost,
+  /** The same text decomposed by both SAEs: per token, matched features on one row. */
+  private sideBySideBlock(m: FeatureMatching): Node[] {
+    const area = el('textarea', { attrs: { rows: '2', 'aria-label': 'Text to decompose by both SAEs', 'data-testid': 'side-by-side-text' } });
+    area.value = this.text;
+    area.addEventListener('input', () => (this.text = area.value));
+    const out: Node[] = [
+      el('h2', { text: `Side by side: ${m.a} | ${m.b}` }),
+      el('div', { className: 'label-editor' }, area, ' ', button('Decompose', () => this.text.trim() && postToHost({ type: 'decompose', text: this.text }), { 'data-testid': 'decompose' })),
+    ];
+    if (this.decomposing !== undefined) out.push(el('p', { className: 'busy', text: 'Decomposing by both SAEs…', attrs: { role: 'status' } }));
+    const r = this.sideBySide;
+    if (!r) return out;
+    out.push(
+      el('p', { className: 'muted', attrs: { 'data-testid': 'side-by-side-summary' } }, `${r.tokens.length} tokens; ${r.alignedRows} of ${r.totalRows} rows are matched pairs firing together. Mean L0 ${r.a.meanL0.toFixed(1)} | ${r.b.meanL0.toFixed(1)}; reconstruction error ${r.a.meanReconError.toFixed(3)} | ${r.b.meanReconError.toFixed(3)}.`),
     );
+    const cell = (f?: { feature: number; activation: number }) => (f ? `#${f.feature} (${f.activation.toFixed(2)})` : '');
+    const rows: HTMLElement[] = [];
+    r.tokens.forEach((t, ti) => {
+      t.rows.forEach((row, ri) => {
+        rows.push(
+          el(
+            'tr',
+            { className: row.cos !== undefined ? 'aligned' : '', attrs: { 'data-token': String(ti), ...(row.cos !== undefined ? { 'data-aligned': 'true' } : {}) } },
+            el('td', { text: ri === 0 ? JSON.stringify(t.text) : '', className: 'token' }),
+            el('td', { text: cell(row.a) }),
+            el('td', { text: row.cos !== undefined ? row.cos.toFixed(2) : '' }),
+            el('td', { text: cell(row.b) }),
+          ),
+        );
+      });
+      if (t.rows.length === 0) rows.push(el('tr', { attrs: { 'data-token': String(ti) } }, el('td', { text: JSON.stringify(t.text), className: 'token' }), el('td', {}), el('td', {}), el('td', {})));
+    });
+    out.push(
+      el(
+        'table',
+        { className: 'features side-by-side', attrs: { 'data-testid': 'side-by-side' } },
+        el('thead', {}, el('tr', {}, ...['Token', r.a.label, 'cos', r.b.label].map((h) => el('th', { text: h, attrs: { scope: 'col' } })))),
+        el('tbody', {}, ...rows),
+      ),
+    );
+    return out;
   }
 }

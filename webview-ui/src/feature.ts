@@ -1,4 +1,5 @@
 import type { FeatureDashboard, FeatureExample } from '../../src/protocol/analysis';
+import type { FeatureTimeline } from '../../src/protocol/compare';
 import type { HostToWebview } from '../../src/protocol/webview';
 import { button, el, fmt, pct } from './dom';
 import { HistogramChart, onThemeChange } from './histogramChart';
@@ -9,6 +10,8 @@ import { postToHost } from './vscodeApi';
 export class FeatureView {
   private state: TokenViewState = initialState;
   private chart: HistogramChart | undefined;
+  /** The feature's genealogy through its run's checkpoints, when the host sent one for this feature. */
+  private timeline: (FeatureTimeline & { feature: number }) | undefined;
 
   constructor(private readonly root: HTMLElement) {
     this.render();
@@ -16,6 +19,8 @@ export class FeatureView {
   }
 
   dispatch(action: HostToWebview): void {
+    if (action.type === 'timeline') this.timeline = action.timeline;
+    else if (action.type === 'dashboard' && action.dashboard.feature !== this.timeline?.feature) this.timeline = undefined;
     this.state = reduce(this.state, action);
     this.render();
   }
@@ -61,6 +66,7 @@ export class FeatureView {
       ...(d.indexPending ? [el('p', { className: 'muted', text: `${d.indexPending}. Automatic labels, activation bands and co-firing features appear once the index is built.`, attrs: { 'data-testid': 'index-pending' } })] : []),
       ...autoLabelBlock(d),
       stats,
+      ...(this.timeline && this.timeline.feature === d.feature ? genealogyBlock(this.timeline) : []),
       el('h2', { text: 'Activation histogram (when firing)' }),
       chart.element,
       ...topTokens(d),
@@ -147,4 +153,20 @@ function sparkline(counts: readonly number[]): string {
 
 function effects(title: string, list: readonly { token: string; value: number }[]): HTMLElement {
   return el('div', {}, el('h3', { text: title }), el('ol', { className: 'effects' }, ...list.map((e) => el('li', { text: `${JSON.stringify(e.token)} ${fmt(e.value, 3)}` }))));
+}
+
+/** The feature's line through its run's checkpoints: its id at each one, and births, splits, merges, deaths. */
+function genealogyBlock(t: FeatureTimeline): Node[] {
+  const cells = t.checkpoints.map((c, i) => {
+    const id = t.ids[i];
+    const marks = t.marks.filter((m) => m.at === i).map((m) => m.text);
+    return el(
+      'li',
+      { className: id === null ? 'absent' : '', attrs: { 'data-step': String(c.step ?? i), title: `${c.label}: ${id === null ? 'not present' : `#${id}`}${marks.length ? ` — ${marks.join('; ')}` : ''}` } },
+      el('span', { className: 'when', text: c.label }),
+      el('span', { className: 'id', text: id === null ? '—' : `#${id}` }),
+      ...marks.map((m) => el('span', { className: 'mark', text: m })),
+    );
+  });
+  return [el('h2', { text: 'Genealogy across the run’s checkpoints' }), el('ol', { className: 'timeline', attrs: { 'data-testid': 'genealogy' } }, ...cells)];
 }

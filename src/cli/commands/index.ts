@@ -14,6 +14,7 @@ import { hypothesisCommand } from './hypothesis';
 import { attributeCommand } from './attribute';
 import { exportRunCommand } from './exportRun';
 import { compareCommand } from './compare';
+import { genealogyCommand } from './genealogy';
 
 /** The sub-commands, in the order `feature-lens help` lists them. */
-export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, hypothesisCommand, evalCommand, compareCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];
+export const commands: CliCommand[] = [analyzeCommand, attributeCommand, harvestCommand, trainCommand, encodeCommand, indexCommand, labelCommand, hypothesisCommand, evalCommand, compareCommand, genealogyCommand, sitesCommand, activationsCommand, generateCommand, convertCommand, exportRunCommand];

@@ -8,6 +8,7 @@ import { openSae, type OpenedSae } from '../formats/open-sae';
 import type { SaeEvaluation } from '../store/evaluateSae';
 import { matchFeatures } from './matchFeatures';
 import { readCachedMetrics, writeCachedMetrics } from './metricsCache';
+import { isHistoryCheckpoint, runOfCheckpoint } from './runHistory';
 
 /** The evaluation set: its cache key, the site it is measured at, and how to evaluate one SAE on it. */
 export interface EvalSet {
@@ -47,7 +48,8 @@ export function weightsHash(opened: OpenedSae): string {
 }
 
 function labels(paths: readonly string[]): string[] {
-  const short = paths.map((p) => basename(p));
+  // A kept checkpoint is named with its run: run/step-0000100.
+  const short = paths.map((p) => (isHistoryCheckpoint(p) ? `${basename(dirname(p)).replace(/\.checkpoints$/, '')}/${basename(p)}` : basename(p)));
   return paths.map((p, i) => (short.filter((s) => s === short[i]).length > 1 ? `${basename(dirname(p))}/${short[i]}` : short[i]));
 }
 
@@ -70,6 +72,19 @@ export function openComparable(paths: readonly string[], site?: string): { opene
   return { opened, site: s, dIn: opened[first].sae.dIn };
 }
 
+/** One SAE's metrics on `evalSet`, from the cache beside it when known, else measured and cached. */
+export async function evaluateCheckpoint(path: string, evalSet: EvalSet, site?: string): Promise<{ metrics: CheckpointMetrics; cached: boolean; site: string }> {
+  const o = openSae(path);
+  const s = o.hookName ?? site;
+  if (s === undefined) throw new Error(`${path} does not name its hook site: give the site`);
+  const hash = weightsHash(o);
+  const known = readCachedMetrics(o.folder, evalSet.key, hash);
+  if (known) return { metrics: known, cached: true, site: s };
+  const metrics = metricsOf(await evalSet.evaluate(o, s));
+  await writeCachedMetrics(o.folder, evalSet.key, hash, metrics);
+  return { metrics, cached: false, site: s };
+}
+
 export async function compareCheckpoints(paths: readonly string[], evalSet: EvalSet, options: CompareOptions = {}): Promise<CheckpointComparison> {
   const { opened, site, dIn } = openComparable(paths, options.site);
   const names = labels(paths);
@@ -84,7 +99,17 @@ export async function compareCheckpoints(paths: readonly string[], evalSet: Eval
       metrics = metricsOf(await evalSet.evaluate(o, site));
       await writeCachedMetrics(o.folder, evalSet.key, hash, metrics);
     }
-    checkpoints.push({ path: paths[i], label: names[i], architecture: o.loaded.weights.config.architecture, dSae: o.sae.dSae, metrics, cached });
+    const { run, step } = runOfCheckpoint(paths[i]);
+    checkpoints.push({
+      path: paths[i],
+      label: names[i],
+      architecture: o.loaded.weights.config.architecture,
+      dSae: o.sae.dSae,
+      metrics,
+      cached,
+      ...(run !== undefined ? { run } : {}),
+      ...(step !== undefined ? { step } : {}),
+    });
   }
   const matching =
     options.noMatching || opened.length < 2

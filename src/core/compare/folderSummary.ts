@@ -12,6 +12,8 @@ export interface FolderSummary {
   readonly dSae?: number;
   readonly l0?: number;
   readonly fvu?: number;
+  /** From the newest cached evaluation through the model (Evaluate, Compare Checkpoints). */
+  readonly deltaLoss?: number;
   /** Present for training runs. */
   readonly run?: { readonly finished: boolean; readonly step?: number; readonly tokens?: number };
 }
@@ -43,6 +45,7 @@ export function summarizeFolder(dir: string): FolderSummary {
   const evaluated = obj(obj(entries[entries.length - 1])?.metrics);
   const l0 = num(final?.l0) ?? num(last?.l0) ?? num(evaluated?.l0);
   const fvu = num(final?.fvu) ?? num(last?.fvu) ?? num(evaluated?.fvu);
+  const deltaLoss = num(evaluated?.deltaLoss);
   const isRun = existsSync(join(dir, 'trainer_state.json'));
   return {
     ...(typeof cfg.architecture === 'string' ? { architecture: cfg.architecture } : {}),
@@ -50,6 +53,7 @@ export function summarizeFolder(dir: string): FolderSummary {
     ...(num(cfg.d_sae) !== undefined ? { dSae: num(cfg.d_sae) } : {}),
     ...(l0 !== undefined ? { l0 } : {}),
     ...(fvu !== undefined ? { fvu } : {}),
+    ...(deltaLoss !== undefined ? { deltaLoss } : {}),
     ...(isRun ? { run: { finished: metrics?.summary !== undefined, ...(num(last?.step) !== undefined ? { step: num(last?.step) } : {}), ...(num(last?.tokens) !== undefined ? { tokens: num(last?.tokens) } : {}) } } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // it: the driver steps the trainer, the folder is rewritten every `everySteps` steps, and once more at the
 // end — with the run's summary when the budget was reached, without it when the run was cancelled or
 // stopped early, so the folder can be resumed.
+import { keepCheckpoint } from '../compare/runHistory';
 import { drive, trainToEnd, type DriveOptions, type TrainProgress } from './driver';
 import type { DataSource } from './dataSource';
 import type { SaeTrainer } from './trainer';
@@ -45,6 +46,9 @@ export async function trainToFolder(trainer: SaeTrainer, source: DataSource, opt
   }
   const save = async (summary?: Record<string, unknown>) => {
     await saveTrainerCheckpoint(dir, trainer, source, summary ? { ...context, summary } : context);
+    // The run's history (compare's Pareto view, feature genealogy): a copy that cannot be written only
+    // means a shorter history, never a failed run.
+    await keepCheckpoint(dir, trainer.step).catch(() => undefined);
     options.onCheckpoint?.(dir, trainer.step, trainer.tokens);
   };
   const started = performance.now();

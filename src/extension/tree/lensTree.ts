@@ -4,7 +4,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { summarizeFolder, type FolderSummary } from '../../core/compare/folderSummary';
+import { isHistoryCheckpoint, listRunCheckpoints } from '../../core/compare/runHistory';
 import { Commands } from '../../protocol/commands';
+import { COMPARE_TOKENS } from '../compare/compareCommand';
 import type { LensService } from '../services/lensService';
 import type { TrainingRunInfo } from '../../protocol/trainingView';
 import type { TrainingStatus } from '../../protocol/trainingStatus';
@@ -27,12 +29,12 @@ type Node =
   | { kind: 'model'; path: string; note: string }
   | { kind: 'sae'; path: string; summary: FolderSummary; note: string }
   | { kind: 'run'; path: string; summary: FolderSummary; queued?: TrainingRunInfo }
-  | { kind: 'checkpoint'; path: string; summary: FolderSummary };
+  | { kind: 'checkpoint'; path: string; summary: FolderSummary; step?: number };
 
 const f = (v: number | undefined, digits = 3) => (v === undefined ? '–' : v.toPrecision(digits));
 
 function describe(s: FolderSummary): string {
-  return [s.architecture, s.site, s.dSae !== undefined ? `d_sae ${s.dSae}` : undefined, `L0 ${f(s.l0)}`, `FVU ${f(s.fvu)}`].filter(Boolean).join(' · ');
+  return [s.architecture, s.site, s.dSae !== undefined ? `d_sae ${s.dSae}` : undefined, `L0 ${f(s.l0)}`, `FVU ${f(s.fvu)}`, s.deltaLoss !== undefined ? `ΔLM ${f(s.deltaLoss)}` : undefined].filter(Boolean).join(' · ');
 }
 
 export class LensTree implements vscode.TreeDataProvider<Node> {
@@ -91,7 +93,7 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
       }
       case 'checkpoint': {
         const s = node.summary;
-        const item = new vscode.TreeItem(`checkpoint · step ${s.run?.step ?? '?'}`);
+        const item = new vscode.TreeItem(`checkpoint · step ${node.step ?? s.run?.step ?? '?'}`);
         item.description = describe(s);
         item.tooltip = node.path;
         item.iconPath = new vscode.ThemeIcon('save');
@@ -104,7 +106,18 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
 
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) return [{ kind: 'group', group: 'models' }, { kind: 'group', group: 'saes' }, { kind: 'group', group: 'runs' }];
-    if (node.kind === 'run') return node.summary.run ? [{ kind: 'checkpoint', path: node.path, summary: node.summary }] : [];
+    if (node.kind === 'run') {
+      // The checkpoints training kept (<run>.checkpoints/), newest last, else the run folder alone.
+      let kept: { path: string; step?: number }[] = [];
+      try {
+        kept = listRunCheckpoints(node.path);
+      } catch {
+        kept = [];
+      }
+      // A queued run has no folder yet: no checkpoint.
+      if (kept.length === 0) kept = node.summary.run ? [{ path: node.path }] : [];
+      return kept.map((c) => ({ kind: 'checkpoint' as const, path: c.path, summary: c.path === node.path ? node.summary : summarizeFolder(c.path), ...(c.step !== undefined ? { step: c.step } : {}) }));
+    }
     if (node.kind !== 'group') return [];
     const loaded = this.service.loaded;
     if (node.group === 'models') {
@@ -114,7 +127,8 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
       if (chosen && chosen !== bundled) out.push({ kind: 'model', path: chosen, note: 'active' });
       return out;
     }
-    const folders = await this.saeFolders();
+    // Checkpoints kept in a run's history are listed under their run, not as SAEs of their own.
+    const folders = (await this.saeFolders()).filter((x) => !isHistoryCheckpoint(x.path));
     const active = loaded?.sae?.path;
     if (active && !folders.some((x) => x.path === active)) folders.push({ path: active, where: 'loaded' });
     if (node.group === 'saes') {
@@ -194,6 +208,24 @@ export function registerLensTree(context: vscode.ExtensionContext, service: Lens
     vscode.commands.registerCommand(Commands.compareFromTree, async (arg: unknown, selected?: unknown[]) => {
       const dirs = (selected && selected.length > 1 ? selected : view.selection.length > 1 ? view.selection : [arg]).map(folderOf).filter((d): d is string => d !== undefined);
       return vscode.commands.executeCommand(Commands.compareCheckpoints, dirs.length > 1 ? dirs : undefined);
+    }),
+    vscode.commands.registerCommand(Commands.evaluateFromTree, async (arg: unknown) => {
+      const dir = folderOf(arg);
+      if (!dir) return undefined;
+      try {
+        const result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Feature Lens: evaluating ${path.basename(dir)}`, cancellable: true },
+          async (_progress, token) => {
+            await service.ensureLoaded();
+            return service.worker.request({ kind: 'evaluate', path: dir, tokens: COMPARE_TOKENS }, token);
+          },
+        );
+        tree.refresh();
+        return result;
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Feature Lens: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
     }),
     vscode.commands.registerCommand(Commands.resumeRun, (arg: unknown) => {
       const dir = folderOf(arg);

@@ -113,6 +113,9 @@ export function reduce(state: TokenViewState, action: HostToWebview | UiAction):
     case 'comparison':
     case 'trainingRun':
     case 'trainingUpdate':
+    case 'decomposing':
+    case 'sideBySide':
+    case 'timeline':
       return state;
   }
 }
