@@ -27,7 +27,7 @@ export function registerTestHooks(context: vscode.ExtensionContext, { inspector,
   return vscode.Disposable.from(
     vscode.commands.registerCommand(TestCommands.treeSnapshot, () => treeSnapshot(tree)),
     // Compare: the side-by-side decomposition shown, the pair dashboards' titles, and a message as if the page posted it.
-    vscode.commands.registerCommand(TestCommands.compareState, () => ({ sideBySide: compareState().sideBySide, pairTitles: compareState().pairTitles })),
+    vscode.commands.registerCommand(TestCommands.compareState, () => ({ sideBySide: compareState().sideBySide, pairTitles: compareState().pairTitles, pairDashboards: compareState().pairDashboards })),
     vscode.commands.registerCommand(TestCommands.postToCompare, (raw: unknown) => compareState().receive?.(raw)),
     vscode.commands.registerCommand(TestCommands.logFolder, () => context.logUri.fsPath),
     // Hands `raw` to the open welcome panel as if its page had posted it.

@@ -22,8 +22,15 @@ const SIDE_BY_SIDE_TOP_K = 8;
 const SIDE_BY_SIDE_MAX_TOKENS = 256;
 
 /** What the compare view shows now, for the integration tests (read through a test hook). */
-const state: { sideBySide?: SideBySide; pairTitles: string[]; receive?: (raw: unknown) => Promise<string | undefined> } = { pairTitles: [] };
-export function compareState(): { readonly sideBySide?: SideBySide; readonly pairTitles: readonly string[]; readonly receive?: (raw: unknown) => Promise<string | undefined> } {
+interface CompareState {
+  sideBySide?: SideBySide;
+  pairTitles: string[];
+  /** What each pair dashboard shows: [feature, SAE name, genealogy ids or null]. */
+  pairDashboards: ([number, string, readonly (number | null)[] | null] | undefined)[];
+  receive?: (raw: unknown) => Promise<string | undefined>;
+}
+const state: CompareState = { pairTitles: [], pairDashboards: [undefined, undefined] };
+export function compareState(): Readonly<CompareState> {
   return state;
 }
 
@@ -110,6 +117,7 @@ export function registerCompare(context: vscode.ExtensionContext, service: LensS
       shown.post({ type: 'dashboard', dashboard });
       const timeline = await service.worker.request({ kind: 'timeline', path: saePath, feature });
       if (timeline) shown.post({ type: 'timeline', timeline });
+      state.pairDashboards[side] = [dashboard.feature, dashboard.sae, timeline ? timeline.ids : null];
     } catch (err) {
       if (err instanceof RpcError && err.code === 'cancelled') return;
       const message = err instanceof Error ? err.message : String(err);
