@@ -116,7 +116,7 @@ export class LensTree implements vscode.TreeDataProvider<Node> {
       }
       // A queued run has no folder yet: no checkpoint.
       if (kept.length === 0) kept = node.summary.run ? [{ path: node.path }] : [];
-      return kept.map((c) => ({ kind: 'checkpoint' as const, path: c.path, summary: c.path === node.path ? node.summary : summarizeFolder(c.path), ...(c.step !== undefined ? { step: c.step } : {}) }));
+      return kept.map((c) => ({ kind: 'checkpoint' as const, path: c.path, summary: c.path === node.path ? node.summary : summarizeFolder(c.path), ...(c.step !== undefined && c.path !== node.path ? { step: c.step } : {}) }));
     }
     if (node.kind !== 'group') return [];
     const loaded = this.service.loaded;

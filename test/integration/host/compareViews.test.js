@@ -105,3 +105,47 @@ test(
   },
   { timeout: 300_000 },
 );
+
+test(
+  'tree: Evaluate caches metrics beside an SAE and shows ΔLM in its description; kept checkpoints are listed under their run',
+  async () => {
+    const extension = await activeExtension();
+    const bundled = path.join(extension.extensionUri.fsPath, 'models', 'sae', 'blocks.1.hook_resid_post-jumprelu');
+    const root = vscode.workspace.workspaceFolders[0].uri.fsPath;
+    const sae = path.join(root, 'eval-sae');
+    const run = path.join(root, 'kept-run');
+    const kept = [path.join(root, 'kept-run.checkpoints', 'step-0000010'), path.join(root, 'kept-run.checkpoints', 'step-0000020')];
+    try {
+      copySae(bundled, sae);
+      const result = await vscode.commands.executeCommand('featureLens.tree.evaluate', vscode.Uri.file(sae));
+      assert.ok(result && Number.isFinite(result.metrics.deltaLoss) && Number.isFinite(result.metrics.l0), JSON.stringify(result));
+      assert.ok(fs.existsSync(path.join(sae, 'evaluations.json')));
+      const again = await vscode.commands.executeCommand('featureLens.tree.evaluate', vscode.Uri.file(sae));
+      assert.equal(again.cached, true, 'the second Evaluate reads the cache');
+
+      copySae(bundled, run);
+      fs.writeFileSync(path.join(run, 'trainer_state.json'), '{}');
+      for (const k of kept) copySae(bundled, k);
+      const snapshot = await waitFor(
+        async () => {
+          const s = await vscode.commands.executeCommand('featureLens._test.treeSnapshot');
+          const saes = s.find((g) => g.group === 'SAEs');
+          const runs = s.find((g) => g.group === 'Training runs');
+          const evaluated = saes && saes.rows.find((r) => r.label === 'eval-sae');
+          return evaluated && /ΔLM/.test(evaluated.description) && runs && runs.rows.some((r) => r.label === 'kept-run' && r.children.length === 3) ? s : undefined;
+        },
+        { timeout: 60_000, what: 'eval-sae with ΔLM, and kept-run with its checkpoints' },
+      );
+      const saes = snapshot.find((g) => g.group === 'SAEs').rows;
+      const f = (v) => Number(v.toPrecision(3)).toString();
+      const description = saes.find((r) => r.label === 'eval-sae').description;
+      assert.ok(description.includes(`L0 ${result.metrics.l0.toPrecision(3)}`) && description.includes(`ΔLM ${result.metrics.deltaLoss.toPrecision(3)}`), `${description} vs ${f(result.metrics.l0)}`);
+      assert.ok(!saes.some((r) => /^step-/.test(r.label)), 'kept checkpoints are not listed as SAEs');
+      const children = snapshot.find((g) => g.group === 'Training runs').rows.find((r) => r.label === 'kept-run').children;
+      assert.deepEqual(children.map((c) => c.split(' ').slice(0, 4).join(' ')), ['checkpoint · step 10', 'checkpoint · step 20', 'checkpoint · step ?']);
+    } finally {
+      for (const dir of [sae, run, path.join(root, 'kept-run.checkpoints')]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  { timeout: 300_000 },
+);
