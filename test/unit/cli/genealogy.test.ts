@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { genealogyCommand } from '../../../src/cli/commands/genealogy';
 import { trainCommand } from '../../../src/cli/commands/train';
-import { keepCheckpoint, listRunCheckpoints } from '../../../src/core/compare/runHistory';
+import { isHistoryCheckpoint, keepCheckpoint, listRunCheckpoints, runOfCheckpoint } from '../../../src/core/compare/runHistory';
 import { writeNpyMatrix } from '../../../src/core/npy';
 import { SyntheticSource } from '../../../src/core/train/syntheticData';
 import type { FeatureTimeline, Genealogy } from '../../../src/protocol/compare';
@@ -24,6 +24,13 @@ test('training keeps its checkpoints beside the run; genealogy --run accounts fo
   assert.equal(trained.code, 0, trained.stderr);
   assert.deepEqual(readdirSync(join(dir, 'run.checkpoints')).sort(), ['step-0000005', 'step-0000010', 'step-0000015', 'step-0000020']);
   assert.deepEqual(listRunCheckpoints(run).map((c) => c.step), [5, 10, 15, 20]);
+  // Compare joins a run's checkpoints by these: the run folder and the step.
+  const kept = join(dir, 'run.checkpoints', 'step-0000010');
+  assert.ok(isHistoryCheckpoint(kept) && !isHistoryCheckpoint(run));
+  assert.deepEqual(runOfCheckpoint(kept), { run, step: 10 });
+  assert.deepEqual(runOfCheckpoint(run), { run, step: 20 });
+  assert.deepEqual(runOfCheckpoint(dir), {});
+  assert.deepEqual(listRunCheckpoints(kept).map((c) => c.step), [5, 10, 15, 20], 'a kept checkpoint leads to its whole run');
 
   const out = await captured(() => genealogyCommand.run(['--run', run, '--json']));
   assert.equal(out.code, 0, out.stderr);
