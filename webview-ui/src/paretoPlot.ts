@@ -12,7 +12,9 @@ export interface PlotPoint {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
-const COLOURS = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'].map((c) => `var(--vscode-charts-${c})`);
+// Series colours are classes (main.css: .series-0 … .series-5, the theme's chart colours): the webview's
+// content security policy refuses inline style attributes.
+const SERIES = 6;
 const W = 360;
 const H = 220;
 const M = { left: 52, right: 12, top: 10, bottom: 34 };
@@ -52,35 +54,33 @@ export function paretoPlot(points: readonly PlotPoint[], o: { xLabel: string; yL
     figure.append(document.createTextNode(`No checkpoint has both ${o.xLabel} and ${o.yLabel}.`));
     return figure;
   }
-  const axisStyle = 'stroke: var(--vscode-editorWidget-border, #8884); stroke-width: 1';
-  const textStyle = 'fill: var(--vscode-foreground); font: 10px var(--vscode-font-family)';
   for (const t of ticks(x0, x1)) {
-    root.append(svg('line', { x1: sx(t), x2: sx(t), y1: M.top, y2: H - M.bottom, style: axisStyle }));
-    const label = svg('text', { x: sx(t), y: H - M.bottom + 12, 'text-anchor': 'middle', style: textStyle });
+    root.append(svg('line', { x1: sx(t), x2: sx(t), y1: M.top, y2: H - M.bottom, class: 'grid' }));
+    const label = svg('text', { x: sx(t), y: H - M.bottom + 12, 'text-anchor': 'middle' });
     label.textContent = short(t);
     root.append(label);
   }
   for (const t of ticks(y0, y1)) {
-    root.append(svg('line', { x1: M.left, x2: W - M.right, y1: sy(t), y2: sy(t), style: axisStyle }));
-    const label = svg('text', { x: M.left - 4, y: sy(t) + 3, 'text-anchor': 'end', style: textStyle });
+    root.append(svg('line', { x1: M.left, x2: W - M.right, y1: sy(t), y2: sy(t), class: 'grid' }));
+    const label = svg('text', { x: M.left - 4, y: sy(t) + 3, 'text-anchor': 'end' });
     label.textContent = short(t);
     root.append(label);
   }
-  const xTitle = svg('text', { x: (M.left + W - M.right) / 2, y: H - 4, 'text-anchor': 'middle', style: textStyle });
+  const xTitle = svg('text', { x: (M.left + W - M.right) / 2, y: H - 4, 'text-anchor': 'middle' });
   xTitle.textContent = o.xLabel;
-  const yTitle = svg('text', { x: 10, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 10 ${(M.top + H - M.bottom) / 2})`, style: textStyle });
+  const yTitle = svg('text', { x: 10, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 10 ${(M.top + H - M.bottom) / 2})` });
   yTitle.textContent = o.yLabel;
   root.append(xTitle, yTitle);
 
   const groups = [...new Set(shown.map((p) => p.group ?? `\u0000${p.label}`))];
   groups.forEach((g, gi) => {
-    const colour = COLOURS[gi % COLOURS.length];
+    const series = `series-${gi % SERIES}`;
     const members = shown.filter((p) => (p.group ?? `\u0000${p.label}`) === g).sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
     if (members.length > 1) {
-      root.append(svg('polyline', { points: members.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' '), 'data-run': g, style: `fill: none; stroke: ${colour}; stroke-width: 1.5` }));
+      root.append(svg('polyline', { points: members.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' '), 'data-run': g, class: `line ${series}` }));
     }
     for (const p of members) {
-      const dot = svg('circle', { cx: sx(p.x), cy: sy(p.y), r: 4, 'data-label': p.label, style: `fill: ${colour}; stroke: var(--vscode-editor-background); stroke-width: 1` });
+      const dot = svg('circle', { cx: sx(p.x), cy: sy(p.y), r: 4, 'data-label': p.label, class: `point ${series}` });
       const title = svg('title', {});
       title.textContent = `${p.label}: ${o.xLabel} ${short(p.x)}, ${o.yLabel} ${short(p.y)}`;
       dot.append(title);
@@ -94,7 +94,7 @@ export function paretoPlot(points: readonly PlotPoint[], o: { xLabel: string; yL
   groups.forEach((g, gi) => {
     const dot = document.createElement('span');
     dot.textContent = '● ';
-    dot.style.color = COLOURS[gi % COLOURS.length];
+    dot.className = `swatch series-${gi % SERIES}`;
     const name = g.startsWith('\u0000') ? g.slice(1) : g.split(/[\\/]/).pop() ?? g;
     legend.append(dot, `${name}   `);
   });

@@ -45,7 +45,10 @@ async function candidateSaes(extensionUri: vscode.Uri): Promise<{ label: string;
   const bundled = vscode.Uri.joinPath(extensionUri, 'models', 'sae').fsPath;
   for (const cfg of await vscode.workspace.findFiles(new vscode.RelativePattern(bundled, '**/cfg.json'), undefined, MAX_LISTED)) found.set(path.dirname(cfg.fsPath), 'bundled');
   for (const cfg of await vscode.workspace.findFiles('**/cfg.json', '**/node_modules/**', MAX_LISTED)) found.set(path.dirname(cfg.fsPath), vscode.workspace.asRelativePath(path.dirname(cfg.fsPath)));
-  return [...found].map(([p, where]) => ({ label: path.basename(p), description: where, path: p }));
+  // Bundled first, then by name: the picked SAEs keep this order (the first two are the matched pair).
+  return [...found]
+    .map(([p, where]) => ({ label: path.basename(p), description: where, path: p }))
+    .sort((x, y) => Number(y.description === 'bundled') - Number(x.description === 'bundled') || x.label.localeCompare(y.label, 'en', { numeric: true }) || x.path.localeCompare(y.path));
 }
 
 async function pickSaes(extensionUri: vscode.Uri): Promise<string[] | undefined> {

@@ -52,22 +52,24 @@ test(
     copySae(JUMPRELU, join(folder, 'sae-jumprelu'), true);
     copySae(join(bundled, 'baselines', 'blocks.1.hook_resid_post-topk'), join(folder, 'sae-topk'));
     copySae(join(bundled, 'baselines', 'blocks.1.hook_resid_post-gated'), join(folder, 'sae-gated'));
-    const dSae = JSON.parse(readFileSync(join(JUMPRELU, 'cfg.json'), 'utf8')).d_sae;
+    const dSae = JSON.parse(readFileSync(join(bundled, 'baselines', 'blocks.1.hook_resid_post-gated', 'cfg.json'), 'utf8')).d_sae;
 
+    // The picker lists SAEs by name, and the picked ones keep that order: Gated → JumpReLU is the matched pair.
     await compareFromPalette(workbench, page, ['sae-jumprelu', 'sae-topk', 'sae-gated'], 'sae-');
     const [view] = await findView(workbench, page, 'compare');
     const rows = view.locator('[data-testid="compare-table"] tbody tr');
     await waitFor(async () => (await rows.count()) === 3, { timeout: 300_000, what: 'three rows in the compare table' });
     const table = [];
     for (let i = 0; i < 3; i++) table.push(await rows.nth(i).locator('td').allTextContents());
-    assert.deepEqual(table.map((r) => r[0]), ['sae-jumprelu', 'sae-topk', 'sae-gated']);
+    const order = ['sae-gated', 'sae-jumprelu', 'sae-topk'];
+    assert.deepEqual(table.map((r) => r[0]), order);
     assert.equal(table[0][2], String(dSae));
     for (const r of table) for (const col of [3, 4, 5, 6, 7]) assert.match(r[col], /^-?\d/, `${r[0]}: column ${col} (L0, FVU, ΔLM, loss recovered, KL) is measured`);
 
     // The plots carry the numbers they draw: one point per checkpoint, at the table's L0 and FVU / ΔLM.
     for (const [testId, col] of [['plot-fvu', 4], ['plot-delta-lm', 5]]) {
       const points = JSON.parse(await view.locator(`[data-testid="${testId}"]`).getAttribute('data-points'));
-      assert.deepEqual(points.map((p) => p.label), ['sae-jumprelu', 'sae-topk', 'sae-gated']);
+      assert.deepEqual(points.map((p) => p.label), order);
       points.forEach((p, i) => {
         assert.equal(Number(p.x.toPrecision(4)), Number(table[i][3]), `${testId} x = L0`);
         assert.equal(Number(p.y.toPrecision(3)), Number(table[i][col]), `${testId} y`);
@@ -75,12 +77,12 @@ test(
       assert.equal(await view.locator(`[data-testid="${testId}"] svg circle`).count(), 3);
     }
 
-    // Matching JumpReLU → TopK: counts fall with the threshold; some features are shared, not all.
+    // Matching Gated → JumpReLU: counts fall with the threshold; some features are shared, not all.
     const counts = [];
     for (const t of ['0.5', '0.7', '0.9', '0.99']) counts.push(Number(await view.locator(`[data-testid="matching-counts"] tr[data-threshold="${t}"] td[data-count]`).getAttribute('data-count')));
     assert.deepEqual(counts, [...counts].sort((x, y) => y - x));
     assert.ok(counts[0] > 0 && counts[0] < dSae, String(counts));
-    assert.match(await view.locator('[data-testid="unmatched"]').textContent(), new RegExp(`: ${dSae - counts[0]} of sae-jumprelu;`));
+    assert.match(await view.locator('[data-testid="unmatched"]').textContent(), new RegExp(`: ${dSae - counts[0]} of sae-gated;`));
 
     // Nothing was selected: the sample text, decomposed by both, matched features on one row.
     const sideRows = view.locator('[data-testid="side-by-side"] tbody tr');
@@ -107,7 +109,7 @@ test(
     const first = view.locator('[data-testid="matched-pairs"] tbody tr').first();
     const [a, b] = [await first.getAttribute('data-a'), await first.getAttribute('data-b')];
     assert.equal(a, b, 'a copy matches each feature to itself');
-    await first.getByRole('button', { name: 'Open both' }).click();
+    await first.locator('button', { hasText: 'Open both' }).click();
     const dashboards = await waitFor(
       async () => {
         const views = await findView(workbench, page, 'feature', '[data-testid="feature-title"]');
