@@ -82,7 +82,7 @@ test(
     for (const t of ['0.5', '0.7', '0.9', '0.99']) counts.push(Number(await view.locator(`[data-testid="matching-counts"] tr[data-threshold="${t}"] td[data-count]`).getAttribute('data-count')));
     assert.deepEqual(counts, [...counts].sort((x, y) => y - x));
     assert.ok(counts[0] > 0 && counts[0] < dSae, String(counts));
-    assert.match(await view.locator('[data-testid="unmatched"]').textContent(), new RegExp(`: ${dSae - counts[0]} of sae-gated;`));
+    assert.match(await view.locator('[data-testid="unmatched"]').textContent(), new RegExp(`: ${dSae - counts[0]} of sae-gated[ ;]`));
 
     // Nothing was selected: the sample text, decomposed by both, matched features on one row.
     const sideRows = view.locator('[data-testid="side-by-side"] tbody tr');
