@@ -4,8 +4,7 @@
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
-import { SaeBase } from './saeBase';
-import { rowTopK } from './activations';
+import { SaeBase, columnsWhere, topKOfColumns } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface GatedInit {
@@ -42,10 +41,17 @@ export class GatedSae extends SaeBase {
   }
 
   encode(x: Matrix): SparseRows {
-    // P = xin·W_gate is shared by both paths.
-    const { pre: p } = this.encoderPre(x, undefined);
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
-    return gatedActivation(p, mustGet(this.params, 'b_gate'), mustGet(this.params, 'b_mag'), scale);
+    return magnitudesOfOpenGates(this.openGates(this.encoderInput(x)), mustGet(this.params, 'b_mag'), scale);
+  }
+
+  /**
+   * The entries of P = xin·W_gate (shared by both paths) where the gate π_gate = P + b_gate is open, values
+   * P; the engine selects them, so the dense P never reaches JavaScript. P > −b_gate in float32 is the same
+   * test as P + b_gate > 0 in double (the sum of two floats is exact enough to keep its sign).
+   */
+  private openGates(xin: Matrix): SparseRows {
+    return this.encoderAbove(xin, undefined, mustGet(this.params, 'b_gate').map((b) => -b));
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
@@ -55,21 +61,27 @@ export class GatedSae extends SaeBase {
     const bGate = mustGet(this.params, 'b_gate');
     const bMag = mustGet(this.params, 'b_mag');
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
-    const { xin, pre: p } = this.encoderPre(x, undefined);
+    const xin = this.encoderInput(x);
+    const open = this.openGates(xin);
 
     // gate: entries with π_gate > 0 (values ReLU(π_gate)); feats ⊆ gate: also π_mag > 0 (values π_mag).
-    const gate = new SparseBuilder(B, dSae);
-    const feat = new SparseBuilder(B, dSae);
+    const gate = new SparseBuilder(B, dSae, open.colIdx.length);
+    const feat = new SparseBuilder(B, dSae, open.colIdx.length);
+    const featP: number[] = []; // P at each feature entry (r_mag's gradient)
     let l1 = 0;
     for (let r = 0; r < B; r++) {
-      for (let j = 0; j < dSae; j++) {
-        const pv = p.data[r * dSae + j];
+      for (let e = open.rowPtr[r]; e < open.rowPtr[r + 1]; e++) {
+        const j = open.colIdx[e];
+        const pv = open.values[e];
         const piGate = pv + bGate[j];
         if (piGate > 0) {
           gate.push(j, piGate);
           l1 += piGate;
           const piMag = scale[j] * pv + bMag[j];
-          if (piMag > 0) feat.push(j, piMag);
+          if (piMag > 0) {
+            feat.push(j, piMag);
+            featP.push(pv);
+          }
         }
       }
       gate.endRow();
@@ -100,7 +112,7 @@ export class GatedSae extends SaeBase {
         if (f < fEnd && feats.colIdx[f] === j) {
           const dPiMag = dMag[f];
           gBMag[j] += dPiMag;
-          gRMag[j] += dPiMag * scale[j] * p.data[r * dSae + j];
+          gRMag[j] += dPiMag * scale[j] * featP[f];
           d += scale[j] * dPiMag;
           f++;
         }
@@ -110,9 +122,12 @@ export class GatedSae extends SaeBase {
     // AuxK: dead latents' π_gate reconstruct the residual; π_gate = P + b_gate, so dπ reaches W_gate and b_gate.
     let deadAux = { loss: 0 } as ReturnType<typeof auxKLoss>;
     if (auxKActive(options.dead, this.options.auxK)) {
-      const piGate = { data: new Float32Array(p.data.length), rows: B, cols: dSae };
-      for (let r = 0; r < B; r++) for (let j = 0; j < dSae; j++) piGate.data[r * dSae + j] = p.data[r * dSae + j] + bGate[j];
-      const sel = rowTopK(piGate, this.options.auxK?.kAux ?? 1, options.dead);
+      // π_gate of the dead latents only, rounded to float32 as a dense π_gate would be.
+      const deadCols = columnsWhere(options.dead);
+      const piGate = this.columnPre(xin, undefined, deadCols);
+      const n = deadCols.length;
+      for (let r = 0; r < B; r++) for (let t = 0; t < n; t++) piGate.data[r * n + t] += bGate[deadCols[t]];
+      const sel = topKOfColumns(piGate, deadCols, this.options.auxK?.kAux ?? 1, dSae);
       deadAux = auxKLoss(this.ctx.backend, this.decoder(), sel, x, xHat, this.options.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d));
       if (deadAux.grads) {
         const dPi = deadAux.grads.dPre;
@@ -144,6 +159,20 @@ export class GatedSae extends SaeBase {
     const tensors = this.storedTensors(['W_enc', 'W_dec', 'b_gate', 'b_mag', 'r_mag', 'b_dec']);
     return { config: { ...this.config, architecture: 'gated' }, tensors };
   }
+}
+
+/** gatedActivation on the open gates only (entries P with P + b_gate > 0, as openGates returns them). */
+function magnitudesOfOpenGates(open: SparseRows, bMag: Float32Array, scale: Float32Array): SparseRows {
+  const out = new SparseBuilder(open.rows, open.cols, open.colIdx.length);
+  for (let r = 0; r < open.rows; r++) {
+    for (let e = open.rowPtr[r]; e < open.rowPtr[r + 1]; e++) {
+      const j = open.colIdx[e];
+      const mag = scale[j] * open.values[e] + bMag[j];
+      if (mag > 0) out.push(j, mag);
+    }
+    out.endRow();
+  }
+  return out.finish();
 }
 
 /** f_j = π_mag,j where the gate π_gate,j = p_j + b_gate,j is open and π_mag,j = e^{r_mag,j}·p_j + b_mag,j > 0. `scale` = e^{r_mag}. */

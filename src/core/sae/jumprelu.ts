@@ -8,10 +8,10 @@
 // - a firing-frequency penalty: β·Σ_i max(0, p_i − p_cap)² on each latent's firing rate p_i in the batch,
 //   through the L0 step's pseudo-derivative, so latents that fire on too many tokens raise their θ.
 import { SparseBuilder, withValues, type Matrix, type SparseRows } from '../tensor';
-import { activeAbove, batchTopK, rowTopK } from './activations';
+import { batchTopK, batchTopKFromEncoder } from './activations';
 import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
 import { mustGet, rowNorms, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
-import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
+import { AFFINE_PARAMS, SaeBase, affineGrads, columnsWhere, topKOfColumns, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export type ThresholdParametrisation = 'log' | 'raw';
@@ -74,8 +74,7 @@ export class JumpReluSae extends SaeBase {
   }
 
   encode(x: Matrix): SparseRows {
-    const { pre } = this.preActivations(x);
-    return activeAbove(pre, this.threshold());
+    return this.encoderAbove(this.encoderInput(x), mustGet(this.params, 'b_enc'), this.threshold());
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
@@ -86,13 +85,22 @@ export class JumpReluSae extends SaeBase {
     const half = eps / 2;
     const B = x.rows;
     const theta = this.threshold();
-    const { xin, pre } = this.preActivations(x);
+    const xin = this.encoderInput(x);
+    const bEnc = mustGet(this.params, 'b_enc');
     const wDec = mustGet(this.params, 'W_dec');
     const norms = this.unitNormDecoder ? undefined : rowNorms(wDec, dSae, dIn);
     const normOf = (j: number): number => (norms ? norms[j] : 1);
     const preActCoeff = o.preActCoeff ?? 0;
     const dead = options.dead;
     const preActOn = preActCoeff > 0 && !!dead && dead.some((v) => v !== 0);
+    const auxOn = auxKActive(dead, o.auxK);
+    // Only entries with pre > θ − ε/2 (active or in the STE window) take part, so the engine returns just
+    // those and the dense [B × d_sae] pre-activations never exist. The pre-activation loss and AuxK also
+    // read every row of the dead latents: one GEMM over those columns only.
+    const deadCols = (preActOn || auxOn) && dead ? columnsWhere(dead) : new Int32Array(0);
+    const deadPre = deadCols.length > 0 ? this.columnPre(xin, bEnc, deadCols) : undefined;
+    const cand = this.encoderAbove(xin, bEnc, windowFloor(theta, half));
+    const nDead = preActOn ? deadCols.length : 0; // dead latents whose every row is visited
 
     // One pass: active entries (features), entries whose f has a gradient (active or in the STE window
     // |pre − θ| < ε/2), and the dPre pattern (those plus dead latents below θ for the pre-activation loss).
@@ -107,10 +115,7 @@ export class JumpReluSae extends SaeBase {
     const preActGap = preActOn ? new Float64Array(dSae) : undefined; // Σ_b ReLU(θ − pre) per dead latent
     const preActRows = preActOn ? new Float64Array(dSae) : undefined; // rows with pre < θ per dead latent
     let nPattern = 0;
-    for (let r = 0; r < B; r++) {
-      const base = r * dSae;
-      for (let j = 0; j < dSae; j++) {
-        const p = pre.data[base + j];
+    const visit = (j: number, p: number): void => {
         const u = p - theta[j];
         const active = u > 0;
         const inWindow = u > -half && u < half;
@@ -132,6 +137,25 @@ export class JumpReluSae extends SaeBase {
         if (below && preActGap && preActRows) {
           preActGap[j] -= u;
           preActRows[j]++;
+        }
+    };
+    for (let r = 0; r < B; r++) {
+      // Candidates (ascending latents) merged with the dead latents' full rows; a dead latent's value
+      // comes from its own GEMM only, so each latent is visited at most once per row.
+      let e = cand.rowPtr[r];
+      const end = cand.rowPtr[r + 1];
+      let t = 0;
+      for (;;) {
+        while (e < end && nDead > 0 && dead && dead[cand.colIdx[e]] !== 0) e++;
+        const jc = e < end ? cand.colIdx[e] : dSae;
+        const jd = t < nDead ? deadCols[t] : dSae;
+        if (jc === dSae && jd === dSae) break;
+        if (jd < jc) {
+          visit(jd, (deadPre as Matrix).data[r * nDead + t]);
+          t++;
+        } else {
+          visit(jc, cand.values[e]);
+          e++;
         }
       }
       features.endRow();
@@ -220,9 +244,12 @@ export class JumpReluSae extends SaeBase {
       }
     }
 
-    const aux = auxKActive(dead, o.auxK)
-      ? auxKLoss(this.ctx.backend, this.decoder(), rowTopK(pre, o.auxK?.kAux ?? 1, dead), x, xHat, o.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d))
-      : { loss: 0 };
+    const aux =
+      auxOn && deadPre
+        ? auxKLoss(this.ctx.backend, this.decoder(), topKOfColumns(deadPre, deadCols, o.auxK?.kAux ?? 1, dSae), x, xHat, o.auxK?.coeff ?? 0, (at, d) =>
+            this.featureGrads(at, d),
+          )
+        : { loss: 0 };
 
     const grads = affineGrads(this.sharedGrads(feats, dXHat, withValues(pat, dPreVals), xin, aux.grads));
     if (norms) {
@@ -260,17 +287,15 @@ export class JumpReluSae extends SaeBase {
   private topKWarmupLoss(x: Matrix, k: number, options: LossOptions): LossResult {
     const { dSae } = this;
     const B = x.rows;
-    const { xin, pre } = this.preActivations(x);
-    let feats: SparseRows;
-    if (options.batchWarmup) {
-      feats = batchTopK(pre, k).features;
-    } else {
-      feats = rowTopK(pre, k, undefined);
-    }
+    const xin = this.encoderInput(x);
+    const bEnc = mustGet(this.params, 'b_enc');
+    const feats = options.batchWarmup
+      ? batchTopKFromEncoder(this.ctx.backend, xin, this.encoderWeights(), bEnc, k).features
+      : this.encoderTopK(xin, bEnc, k);
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre = withValues(feats, this.featureGrads(feats, dXHat));
     const aux = auxKActive(options.dead, this.options.auxK)
-      ? auxKLoss(this.ctx.backend, this.decoder(), rowTopK(pre, this.options.auxK?.kAux ?? 1, options.dead), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
+      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.auxK?.kAux ?? 1, options.dead), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
           this.featureGrads(at, d),
         )
       : { loss: 0 };
@@ -353,3 +378,16 @@ export class JumpReluSae extends SaeBase {
 
 /** EMA rate of the warm start's per-latent selection rate (≈ the last 50 batches). */
 const WARMUP_RATE_EMA = 0.02;
+
+/**
+ * Per latent, a float32 bound at or below θ_j − half: the engine's float32 comparison against it keeps
+ * every entry the exact test u = pre − θ > −half (in double) accepts, plus a few that test then drops.
+ */
+function windowFloor(theta: Float32Array, half: number): Float32Array {
+  const out = new Float32Array(theta.length);
+  for (let j = 0; j < theta.length; j++) {
+    const b = theta[j] - half;
+    out[j] = b - Math.abs(b) * 1e-6 - 1e-30;
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 // ReLU SAE with the decoder-norm-weighted L1 penalty λ Σ_i f_i‖W_dec,i‖ (Anthropic, April 2024 update).
 // No decoder-norm constraint: the penalty itself stops the decoder from growing to shrink f.
-import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
+import { type Matrix, type SparseRows } from '../tensor';
 import { rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
@@ -14,8 +14,12 @@ export class ReluSae extends SaeBase {
   }
 
   encode(x: Matrix): SparseRows {
-    const { pre } = this.encoderPre(x, mustGet(this.params, 'b_enc'));
-    return positive(pre);
+    return this.positivePre(this.encoderInput(x));
+  }
+
+  /** The entries of xin·W_enc + b_enc above 0, selected inside the engine (the dense matrix stays there). */
+  private positivePre(xin: Matrix): SparseRows {
+    return this.encoderAbove(xin, mustGet(this.params, 'b_enc'), new Float32Array(this.dSae));
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
@@ -24,8 +28,8 @@ export class ReluSae extends SaeBase {
     const lambda = options.sparsityCoeff;
     const wDecData = mustGet(this.params, 'W_dec');
     const norms = rowNorms(wDecData, dSae, dIn);
-    const { xin, pre } = this.encoderPre(x, mustGet(this.params, 'b_enc'));
-    const feats = positive(pre);
+    const xin = this.encoderInput(x);
+    const feats = this.positivePre(xin);
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
 
     let penalty = 0;
@@ -61,17 +65,4 @@ export class ReluSae extends SaeBase {
   toWeights(): SaeWeights {
     return { config: { ...this.config, architecture: 'relu' }, tensors: this.storedTensors(AFFINE_PARAMS) };
   }
-}
-
-function positive(pre: Matrix): SparseRows {
-  const n = pre.cols;
-  const b = new SparseBuilder(pre.rows, n, pre.rows * Math.max(8, n >> 2));
-  for (let r = 0; r < pre.rows; r++) {
-    for (let j = 0; j < n; j++) {
-      const v = pre.data[r * n + j];
-      if (v > 0) b.push(j, v);
-    }
-    b.endRow();
-  }
-  return b.finish();
 }

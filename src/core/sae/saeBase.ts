@@ -2,7 +2,7 @@
 // W_enc, a decoder f·W_dec + b_dec, the reconstruction loss, and the gradients of W_dec, W_enc and b_dec
 // given dL/dx̂ and dL/dpre. Subclasses keep only their activation, sparsity terms and extra parameters.
 // Accumulation order is part of the contract: resumed and repeated runs must stay bit-identical.
-import { sparseColumnSums, type Matrix, type SparseRows } from '../tensor';
+import { selectRowTopK, sparseColumnSums, type Matrix, type SparseRows } from '../tensor';
 import {
   encoderInput,
   mseGradient,
@@ -96,6 +96,33 @@ export abstract class SaeBase implements SaeModel {
     return this.ctx.backend.matmulAbove(xin, this.encoderWeights(), bias, lower);
   }
 
+  /**
+   * Dense pre-activations xin·W_enc[:, cols] (+ bias[cols]) of the listed latents only, [rows × cols.length]:
+   * what AuxK and the pre-activation loss need from dead latents, at a cost that scales with their number.
+   */
+  protected columnPre(xin: Matrix, bias: Float32Array | undefined, cols: Int32Array): Matrix {
+    const { dIn, dSae } = this;
+    const w = mustGet(this.params, 'W_enc');
+    const n = cols.length;
+    const sub = new Float32Array(dIn * n);
+    for (let i = 0; i < dIn; i++) {
+      const base = i * dSae;
+      for (let t = 0; t < n; t++) sub[i * n + t] = w[base + cols[t]];
+    }
+    const b = bias ? Float32Array.from(cols, (j) => bias[j]) : undefined;
+    return this.ctx.backend.matmul(xin, { data: sub, rows: dIn, cols: n }, b);
+  }
+
+  /**
+   * Per row, the k largest positive pre-activations among latents with mask ≠ 0 (AuxK's dead latents):
+   * the same selection as selectRowTopK on the dense pre-activations with that mask, from a GEMM over the
+   * masked latents only.
+   */
+  protected maskedTopK(xin: Matrix, bias: Float32Array | undefined, k: number, mask: Uint8Array): SparseRows {
+    const cols = columnsWhere(mask);
+    return topKOfColumns(this.columnPre(xin, bias, cols), cols, k, this.dSae);
+  }
+
   protected decoder(): Matrix {
     return { data: mustGet(this.params, 'W_dec'), rows: this.dSae, cols: this.dIn };
   }
@@ -176,3 +203,23 @@ export function affineGrads(g: SharedGrads): Map<string, Float32Array> {
 }
 
 export const AFFINE_PARAMS: readonly string[] = ['W_enc', 'W_dec', 'b_enc', 'b_dec'];
+
+/** The indices j with mask[j] ≠ 0, ascending. */
+export function columnsWhere(mask: Uint8Array): Int32Array {
+  let n = 0;
+  for (let j = 0; j < mask.length; j++) if (mask[j] !== 0) n++;
+  const out = new Int32Array(n);
+  n = 0;
+  for (let j = 0; j < mask.length; j++) if (mask[j] !== 0) out[n++] = j;
+  return out;
+}
+
+/**
+ * selectRowTopK over the columns of `sub`, which hold latents cols[0..] (ascending) of a width-`width`
+ * code; the result is in the full code's column numbering. The mapping keeps column order, so ties
+ * resolve as they would on the full matrix.
+ */
+export function topKOfColumns(sub: Matrix, cols: Int32Array, k: number, width: number): SparseRows {
+  const sel = selectRowTopK(sub, k, undefined);
+  return { rows: sel.rows, cols: width, rowPtr: sel.rowPtr, colIdx: sel.colIdx.map((t) => cols[t]), values: sel.values };
+}

@@ -3,7 +3,7 @@
 // BatchTopK keeps the k·B largest pre-activations of the whole batch while training; at inference it is a
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
-import { activeAbove, batchTopK, rowTopK } from './activations';
+import { batchTopKFromEncoder } from './activations';
 import { auxKActive, auxKLoss } from './auxK';
 import { mseGradient, mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
@@ -54,30 +54,37 @@ export class TopKSae extends SaeBase {
     return this.buffers.get('threshold_ema')?.[0] ?? Number.NaN;
   }
 
+  // The engine selects from xin·W_enc + b_enc itself: the dense pre-activations never reach JavaScript.
   encode(x: Matrix): SparseRows {
-    const { pre } = this.preActivations(x);
+    const xin = this.encoderInput(x);
+    const bEnc = mustGet(this.params, 'b_enc');
     if (this.batchTopK) {
       const t = this.globalThreshold();
-      if (Number.isFinite(t)) return activeAbove(pre, uniform(this.dSae, t));
-      return batchTopK(pre, this.options.k).features; // untrained: fall back to the batch rule
+      if (Number.isFinite(t)) return this.encoderAbove(xin, bEnc, uniform(this.dSae, t));
+      return this.batchSelect(xin, bEnc).features; // untrained: fall back to the batch rule
     }
-    return rowTopK(pre, this.options.k, undefined);
+    return this.encoderTopK(xin, bEnc, this.options.k);
+  }
+
+  private batchSelect(xin: Matrix, bEnc: Float32Array): { features: SparseRows; minKept: number } {
+    return batchTopKFromEncoder(this.ctx.backend, xin, this.encoderWeights(), bEnc, this.options.k);
   }
 
   lossAndGrads(x: Matrix, options: LossOptions): LossResult {
-    const { xin, pre } = this.preActivations(x);
+    const xin = this.encoderInput(x);
+    const bEnc = mustGet(this.params, 'b_enc');
     let feats: SparseRows;
     if (this.batchTopK) {
-      const sel = batchTopK(pre, this.options.k);
+      const sel = this.batchSelect(xin, bEnc);
       feats = sel.features;
       if (options.training !== false && Number.isFinite(sel.minKept)) this.updateThreshold(sel.minKept);
     } else {
-      feats = rowTopK(pre, this.options.k, undefined);
+      feats = this.encoderTopK(xin, bEnc, this.options.k);
     }
     const widths = this.options.matryoshkaWidths;
     const main = widths ? this.matryoshkaLoss(feats, x, widths) : this.singleLoss(feats, x);
     const aux = auxKActive(options.dead, { kAux: this.options.kAux, coeff: this.options.auxCoeff })
-      ? auxKLoss(this.ctx.backend, this.decoder(), rowTopK(pre, this.options.kAux, options.dead), x, main.xHat, this.options.auxCoeff, (at, d) =>
+      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.kAux, options.dead), x, main.xHat, this.options.auxCoeff, (at, d) =>
           this.featureGrads(at, d),
         )
       : { loss: 0 };
