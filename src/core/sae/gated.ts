@@ -1,8 +1,8 @@
 // Gated SAE (Rajamanoharan et al. 2024a): a gate path decides which latents fire, a magnitude path that
 // shares the gate's weights (W_mag = W_gate ⊙ exp(r_mag)) sets how much. The auxiliary loss reconstructs
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
-import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
-import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
+import { SparseBuilder, denseToSparse, selectAbove, type Matrix, type SparseRows } from '../tensor';
+import { mseGradient, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
 import { SaeBase, columnsWhere, topKOfColumns } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
@@ -62,7 +62,18 @@ export class GatedSae extends SaeBase {
     const bMag = mustGet(this.params, 'b_mag');
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
     const xin = this.encoderInput(x);
-    const open = this.openGates(xin);
+    let open: SparseRows;
+    if (this.ctx.backend.denseStepAbove !== undefined) {
+      // Early in a run about half the gates are open: the dense P decides the path (a function of this
+      // batch alone, so resumed runs take the same one).
+      const p = this.ctx.backend.matmul(xin, this.encoderWeights());
+      let n = 0;
+      for (let r = 0; r < B; r++) for (let j = 0; j < dSae; j++) if (p.data[r * dSae + j] + bGate[j] > 0) n++;
+      if (this.denseStep(n / (B * dSae))) return this.denseLossAndGrads(x, xin, p, options);
+      open = selectAbove(p, bGate.map((b) => -b));
+    } else {
+      open = this.openGates(xin);
+    }
 
     // gate: entries with π_gate > 0 (values ReLU(π_gate)); feats ⊆ gate: also π_mag > 0 (values π_mag).
     const gate = new SparseBuilder(B, dSae, open.colIdx.length);
@@ -120,20 +131,7 @@ export class GatedSae extends SaeBase {
       }
     }
     // AuxK: dead latents' π_gate reconstruct the residual; π_gate = P + b_gate, so dπ reaches W_gate and b_gate.
-    let deadAux = { loss: 0 } as ReturnType<typeof auxKLoss>;
-    if (auxKActive(options.dead, this.options.auxK)) {
-      // π_gate of the dead latents only, rounded to float32 as a dense π_gate would be.
-      const deadCols = columnsWhere(options.dead);
-      const piGate = this.columnPre(xin, undefined, deadCols);
-      const n = deadCols.length;
-      for (let r = 0; r < B; r++) for (let t = 0; t < n; t++) piGate.data[r * n + t] += bGate[deadCols[t]];
-      const sel = topKOfColumns(piGate, deadCols, this.options.auxK?.kAux ?? 1, dSae);
-      deadAux = auxKLoss(this.ctx.backend, this.decoder(), sel, x, xHat, this.options.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d));
-      if (deadAux.grads) {
-        const dPi = deadAux.grads.dPre;
-        for (let e = 0; e < dPi.colIdx.length; e++) gBGate[dPi.colIdx[e]] += dPi.values[e];
-      }
-    }
+    const deadAux = this.deadAuxK(x, xin, xHat, options, gBGate);
     const shared = this.sharedGrads(feats, dXHat, { ...gates, values: dP }, xin, deadAux.grads);
     const grads = new Map<string, Float32Array>([
       ['W_enc', shared.wEnc],
@@ -152,6 +150,105 @@ export class GatedSae extends SaeBase {
       features: feats,
       reconstruction: xHat,
       grads,
+    };
+  }
+
+  /** AuxK: dead latents' π_gate reconstruct the residual; π_gate = P + b_gate, so dπ reaches W_gate and b_gate. */
+  private deadAuxK(x: Matrix, xin: Matrix, xHat: Matrix, options: LossOptions, gBGate: Float64Array): ReturnType<typeof auxKLoss> {
+    if (!auxKActive(options.dead, this.options.auxK)) return { loss: 0 };
+    const bGate = mustGet(this.params, 'b_gate');
+    // π_gate of the dead latents only, rounded to float32 as a dense π_gate would be.
+    const deadCols = columnsWhere(options.dead);
+    const piGate = this.columnPre(xin, undefined, deadCols);
+    const n = deadCols.length;
+    for (let r = 0; r < x.rows; r++) for (let t = 0; t < n; t++) piGate.data[r * n + t] += bGate[deadCols[t]];
+    const sel = topKOfColumns(piGate, deadCols, this.options.auxK?.kAux ?? 1, this.dSae);
+    const deadAux = auxKLoss(this.ctx.backend, this.decoder(), sel, x, xHat, this.options.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d));
+    if (deadAux.grads) {
+      const dPi = deadAux.grads.dPre;
+      for (let e = 0; e < dPi.colIdx.length; e++) gBGate[dPi.colIdx[e]] += dPi.values[e];
+    }
+    return deadAux;
+  }
+
+  /** lossAndGrads as dense products (most gates open): the same terms with π_gate and π_mag kept dense. */
+  private denseLossAndGrads(x: Matrix, xin: Matrix, p: Matrix, options: LossOptions): LossResult {
+    const { backend } = this.ctx;
+    const { dSae } = this;
+    const B = x.rows;
+    const lambda = options.sparsityCoeff;
+    const bGate = mustGet(this.params, 'b_gate');
+    const bMag = mustGet(this.params, 'b_mag');
+    const scale = mustGet(this.params, 'r_mag').map(Math.exp);
+    const P = p.data;
+    const gates: Matrix = { data: new Float32Array(P.length), rows: B, cols: dSae }; // ReLU(π_gate)
+    const feats: Matrix = { data: new Float32Array(P.length), rows: B, cols: dSae }; // π_mag where it fires
+    const G = gates.data;
+    const F = feats.data;
+    let l1 = 0;
+    for (let r = 0; r < B; r++) {
+      const base = r * dSae;
+      for (let j = 0; j < dSae; j++) {
+        const pv = P[base + j];
+        const piGate = pv + bGate[j];
+        if (piGate > 0) {
+          G[base + j] = piGate;
+          l1 += piGate;
+          const piMag = scale[j] * pv + bMag[j];
+          if (piMag > 0) F[base + j] = piMag;
+        }
+      }
+    }
+    const bDec = mustGet(this.params, 'b_dec');
+    const xHat = backend.matmul(feats, this.decoder(), bDec);
+    const { mse, grad: dXHat } = mseGradient(xHat, x);
+    const { mse: auxLoss, grad: dXHatAux } = mseGradient(backend.matmul(gates, this.decoder(), bDec), x);
+    const sparsityLoss = (lambda * l1) / B;
+    const dMag = backend.matmulTransB(dXHat, this.decoder()).data;
+    const dP = backend.matmulTransB(dXHatAux, this.decoder()); // dL/dπ_gate through the frozen decoder, then dL/dP
+    const D = dP.data;
+    const gBGate = new Float64Array(dSae);
+    const gBMag = new Float64Array(dSae);
+    const gRMag = new Float64Array(dSae);
+    for (let r = 0; r < B; r++) {
+      const base = r * dSae;
+      for (let j = 0; j < dSae; j++) {
+        const i = base + j;
+        if (!(G[i] > 0)) {
+          D[i] = 0;
+          continue;
+        }
+        const dPiGate = D[i] + lambda / B;
+        gBGate[j] += dPiGate;
+        let d = dPiGate;
+        if (F[i] > 0) {
+          const dPiMag = dMag[i];
+          gBMag[j] += dPiMag;
+          gRMag[j] += dPiMag * scale[j] * P[i];
+          d += scale[j] * dPiMag;
+        }
+        D[i] = d;
+      }
+    }
+    const deadAux = this.deadAuxK(x, xin, xHat, options, gBGate);
+    const shared = this.denseSharedGrads(feats, dXHat, dP, xin, deadAux.grads ? [deadAux.grads] : []);
+    const features = denseToSparse(feats);
+    return {
+      loss: mse + sparsityLoss + auxLoss + deadAux.loss,
+      mse,
+      sparsityLoss,
+      auxLoss: auxLoss + deadAux.loss,
+      l0: features.colIdx.length / B,
+      features,
+      reconstruction: xHat,
+      grads: new Map<string, Float32Array>([
+        ['W_enc', shared.wEnc],
+        ['W_dec', shared.wDec],
+        ['b_gate', Float32Array.from(gBGate)],
+        ['b_mag', Float32Array.from(gBMag)],
+        ['r_mag', Float32Array.from(gRMag)],
+        ['b_dec', shared.bDec],
+      ]),
     };
   }
 

@@ -1,7 +1,7 @@
 // ReLU SAE with the decoder-norm-weighted L1 penalty λ Σ_i f_i‖W_dec,i‖ (Anthropic, April 2024 update).
 // No decoder-norm constraint: the penalty itself stops the decoder from growing to shrink f.
-import { type Matrix, type SparseRows } from '../tensor';
-import { rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
+import { denseToSparse, selectAbove, type Matrix, type SparseRows } from '../tensor';
+import { mseGradient, rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
@@ -29,7 +29,18 @@ export class ReluSae extends SaeBase {
     const wDecData = mustGet(this.params, 'W_dec');
     const norms = rowNorms(wDecData, dSae, dIn);
     const xin = this.encoderInput(x);
-    const feats = this.positivePre(xin);
+    let feats: SparseRows;
+    if (this.ctx.backend.denseStepAbove !== undefined) {
+      // Early in a run about half the latents fire: the dense pre-activations decide the path (a function
+      // of this batch alone, so resumed runs take the same one).
+      const pre = this.ctx.backend.matmul(xin, this.encoderWeights(), mustGet(this.params, 'b_enc'));
+      let active = 0;
+      for (let i = 0; i < pre.data.length; i++) if (pre.data[i] > 0) active++;
+      if (this.denseStep(active / pre.data.length)) return this.denseLossAndGrads(x, xin, pre, lambda, norms);
+      feats = selectAbove(pre, new Float32Array(dSae));
+    } else {
+      feats = this.positivePre(xin);
+    }
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
 
     let penalty = 0;
@@ -44,12 +55,7 @@ export class ReluSae extends SaeBase {
     const dPreVals = this.featureGrads(feats, dXHat);
     for (let e = 0; e < dPreVals.length; e++) dPreVals[e] += (lambda * norms[feats.colIdx[e]]) / B;
     const shared = this.sharedGrads(feats, dXHat, { ...feats, values: dPreVals }, xin);
-    const gWDec = shared.wDec;
-    for (let j = 0; j < dSae; j++) {
-      if (fSums[j] === 0 || norms[j] === 0) continue;
-      const c = (lambda * fSums[j]) / B / norms[j]; // ∂‖w‖/∂w = w/‖w‖
-      for (let i = 0; i < dIn; i++) gWDec[j * dIn + i] += c * wDecData[j * dIn + i];
-    }
+    addNormTerm(shared.wDec, wDecData, fSums, norms, lambda, B, dSae, dIn);
     return {
       loss: mse + sparsityLoss,
       mse,
@@ -62,7 +68,59 @@ export class ReluSae extends SaeBase {
     };
   }
 
+  /** lossAndGrads as dense products (dense codes): the same terms, f = ReLU(pre) kept as a dense matrix. */
+  private denseLossAndGrads(x: Matrix, xin: Matrix, pre: Matrix, lambda: number, norms: Float32Array): LossResult {
+    const { backend } = this.ctx;
+    const { dIn, dSae } = this;
+    const B = x.rows;
+    const wDecData = mustGet(this.params, 'W_dec');
+    const f = pre.data; // ReLU in place
+    let penalty = 0;
+    const fSums = new Float64Array(dSae);
+    for (let r = 0; r < B; r++) {
+      const base = r * dSae;
+      for (let j = 0; j < dSae; j++) {
+        const v = f[base + j];
+        if (v > 0) {
+          penalty += v * norms[j];
+          fSums[j] += v;
+        } else f[base + j] = 0;
+      }
+    }
+    const sparsityLoss = (lambda * penalty) / B;
+    const xHat = backend.matmul(pre, this.decoder(), mustGet(this.params, 'b_dec'));
+    const { mse, grad: dXHat } = mseGradient(xHat, x);
+    const dPre = backend.matmulTransB(dXHat, this.decoder()); // dL_mse/df, then dL/dpre
+    const D = dPre.data;
+    for (let r = 0; r < B; r++) {
+      const base = r * dSae;
+      for (let j = 0; j < dSae; j++) D[base + j] = f[base + j] > 0 ? D[base + j] + (lambda * norms[j]) / B : 0;
+    }
+    const shared = this.denseSharedGrads(pre, dXHat, dPre, xin, []);
+    addNormTerm(shared.wDec, wDecData, fSums, norms, lambda, B, dSae, dIn);
+    const features = denseToSparse(pre);
+    return {
+      loss: mse + sparsityLoss,
+      mse,
+      sparsityLoss,
+      auxLoss: 0,
+      l0: features.colIdx.length / B,
+      features,
+      reconstruction: xHat,
+      grads: affineGrads(shared),
+    };
+  }
+
   toWeights(): SaeWeights {
     return { config: { ...this.config, architecture: 'relu' }, tensors: this.storedTensors(AFFINE_PARAMS) };
+  }
+}
+
+/** The penalty's decoder term: gW_dec[j] += c·Σ_b f_bj·w_j/‖w_j‖ (∂‖w‖/∂w = w/‖w‖). */
+function addNormTerm(gWDec: Float32Array, wDec: Float32Array, fSums: Float64Array, norms: Float32Array, lambda: number, B: number, dSae: number, dIn: number): void {
+  for (let j = 0; j < dSae; j++) {
+    if (fSums[j] === 0 || norms[j] === 0) continue;
+    const c = (lambda * fSums[j]) / B / norms[j];
+    for (let i = 0; i < dIn; i++) gWDec[j * dIn + i] += c * wDec[j * dIn + i];
   }
 }

@@ -183,6 +183,38 @@ export abstract class SaeBase implements SaeModel {
     return { wEnc, wDec, preSums, bDec };
   }
 
+  /** Whether the backend wants codes of this density (fraction of active entries) handled densely. */
+  protected denseStep(density: number): boolean {
+    const above = this.ctx.backend.denseStepAbove;
+    return above !== undefined && density > above;
+  }
+
+  /**
+   * sharedGrads for dense codes: W_dec = Fᵀ·dX̂ and W_enc = xinᵀ·dPre as two GEMMs (W_enc's gradient comes
+   * out in its own layout). `extra` codes are sparse (AuxK): their dPre is added into dPre first (it
+   * is overwritten), their decoder term after. Same quantities as sharedGrads, summed in another order.
+   */
+  protected denseSharedGrads(features: Matrix, dXHat: Matrix, dPre: Matrix, xin: Matrix, extra: readonly ExtraCodeGrads[]): SharedGrads {
+    const { backend } = this.ctx;
+    const { dIn, dSae } = this;
+    for (const ex of extra) {
+      const s = ex.dPre;
+      for (let r = 0; r < s.rows; r++) for (let e = s.rowPtr[r]; e < s.rowPtr[r + 1]; e++) dPre.data[r * dSae + s.colIdx[e]] += s.values[e];
+    }
+    const wDec = backend.matmulTransA(features, dXHat).data;
+    for (const ex of extra) backend.sparseTransMatmulAcc(ex.features, ex.dOut, { data: wDec, rows: dSae, cols: dIn });
+    const wEnc = backend.matmulTransA(xin, dPre).data;
+    const preSums = new Float64Array(dSae);
+    const P = dPre.data;
+    for (let r = 0; r < dPre.rows; r++) {
+      const base = r * dSae;
+      for (let j = 0; j < dSae; j++) preSums[j] += P[base + j];
+    }
+    const bDec = columnSums(dXHat);
+    if (this.config.applyBDecToInput) subtractEncoderPath(bDec, mustGet(this.params, 'W_enc'), preSums, dIn, dSae);
+    return { wEnc, wDec, preSums, bDec };
+  }
+
   /** Copies of the named parameters with their stored shapes (any name but W_enc, W_dec, b_dec is per latent). */
   protected storedTensors(names: readonly string[]): Map<string, { shape: number[]; data: Float32Array }> {
     const { dIn, dSae } = this;

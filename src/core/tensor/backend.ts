@@ -5,6 +5,11 @@ import type { SparseRows } from './sparse';
 
 export interface NumericBackend {
   readonly name: string;
+  /**
+   * Above this fraction of active entries an SAE step with dense gradients (ReLU, Gated) should run as
+   * dense products end to end on this backend; undefined = always through the sparse codes.
+   */
+  readonly denseStepAbove?: number;
   /** A[m,k]·B[k,n] (+ bias[n] on every row). */
   matmul(a: Matrix, b: Matrix, bias?: Float32Array): Matrix;
   /** A[k,m]ᵀ·B[k,n] → [m,n]. */

@@ -23,6 +23,8 @@ export interface FastBackendOptions {
    * returns only the sampled entries (JumpReLU's wide straight-through window early in a run).
    */
   readonly gatherAbove?: number;
+  /** NumericBackend.denseStepAbove: the sparse kernels' break-even density against the engine's GEMMs. */
+  readonly denseStepAbove?: number;
 }
 
 export interface FastBackend extends NumericBackend {
@@ -42,6 +44,7 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   const backend: FastBackend = {
     name: `fast (${engine.name})`,
     engine,
+    denseStepAbove: options.denseStepAbove ?? denseAbove,
 
     matmul(a, b, bias) {
       if (a.rows * a.cols * b.cols < minWork) return referenceBackend.matmul(a, b, bias);

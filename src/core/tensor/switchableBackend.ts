@@ -15,6 +15,10 @@ export class SwitchableBackend implements NumericBackend {
     return this.current.name;
   }
 
+  get denseStepAbove(): number | undefined {
+    return this.current.denseStepAbove;
+  }
+
   /** True while forwarding to something other than the reference backend. */
   get isFast(): boolean {
     return this.current !== referenceBackend;
