@@ -22,8 +22,8 @@ const { values: opts } = parseArgs({
   options: {
     scales: { type: 'string', default: '512x8192,256x4096,128x2048' },
     archs: { type: 'string', default: 'jumprelu,topk,batchtopk,gated,relu' },
-    iters: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
+    iters: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
     batch: { type: 'string', default: '4096' },
     threads: { type: 'string', default: '2' },
     reference: { type: 'boolean', default: false },
@@ -76,8 +76,16 @@ class PoolSource implements DataSource {
 async function stepTime(arch: SaeArchitecture, dIn: number, dSae: number, pool: Matrix[], backend: NumericBackend, iters: number): Promise<{ seconds: number; l0: number }> {
   const source = new PoolSource(dIn, pool, new Rng(7));
   const preset = presetConfig({ architecture: arch, dSae, totalTokens: 1e9, batchSize: BATCH, k: K, targetL0: K });
-  // Time JumpReLU's own steps, not its TopK warm start.
-  const config = { ...preset, initRows: 4096, ...(preset.jumpRelu ? { jumpRelu: { ...preset.jumpRelu, topKWarmupSteps: 0 } } : {}) };
+  // Time JumpReLU's own steps, not its TopK warm start, with the STE window those steps have in the
+  // default recipe: ε decays geometrically over the run and JumpReLU starts at 80 %, so its first step
+  // sees ε_start·(ε_end/ε_start)^0.8 (the window, and the entries that get a gradient, shrink after that).
+  const jr = preset.jumpRelu;
+  const eps = jr && jr.bandwidthStart !== undefined ? jr.bandwidthStart * Math.pow(jr.bandwidth / jr.bandwidthStart, 0.8) : jr?.bandwidth;
+  const config = {
+    ...preset,
+    initRows: 4096,
+    ...(jr ? { jumpRelu: { ...jr, topKWarmupSteps: 0, bandwidth: eps ?? jr.bandwidth, bandwidthStart: undefined, bandwidthDecaySteps: undefined } } : {}),
+  };
   const trainer = await SaeTrainer.create(config, source, backend);
   const times: number[] = [];
   let l0 = 0;

@@ -1,7 +1,7 @@
 // Gated SAE (Rajamanoharan et al. 2024a): a gate path decides which latents fire, a magnitude path that
 // shares the gate's weights (W_mag = W_gate ⊙ exp(r_mag)) sets how much. The auxiliary loss reconstructs
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
-import { SparseBuilder, denseToSparse, selectAbove, type Matrix, type SparseRows } from '../tensor';
+import { SparseBuilder, selectAbove, type Matrix, type SparseRows } from '../tensor';
 import { mseGradient, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
 import { SaeBase, columnsWhere, topKOfColumns } from './saeBase';
@@ -68,7 +68,7 @@ export class GatedSae extends SaeBase {
       // batch alone, so resumed runs take the same one).
       const p = this.ctx.backend.matmul(xin, this.encoderWeights());
       let n = 0;
-      for (let r = 0; r < B; r++) for (let j = 0; j < dSae; j++) if (p.data[r * dSae + j] + bGate[j] > 0) n++;
+      for (let r = 0; r < B; r++) for (let j = 0; j < dSae; j++) n += +(p.data[r * dSae + j] + bGate[j] > 0);
       if (this.denseStep(n / (B * dSae))) return this.denseLossAndGrads(x, xin, p, options);
       open = selectAbove(p, bGate.map((b) => -b));
     } else {
@@ -185,19 +185,22 @@ export class GatedSae extends SaeBase {
     const feats: Matrix = { data: new Float32Array(P.length), rows: B, cols: dSae }; // π_mag where it fires
     const G = gates.data;
     const F = feats.data;
+    // Branch-free (about half the gates are open: a coin flip per branch); Math.sign of a value ≥ 0 is its mask.
     let l1 = 0;
+    let active = 0;
     for (let r = 0; r < B; r++) {
       const base = r * dSae;
+      let rowL1 = 0;
       for (let j = 0; j < dSae; j++) {
         const pv = P[base + j];
-        const piGate = pv + bGate[j];
-        if (piGate > 0) {
-          G[base + j] = piGate;
-          l1 += piGate;
-          const piMag = scale[j] * pv + bMag[j];
-          if (piMag > 0) F[base + j] = piMag;
-        }
+        const g = Math.max(pv + bGate[j], 0);
+        const m = Math.max(scale[j] * pv + bMag[j], 0) * Math.sign(g);
+        G[base + j] = g;
+        F[base + j] = m;
+        rowL1 += g;
+        active += Math.sign(m);
       }
+      l1 += rowL1;
     }
     const bDec = mustGet(this.params, 'b_dec');
     const xHat = backend.matmul(feats, this.decoder(), bDec);
@@ -210,36 +213,28 @@ export class GatedSae extends SaeBase {
     const gBGate = new Float64Array(dSae);
     const gBMag = new Float64Array(dSae);
     const gRMag = new Float64Array(dSae);
+    const lOverB = lambda / B;
     for (let r = 0; r < B; r++) {
       const base = r * dSae;
       for (let j = 0; j < dSae; j++) {
         const i = base + j;
-        if (!(G[i] > 0)) {
-          D[i] = 0;
-          continue;
-        }
-        const dPiGate = D[i] + lambda / B;
+        const dPiGate = (D[i] + lOverB) * Math.sign(G[i]);
+        const dPiMag = dMag[i] * Math.sign(F[i]);
         gBGate[j] += dPiGate;
-        let d = dPiGate;
-        if (F[i] > 0) {
-          const dPiMag = dMag[i];
-          gBMag[j] += dPiMag;
-          gRMag[j] += dPiMag * scale[j] * P[i];
-          d += scale[j] * dPiMag;
-        }
-        D[i] = d;
+        gBMag[j] += dPiMag;
+        gRMag[j] += dPiMag * scale[j] * P[i];
+        D[i] = dPiGate + scale[j] * dPiMag;
       }
     }
     const deadAux = this.deadAuxK(x, xin, xHat, options, gBGate);
     const shared = this.denseSharedGrads(feats, dXHat, dP, xin, deadAux.grads ? [deadAux.grads] : []);
-    const features = denseToSparse(feats);
     return {
       loss: mse + sparsityLoss + auxLoss + deadAux.loss,
       mse,
       sparsityLoss,
       auxLoss: auxLoss + deadAux.loss,
-      l0: features.colIdx.length / B,
-      features,
+      l0: active / B,
+      features: feats,
       reconstruction: xHat,
       grads: new Map<string, Float32Array>([
         ['W_enc', shared.wEnc],

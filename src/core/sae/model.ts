@@ -30,8 +30,8 @@ export interface LossResult {
   readonly auxLoss: number;
   /** Mean active latents per row. */
   readonly l0: number;
-  /** Active features of the batch (values = feature activations). */
-  readonly features: SparseRows;
+  /** Active features of the batch (values = feature activations); dense (zeros where inactive) after a dense step. */
+  readonly features: SparseRows | Matrix;
   readonly reconstruction: Matrix;
   /** Gradients, keyed like params. */
   readonly grads: Map<string, Float32Array>;

@@ -1,6 +1,6 @@
 // ReLU SAE with the decoder-norm-weighted L1 penalty λ Σ_i f_i‖W_dec,i‖ (Anthropic, April 2024 update).
 // No decoder-norm constraint: the penalty itself stops the decoder from growing to shrink f.
-import { denseToSparse, selectAbove, type Matrix, type SparseRows } from '../tensor';
+import { selectAbove, type Matrix, type SparseRows } from '../tensor';
 import { mseGradient, rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
@@ -33,10 +33,22 @@ export class ReluSae extends SaeBase {
     if (this.ctx.backend.denseStepAbove !== undefined) {
       // Early in a run about half the latents fire: the dense pre-activations decide the path (a function
       // of this batch alone, so resumed runs take the same one).
+      // ReLU in place (branch-free: half the entries are positive early on, a coin flip per branch),
+      // counting the active entries and each latent's Σ f on the way.
       const pre = this.ctx.backend.matmul(xin, this.encoderWeights(), mustGet(this.params, 'b_enc'));
+      const f = pre.data;
+      const fSums = new Float64Array(dSae);
       let active = 0;
-      for (let i = 0; i < pre.data.length; i++) if (pre.data[i] > 0) active++;
-      if (this.denseStep(active / pre.data.length)) return this.denseLossAndGrads(x, xin, pre, lambda, norms);
+      for (let r = 0; r < B; r++) {
+        const base = r * dSae;
+        for (let j = 0; j < dSae; j++) {
+          const v = Math.max(f[base + j], 0);
+          f[base + j] = v;
+          fSums[j] += v;
+          active += Math.sign(v);
+        }
+      }
+      if (this.denseStep(active / f.length)) return this.denseLossAndGrads(x, xin, pre, lambda, norms, fSums, active);
       feats = selectAbove(pre, new Float32Array(dSae));
     } else {
       feats = this.positivePre(xin);
@@ -69,43 +81,33 @@ export class ReluSae extends SaeBase {
   }
 
   /** lossAndGrads as dense products (dense codes): the same terms, f = ReLU(pre) kept as a dense matrix. */
-  private denseLossAndGrads(x: Matrix, xin: Matrix, pre: Matrix, lambda: number, norms: Float32Array): LossResult {
+  private denseLossAndGrads(x: Matrix, xin: Matrix, pre: Matrix, lambda: number, norms: Float32Array, fSums: Float64Array, active: number): LossResult {
     const { backend } = this.ctx;
     const { dIn, dSae } = this;
     const B = x.rows;
     const wDecData = mustGet(this.params, 'W_dec');
-    const f = pre.data; // ReLU in place
+    const f = pre.data; // already ReLU(pre)
     let penalty = 0;
-    const fSums = new Float64Array(dSae);
-    for (let r = 0; r < B; r++) {
-      const base = r * dSae;
-      for (let j = 0; j < dSae; j++) {
-        const v = f[base + j];
-        if (v > 0) {
-          penalty += v * norms[j];
-          fSums[j] += v;
-        } else f[base + j] = 0;
-      }
-    }
+    for (let j = 0; j < dSae; j++) penalty += fSums[j] * norms[j];
     const sparsityLoss = (lambda * penalty) / B;
+    const c = Float32Array.from(norms, (n) => (lambda * n) / B);
     const xHat = backend.matmul(pre, this.decoder(), mustGet(this.params, 'b_dec'));
     const { mse, grad: dXHat } = mseGradient(xHat, x);
     const dPre = backend.matmulTransB(dXHat, this.decoder()); // dL_mse/df, then dL/dpre
     const D = dPre.data;
     for (let r = 0; r < B; r++) {
       const base = r * dSae;
-      for (let j = 0; j < dSae; j++) D[base + j] = f[base + j] > 0 ? D[base + j] + (lambda * norms[j]) / B : 0;
+      for (let j = 0; j < dSae; j++) D[base + j] = (D[base + j] + c[j]) * Math.sign(f[base + j]); // f ≥ 0: sign is the mask
     }
     const shared = this.denseSharedGrads(pre, dXHat, dPre, xin, []);
     addNormTerm(shared.wDec, wDecData, fSums, norms, lambda, B, dSae, dIn);
-    const features = denseToSparse(pre);
     return {
       loss: mse + sparsityLoss,
       mse,
       sparsityLoss,
       auxLoss: 0,
-      l0: features.colIdx.length / B,
-      features,
+      l0: active / B,
+      features: pre,
       reconstruction: xHat,
       grads: affineGrads(shared),
     };

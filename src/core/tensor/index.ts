@@ -2,7 +2,7 @@
 // through, its plain-TypeScript reference implementation, and the encoder GEMM kernel. Everything else in
 // the core imports these from here; nothing in this room imports the rest of the core.
 export { matrix, row, type Matrix } from './matrix';
-export { SparseBuilder, denseToSparse, sparseColumnSums, sparseToDense, withValues, type SparseRows } from './sparse';
+export { SparseBuilder, sparseColumnSums, sparseToDense, withValues, type SparseRows } from './sparse';
 export type { NumericBackend } from './backend';
 export { referenceBackend } from './referenceBackend';
 export { matmulTransposed, transpose } from './gemm';

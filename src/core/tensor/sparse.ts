@@ -82,26 +82,3 @@ export function sparseColumnSums(s: SparseRows): Float64Array {
   for (let e = 0; e < s.colIdx.length; e++) out[s.colIdx[e]] += s.values[e];
   return out;
 }
-
-/** The nonzero entries of a dense matrix as CSR (exactly sized: one counting pass, one filling pass). */
-export function denseToSparse(m: Matrix): SparseRows {
-  const D = m.data;
-  let nnz = 0;
-  for (let i = 0; i < D.length; i++) if (D[i] !== 0) nnz++;
-  const rowPtr = new Int32Array(m.rows + 1);
-  const colIdx = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  let w = 0;
-  for (let r = 0; r < m.rows; r++) {
-    const base = r * m.cols;
-    for (let j = 0; j < m.cols; j++) {
-      const v = D[base + j];
-      if (v !== 0) {
-        colIdx[w] = j;
-        values[w++] = v;
-      }
-    }
-    rowPtr[r + 1] = w;
-  }
-  return { rows: m.rows, cols: m.cols, rowPtr, colIdx, values };
-}
