@@ -50,11 +50,16 @@ test('an engine that cannot load, or computes wrong products, gives the referenc
 test('a fast backend that starts returning NaN mid-run is replaced by the reference backend, with a notice and no lost step', async () => {
   const real = createOrtDenseEngine({ intraOpThreads: 1 });
   let calls = 0;
+  // Every product the engine computes turns NaN after a few calls (TopK's encoder is gemmRowTopK).
   const poisoned: DenseEngine = {
     ...bind(real),
     gemm: (a, b, o) => {
       const r = real.gemm(a, b, o);
       return ++calls > 3 ? { ...r, data: r.data.map(() => Number.NaN) } : r;
+    },
+    gemmRowTopK: (a, b, bias, shift, k) => {
+      const r = real.gemmRowTopK(a, b, bias, shift, k);
+      return ++calls > 3 ? { ...r, values: r.values.map(() => Number.NaN), checksum: Number.NaN } : r;
     },
   };
   const source = new SyntheticSource({ dIn: 16, nFeatures: 48, firingProb: 0.05, seed: 2 });
