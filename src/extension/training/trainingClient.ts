@@ -11,6 +11,7 @@ import {
   type TrainProgressEvent,
   type TrainSummary,
 } from '../../protocol/training';
+import { recoverFolder } from '../../core/util/atomic';
 
 export type TrainingOutcome =
   | { readonly kind: 'done'; readonly summary: TrainSummary }
@@ -75,8 +76,17 @@ export class TrainingRun {
             break;
         }
       });
-      this.worker.on('error', (err) => finish({ kind: 'crashed', message: this.crashMessage(`failed: ${err.message}`) }));
-      this.worker.on('exit', (code) => finish({ kind: 'crashed', message: this.crashMessage(`exited with code ${code}`) }));
+      // A worker killed between the two renames of a checkpoint swap leaves the previous checkpoint moved
+      // aside; put it back before reporting, so the folder the message names is whole.
+      const crashed = (what: string) => {
+        if (this.settled) return;
+        const cp = this.lastCheckpoint;
+        void (cp ? recoverFolder(cp.dir).catch(() => false) : Promise.resolve(false)).then(() =>
+          finish({ kind: 'crashed', message: this.crashMessage(what) }),
+        );
+      };
+      this.worker.on('error', (err) => crashed(`failed: ${err.message}`));
+      this.worker.on('exit', (code) => crashed(`exited with code ${code}`));
     });
     const message: HostToTrainer =
       start.kind === 'start'
