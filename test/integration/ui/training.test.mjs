@@ -10,9 +10,28 @@ import { waitFor } from '../lib/poll.mjs';
 
 const { writeActs } = createRequire(import.meta.url)('../fixtures/acts.js');
 
-/** Opens a file of the workspace from the Explorer (a webview may hold the keyboard focus). */
+/**
+ * Opens a file of the workspace with Quick Open (a webview may hold the keyboard focus). The files are written
+ * after the window opened and the Explorer's watcher may not show them; Quick Open searches the disk.
+ */
 async function openFile(page, name) {
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click({ timeout: 30_000 });
+  const input = page.locator('.quick-input-widget input');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  await waitFor(
+    async () => {
+      if (!(await input.isVisible())) {
+        await page.locator('.monaco-workbench .part.editor').click({ position: { x: 20, y: 60 } }).catch(() => {});
+        await page.keyboard.press('Control+P');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+      }
+      await input.fill(name);
+      if (await row.waitFor({ timeout: 5_000 }).then(() => true, () => false)) return true;
+      await page.keyboard.press('Escape');
+      return false;
+    },
+    { timeout: 90_000, interval: 1_000, what: `${name} in Quick Open` },
+  );
+  await page.keyboard.press('Enter');
   await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
 }
 
