@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCompare } from './compare/compareCommand';
 import { registerFindFeature } from './findFeature';
+import { HypothesisWorkbench } from './hypothesis';
 import { registerHover } from './hover';
 import { Inspector } from './inspector';
 import { registerLoadCommands } from './loadCommands';
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const { inspector, disposable } = Inspector.register(context, service);
   const { training, disposable: trainingCommands } = registerTraining(context, service);
   const lensTree = registerLensTree(context, service, training);
+  const hypotheses = new HypothesisWorkbench(context, service, inspector);
   context.subscriptions.push(
     service,
     disposable,
@@ -29,7 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
     trainingCommands,
     registerCompare(context, service),
     lensTree.disposable,
-    registerTestHooks(context, { inspector, service, training, tree: lensTree.tree }),
+    hypotheses,
+    registerTestHooks(context, { inspector, service, training, tree: lensTree.tree, hypotheses }),
   );
   log().info('Feature Lens activated');
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { TestCommands } from '../protocol/commands';
 import type { LoadSelection } from '../protocol/session';
 import type { TrainJob } from '../protocol/training';
+import type { HypothesisWorkbench } from './hypothesis';
 import type { Inspector } from './inspector';
 import { compareState } from './compare/compareCommand';
 import { welcomePanel } from './panel/welcomePanel';
@@ -15,6 +16,7 @@ export interface TestHookTargets {
   readonly service: LensService;
   readonly training: Training;
   readonly tree: LensTree;
+  readonly hypotheses: HypothesisWorkbench;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface TestHookTargets {
  * VS Code runs the extension's tests; they read the production objects' ordinary state, so nothing in
  * those classes exists for the tests alone.
  */
-export function registerTestHooks(context: vscode.ExtensionContext, { inspector, service, training, tree }: TestHookTargets): vscode.Disposable {
+export function registerTestHooks(context: vscode.ExtensionContext, { inspector, service, training, tree, hypotheses }: TestHookTargets): vscode.Disposable {
   if (context.extensionMode !== vscode.ExtensionMode.Test) return new vscode.Disposable(() => undefined);
   return vscode.Disposable.from(
     vscode.commands.registerCommand(TestCommands.treeSnapshot, () => treeSnapshot(tree)),
@@ -39,6 +41,13 @@ export function registerTestHooks(context: vscode.ExtensionContext, { inspector,
     vscode.commands.registerCommand(TestCommands.tokenMessages, () => inspector.tokenPanel?.state.map((m) => m.type) ?? []),
     vscode.commands.registerCommand(TestCommands.lastAnalysis, () => service.lastAnalysis?.result),
     vscode.commands.registerCommand(TestCommands.lastDashboard, () => inspector.lastDashboard),
+    vscode.commands.registerCommand(TestCommands.lastHypothesis, () => hypotheses.last),
+    // Hands `raw` to the hypothesis panel as if its page had posted it; says what the panel last showed.
+    vscode.commands.registerCommand(TestCommands.postToHypothesis, async (raw?: unknown) => {
+      const panel = hypotheses.view;
+      if (!panel) return { delivered: false };
+      return { delivered: true, refused: raw === undefined ? undefined : await panel.receive(raw), shown: panel.state.map((m) => m.type) };
+    }),
     vscode.commands.registerCommand(TestCommands.highlightState, () => inspector.highlighter.state),
     vscode.commands.registerCommand(TestCommands.killWorker, () => service.worker.terminate()),
     vscode.commands.registerCommand(TestCommands.loadWithoutPrompts, (saePath: string) => service.select({ saePath } satisfies LoadSelection)),

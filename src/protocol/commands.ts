@@ -28,6 +28,7 @@ export const Commands = {
   deleteFolder: 'featureLens.tree.delete',
   findFeature: 'featureLens.findFeature',
   buildFeatureIndex: 'featureLens.buildFeatureIndex',
+  testHypothesis: 'featureLens.testHypothesis',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -53,6 +54,8 @@ export const TestCommands = {
   stopTrainingNow: 'featureLens._test.stopTrainingNow',
   compareState: 'featureLens._test.compareState',
   postToCompare: 'featureLens._test.postToCompare',
+  lastHypothesis: 'featureLens._test.lastHypothesis',
+  postToHypothesis: 'featureLens._test.postToHypothesis',
 } as const;
 
 /** Commands the webview may ask the host to run; anything else is refused. */

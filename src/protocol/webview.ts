@@ -1,6 +1,7 @@
 // Messages between the extension host and the webview. Both sides import this file.
 import type { AnalysisResult, FeatureDashboard, SteeringResult } from './analysis';
 import type { CheckpointComparison, FeatureTimeline, SideBySide } from './compare';
+import { parseHypothesis, type Hypothesis, type HypothesisResult } from './hypothesis';
 import { WEBVIEW_RUNNABLE_COMMANDS, type CommandId } from './commands';
 import type { ModelInfo, SaeInfo } from './session';
 import { TRAINING_ACTIONS, type TrainingAction, type TrainingPoint, type TrainingRunInfo } from './trainingView';
@@ -9,7 +10,7 @@ import { describeUnknown, hasFiniteNumber, hasString, isRecord, refuse, type Par
 
 export const PROTOCOL_VERSION = 1;
 
-export type WebviewKind = 'welcome' | 'tokens' | 'feature' | 'compare' | 'training';
+export type WebviewKind = 'welcome' | 'tokens' | 'feature' | 'compare' | 'training' | 'hypothesis';
 
 export type HostToWebview =
   | { type: 'init'; protocol: number; view: WebviewKind; model?: ModelInfo; sae?: SaeInfo; version: string }
@@ -39,7 +40,10 @@ export type HostToWebview =
   /** Training view: the run and its whole history (on load, and when the history was thinned). */
   | { type: 'trainingRun'; run: TrainingRunInfo; history: TrainingPoint[] }
   /** Training view: the run's status and the points appended from index `start`. */
-  | { type: 'trainingUpdate'; run: TrainingRunInfo; start: number; points: TrainingPoint[] };
+  | { type: 'trainingUpdate'; run: TrainingRunInfo; start: number; points: TrainingPoint[] }
+  // Hypothesis workbench.
+  | { type: 'hypothesisRunning'; description: string }
+  | { type: 'hypothesisResult'; result: HypothesisResult };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -64,7 +68,9 @@ export type WebviewToHost =
   /** From Compare: open the dashboards of feature `a` of the first SAE and `b` of the second, side by side. */
   | { type: 'openPair'; a: number; b: number }
   /** From Compare: decompose this text by both SAEs, side by side. */
-  | { type: 'decompose'; text: string };
+  | { type: 'decompose'; text: string }
+  // Hypothesis workbench: test a rule typed in the view.
+  | { type: 'runHypothesis'; hypothesis: Hypothesis };
 
 const MAX_LABEL_LENGTH = 200;
 const MAX_DECOMPOSE_TEXT = 20_000;
@@ -131,6 +137,10 @@ export function parseWebviewMessage(value: unknown): Parsed<WebviewToHost> {
       return hasString(value, 'text') && (value.text as string).length <= MAX_DECOMPOSE_TEXT
         ? { ok: true, value: { type: 'decompose', text: value.text as string } }
         : refuse(`decompose needs a text of at most ${MAX_DECOMPOSE_TEXT} characters`);
+    case 'runHypothesis': {
+      const h = parseHypothesis(value.hypothesis);
+      return h.ok ? { ok: true, value: { type: 'runHypothesis', hypothesis: h.value } } : refuse(`runHypothesis: ${h.reason}`);
+    }
     case 'setLabel':
       return isIndex(value.feature) && hasString(value, 'label') && (value.label as string).length <= MAX_LABEL_LENGTH
         ? { ok: true, value: { type: 'setLabel', feature: value.feature, label: (value.label as string).trim() } }
@@ -211,6 +221,10 @@ export function parseHostMessage(value: unknown): Parsed<HostToWebview> {
       return value.result === null || (isRecord(value.result) && isRecord(value.result.steered))
         ? { ok: true, value: value as unknown as HostToWebview }
         : refuse('generationDone without a result');
+    case 'hypothesisRunning':
+      return hasString(value, 'description') ? { ok: true, value: { type: 'hypothesisRunning', description: value.description as string } } : refuse('hypothesisRunning without a description');
+    case 'hypothesisResult':
+      return isRecord(value.result) && Array.isArray(value.result.detectors) ? { ok: true, value: value as unknown as HostToWebview } : refuse('hypothesisResult without detectors');
     default:
       return refuse(describeUnknown(value));
   }

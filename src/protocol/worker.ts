@@ -4,6 +4,7 @@
 // progress, cancel) lives in ./rpc.
 import type { AnalysisResult, FeatureDashboard, FeatureOccurrences, FeatureSearchHit, SteeringResult } from './analysis';
 import type { CheckpointComparison, CheckpointMetrics, FeatureTimeline, SideBySide } from './compare';
+import { parseHypothesis, type Hypothesis, type HypothesisResult } from './hypothesis';
 import type { LoadResult, LoadSelection } from './session';
 import { parseInterventions, parseSampling, type AttributionResult, type AttributionTarget, type GenerationResult, type Intervention, type SamplingOptions } from './steering';
 import { isRecord, refuse, type Parsed } from './validate';
@@ -31,7 +32,9 @@ export type WorkerRequest =
   | { kind: 'generate'; text: string; maxNewTokens: number; interventions: Intervention[]; sampling: SamplingOptions }
   | { kind: 'setLabel'; feature: number; label: string }
   | { kind: 'findFeatures'; query: string; mode: FeatureSearchMode; limit: number; maxTokens: number }
-  | { kind: 'buildIndex'; corpusPath?: string };
+  | { kind: 'buildIndex'; corpusPath?: string }
+  /** Hypothesis workbench: the features that best detect a rule (on the index's corpus, or on labelled examples). */
+  | { kind: 'testHypothesis'; hypothesis: Hypothesis; top: number; probe: number; maxTokens: number };
 
 /** text: labels, top tokens and contexts; token: features firing most on a token; selection: features firing on `query` (a text). */
 export type FeatureSearchMode = 'text' | 'token' | 'selection';
@@ -70,6 +73,7 @@ export interface WorkerResults {
   timeline: (FeatureTimeline & { readonly feature: number; readonly at: number }) | null;
   findFeatures: readonly FeatureSearchHit[];
   buildIndex: IndexBuilt;
+  testHypothesis: HypothesisResult;
 }
 
 /** Error codes the host reacts to specifically. */
@@ -159,6 +163,12 @@ export function parseWorkerRequest(value: unknown): Parsed<WorkerRequest> {
     case 'buildIndex':
       if (!isOptString(r.corpusPath)) return refuse('buildIndex: corpusPath must be a string');
       return ok({ kind: 'buildIndex', corpusPath: r.corpusPath as string | undefined });
+    case 'testHypothesis': {
+      const h = parseHypothesis(r.hypothesis);
+      if (!h.ok) return refuse(`testHypothesis: ${h.reason}`);
+      if (!isPosInt(r.top) || !Number.isInteger(r.probe) || (r.probe as number) < 0 || !isPosInt(r.maxTokens)) return refuse('testHypothesis: needs top, probe, maxTokens');
+      return ok({ kind: 'testHypothesis', hypothesis: h.value, top: r.top, probe: r.probe as number, maxTokens: r.maxTokens });
+    }
     default:
       return refuse(`unknown request kind ${JSON.stringify(r.kind)}`);
   }

@@ -20,7 +20,9 @@ import type { Genealogy } from '../protocol/compare';
 import { corpusEvalWindows } from '../core/store/evalWindows';
 import type { FeatureBook } from '../core/features/featureBook';
 import { readCorpusFiles } from '../core/features/corpusFiles';
-import { indexPathFor } from '../core/features/sessionIndex';
+import { indexPathFor, sessionEncoder } from '../core/features/sessionIndex';
+import { describeHypothesis, type HypothesisResult } from '../protocol/hypothesis';
+import { testExamples, testHypothesis } from '../core/features/hypothesis';
 import { openFeatureBook, type OpenedBook } from '../core/features/openBook';
 import { throwIfAborted } from '../core/util/abort';
 import { dispatchRequest, type RequestContext, type RequestHandlers } from '../protocol/rpc';
@@ -72,7 +74,42 @@ export class AnalysisEngine {
     // dashboards keep answering meanwhile. A search needs the index: it waits for (or starts) that build first.
     if (request.kind === 'buildIndex') return this.buildInBackground((request as { corpusPath?: string }).corpusPath, context, true) as Promise<WorkerResults[K]>;
     if (request.kind === 'findFeatures') return this.buildInBackground(undefined, context, false).then(run);
+    if (request.kind === 'testHypothesis') return this.runHypothesis(request as Extract<WorkerRequest, { kind: 'testHypothesis' }>, context) as Promise<WorkerResults[K]>;
     return run();
+  }
+
+  /**
+   * The hypothesis workbench, beside the queue like a build (its forward passes take turns with requests). A
+   * rule over tokens is tested on the index's corpus (built first when missing); labelled examples on their text.
+   */
+  private async runHypothesis(request: Extract<WorkerRequest, { kind: 'testHypothesis' }>, context: RequestContext): Promise<HypothesisResult> {
+    const h = request.hypothesis;
+    const options = { top: request.top, probeSize: request.probe, signal: context.signal, onProgress: context.progress };
+    const s = await this.exclusive(() => this.current());
+    const sae = s.requireSae();
+    let result: Omit<HypothesisResult, 'description'>;
+    let book: FeatureBook | undefined;
+    if (h.kind === 'examples') {
+      const analysed = await this.exclusive(() => analyzeText(s.model, sae, s.site, h.text, { topK: 1, maxTokens: request.maxTokens, signal: context.signal }));
+      result = { source: `the examples' text (${analysed.tokens.length} tokens, every other one held out)`, ...(await testExamples(analysed, h.ranges, options)) };
+      book = await this.exclusive(() => this.featureBook(s, undefined));
+    } else {
+      await this.buildInBackground(undefined, context, false);
+      book = this.book?.book;
+      if (!book) throw new Error('the feature index could not be opened');
+      const encoder = sessionEncoder({ model: s.model, sae, site: s.site, exclusive: <T>(fn: () => Promise<T>) => this.exclusive(fn) });
+      result = await testHypothesis(book.db, encoder, h, options);
+    }
+    const label = (feature: number) => {
+      const l = book?.labelOf(feature, sae.labels)?.label ?? sae.labels.get(feature);
+      return l ? { label: l } : {};
+    };
+    return {
+      description: describeHypothesis(h),
+      ...result,
+      detectors: result.detectors.map((d) => ({ ...d, ...label(d.feature) })),
+      ...(result.probe ? { probe: { ...result.probe, features: result.probe.features.map((f) => ({ ...f, ...label(f.feature) })) } } : {}),
+    };
   }
 
   /** Runs `fn` after every request and forward pass queued before it. */
@@ -153,6 +190,7 @@ export class AnalysisEngine {
       return book.featuresOn(analysed, sae.labels, request.limit);
     },
     buildIndex: async (request, context) => this.buildInBackground(request.corpusPath, context, true),
+    testHypothesis: async (request, context) => this.runHypothesis(request, context),
     compare: async (request, { signal }) => {
       // Measured through the loaded model on the bundled sample corpus (or the given one): ΔLM loss included.
       const s = await this.current();

@@ -1,6 +1,7 @@
 import { parseHostMessage } from '../../src/protocol/webview';
 import { CompareView } from './compare';
 import { FeatureView } from './feature';
+import { HypothesisView } from './hypothesis';
 import { TokenView } from './tokens';
 import { TrainingView } from './training';
 import { postToHost } from './vscodeApi';
@@ -11,7 +12,17 @@ const root = document.getElementById('app') as HTMLElement;
 const view = document.body.dataset.view;
 // Each page hosts one view; the welcome page keeps its own renderer.
 const lens =
-  view === 'tokens' ? new TokenView(root) : view === 'feature' ? new FeatureView(root) : view === 'compare' ? new CompareView(root) : view === 'training' ? new TrainingView(root) : undefined;
+  view === 'tokens'
+    ? new TokenView(root)
+    : view === 'feature'
+      ? new FeatureView(root)
+      : view === 'compare'
+        ? new CompareView(root)
+        : view === 'training'
+          ? new TrainingView(root)
+          : view === 'hypothesis'
+            ? new HypothesisView(root)
+            : undefined;
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const parsed = parseHostMessage(event.data);

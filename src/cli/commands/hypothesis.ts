@@ -1,5 +1,5 @@
 import { readCorpusFiles } from '../../core/features/corpusFiles';
-import { testHypothesis, type Hypothesis } from '../../core/features/hypothesis';
+import { testHypothesis, type TokenRule } from '../../core/features/hypothesis';
 import { buildIndexFor, indexPathFor, openCurrentIndex, sessionEncoder } from '../../core/features/sessionIndex';
 import { numberFlag, parseArgs, stringFlag, UsageError } from '../args';
 import type { CliCommand } from '../command';
@@ -22,7 +22,7 @@ export const hypothesisCommand: CliCommand = {
     const regex = stringFlag(args, 'regex');
     const tokens = stringFlag(args, 'tokens');
     if ((regex === undefined) === (tokens === undefined)) throw new UsageError('give exactly one of --regex and --tokens');
-    const hypothesis: Hypothesis = regex !== undefined ? { kind: 'regex', pattern: regex } : { kind: 'tokens', tokens: tokens!.split(',') };
+    const hypothesis: TokenRule = regex !== undefined ? { kind: 'regex', pattern: regex } : { kind: 'tokens', tokens: tokens!.split(',') };
     const top = numberFlag(args, 'top', 10)!;
     const probeSize = numberFlag(args, 'probe', 3)!;
     if (!Number.isInteger(top) || top < 1 || !Number.isInteger(probeSize) || probeSize < 0) throw new UsageError('--top and --probe must be whole numbers');

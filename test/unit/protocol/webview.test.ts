@@ -47,3 +47,12 @@ test('analysis messages from the host need their payload', () => {
   assert.equal(parseHostMessage({ type: 'analysis', result: { tokens: [] } }).ok, true);
   assert.equal(parseHostMessage({ type: 'featureSelected', feature: 4 }).ok, true);
 });
+
+test('hypothesis workbench messages: a rule from the view is validated; results and progress from the host', () => {
+  assert.deepEqual(parseWebviewMessage({ type: 'runHypothesis', hypothesis: { kind: 'regex', pattern: 'a+' } }), { ok: true, value: { type: 'runHypothesis', hypothesis: { kind: 'regex', pattern: 'a+' } } });
+  assert.equal(parseWebviewMessage({ type: 'runHypothesis', hypothesis: { kind: 'regex' } }).ok, false);
+  assert.equal(parseWebviewMessage({ type: 'runHypothesis' }).ok, false);
+  assert.equal(parseHostMessage({ type: 'hypothesisRunning', description: '/a+/' }).ok, true);
+  assert.equal(parseHostMessage({ type: 'hypothesisResult', result: { detectors: [] } }).ok, true);
+  assert.equal(parseHostMessage({ type: 'hypothesisResult', result: {} }).ok, false);
+});

@@ -28,3 +28,16 @@ test('malformed worker requests become a reason, not an exception', () => {
     assert.equal(typeof (parsed.ok ? undefined : parsed.reason), 'string', JSON.stringify(bad));
   }
 });
+
+test('hypothesis requests: the three kinds of rule pass, malformed ones are refused with a reason', () => {
+  const examples = { kind: 'examples', text: 'the cat', ranges: [[4, 7]] };
+  for (const hypothesis of [{ kind: 'regex', pattern: '^[0-9]+$' }, { kind: 'tokens', tokens: ['cat', 'dog'] }, examples]) {
+    const parsed = parseWorkerRequest({ kind: 'testHypothesis', hypothesis, top: 10, probe: 3, maxTokens: 512 });
+    assert.deepEqual(parsed, { ok: true, value: { kind: 'testHypothesis', hypothesis, top: 10, probe: 3, maxTokens: 512 } });
+  }
+  for (const hypothesis of [{ kind: 'regex', pattern: '' }, { kind: 'tokens', tokens: [1] }, { kind: 'examples', text: 'x', ranges: [[3, 1]] }, { kind: 'examples', text: 'x', ranges: [[-1, 1]] }, { kind: 'sql' }, 'cat']) {
+    const parsed = parseWorkerRequest({ kind: 'testHypothesis', hypothesis, top: 10, probe: 3, maxTokens: 512 });
+    assert.equal(parsed.ok, false, JSON.stringify(hypothesis));
+  }
+  assert.equal(parseWorkerRequest({ kind: 'testHypothesis', hypothesis: examples, top: 0, probe: 3, maxTokens: 512 }).ok, false);
+});

@@ -88,6 +88,31 @@ test('find features: by label text, by top token, and the features firing on a s
   assert.ok(onSelection[0].score >= onSelection[9].score);
 });
 
+test('hypothesis workbench: a regex over the indexed corpus and selected examples, with progress and labels', async () => {
+  await engine.handle({ kind: 'load', saePath: sae }, ctx());
+  progress.length = 0;
+  const r = await engine.handle({ kind: 'testHypothesis', hypothesis: { kind: 'regex', pattern: '^ ?[0-9]+$' }, top: 5, probe: 2, maxTokens: 256 }, ctx());
+  assert.match(r.description, /matching/);
+  assert.ok(r.positives > 0 && r.heldoutPositives > 0 && r.tokens > r.positives);
+  assert.equal(r.detectors.length, 5);
+  assert.ok(r.detectors[0].auroc >= r.detectors[4].auroc);
+  assert.ok(r.detectors[0].auroc > 0.8, `some feature detects number tokens: AUROC ${r.detectors[0].auroc}`);
+  assert.ok(r.detectors.every((d) => d.precision >= 0 && d.precision <= 1 && d.recall >= 0 && d.recall <= 1 && typeof d.label === 'string'));
+  assert.ok(r.probe && r.probe.features.length >= 1 && r.probe.heldoutAuroc !== undefined);
+  assert.ok(progress.length > 0, 'encoding the corpus reports progress');
+
+  const text = 'for (let i = 0; i < 10; i++) { total += values[i]; }\nThe cat sat on the mat and the dog sat on the log.';
+  const at = text.indexOf('The cat');
+  const ex = await engine.handle({ kind: 'testHypothesis', hypothesis: { kind: 'examples', text, ranges: [[at, text.length]] }, top: 3, probe: 1, maxTokens: 256 }, ctx());
+  assert.match(ex.source, /examples' text/);
+  assert.ok(ex.positives > 0 && ex.tokens > ex.positives);
+  assert.equal(ex.detectors.length, 3);
+
+  const cancel = new AbortController();
+  cancel.abort();
+  await assert.rejects(engine.handle({ kind: 'testHypothesis', hypothesis: { kind: 'tokens', tokens: ['the'] }, top: 3, probe: 1, maxTokens: 64 }, { signal: cancel.signal, progress: () => undefined }), (err) => isCancellation(err));
+});
+
 test('an index of another SAE is never shown as current: no automatic labels, the dashboard says so', async () => {
   const other = join(tmp, 'topk');
   cpSync(join(root, 'models/sae/baselines/blocks.1.hook_resid_post-topk'), other, { recursive: true });

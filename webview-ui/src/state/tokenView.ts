@@ -116,6 +116,8 @@ export function reduce(state: TokenViewState, action: HostToWebview | UiAction):
     case 'decomposing':
     case 'sideBySide':
     case 'timeline':
+    case 'hypothesisRunning':
+    case 'hypothesisResult':
       return state;
   }
 }
