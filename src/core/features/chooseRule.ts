@@ -138,15 +138,17 @@ function forwardSelect(cands: readonly Candidate[], sample: PositionSample, firi
   return parts.length ? { parts, auroc } : undefined;
 }
 
-/** The part as stored: the same keys, scored from all of the index's counts. */
+/** The part as stored: the same keys, scored from all of the index's counts, in display order. */
 function finalPart(c: Candidate, record: Pick<FeatureRecord, 'fires' | 'meanActivation' | 'keyStats'>, counts: (s: KeyStat) => Counts, tokens: number): RulePart {
   const density = record.fires / tokens;
   const stat = new Map(record.keyStats.filter((s) => s.kind === c.kind).map((s) => [s.key, counts(s)]));
   const scored = c.keys.map((key) => {
     const s = stat.get(key)!;
-    return { key, expected: (s.sum + SMOOTHING * density * record.meanActivation) / (s.total + SMOOTHING) };
+    return { key, weight: (s.fires * s.fires) / Math.max(1, s.total), expected: (s.sum + SMOOTHING * density * record.meanActivation) / (s.total + SMOOTHING) };
   });
-  scored.sort((a, b) => b.expected - a.expected);
+  // Listed (and shown in the label) by firings explained × how reliably it fires there, so a label names its
+  // common, telling cases rather than rare keys or frequent tokens it seldom fires on.
+  scored.sort((a, b) => b.weight - a.weight || b.expected - a.expected);
   return { kind: c.kind, keys: scored.map((k) => k.key), expected: scored.map((k) => k.expected) };
 }
 

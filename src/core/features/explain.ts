@@ -108,15 +108,15 @@ export function phrasePart(part: Pick<RulePart, 'kind' | 'keys'>, vocab: Vocabul
 
 /**
  * The short label and the rule in words: the parts in the order they were chosen (the first explains
- * most), joined by "·" in the label and "or" in the rule. Keys are listed strongest first.
+ * most), joined by "·" in the label and "or" in the rule. Keys are listed by firings explained × precision.
  */
 export function describe(parts: readonly Pick<RulePart, 'kind' | 'keys'>[], vocab: Vocabulary, density = 0): { label: string; rule: string } {
   const phrased = parts.map((p) => phrasePart(p, vocab, parts.length === 1 ? 3 : 2));
   let label = phrased.map((p) => p.label).join(' · ');
   // A dense feature is named as such first: its rule is rarely what makes it useful.
   if (density >= DENSE) label = `dense ${Math.round(density * 100)}% · ${label}`;
-  const ranked = parts.length > 1 || parts.some((p) => p.keys.length > 1);
-  return { label, rule: `fires when ${phrased.map((p) => p.rule).join('; or when ')}${ranked ? ' (stronger on what is listed first)' : ''}` };
+  const listed = parts.some((p) => p.keys.length > 1);
+  return { label, rule: `fires when ${phrased.map((p) => p.rule).join('; or when ')}${listed ? ' (keys listed by firings explained × precision)' : ''}` };
 }
 
 export type { LabelScores };
