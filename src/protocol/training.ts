@@ -55,7 +55,12 @@ export type HostToTrainer =
   | { readonly type: 'cancel' }
   /** Stop stepping after the current step (a checkpoint is saved first) until `continue`. */
   | { readonly type: 'pause' }
-  | { readonly type: 'continue' };
+  | { readonly type: 'continue' }
+  /**
+   * End the worker at the next step boundary without saving (what closing the window does to a run). The
+   * worker exits by itself there, because terminating it while onnxruntime runs a kernel aborts the host.
+   */
+  | { readonly type: 'stop-now' };
 
 export interface TrainProgressEvent {
   readonly type: 'progress';
@@ -149,6 +154,8 @@ export function parseHostToTrainer(v: unknown): Parsed<HostToTrainer> {
       return { ok: true, value: { type: 'pause' } };
     case 'continue':
       return { ok: true, value: { type: 'continue' } };
+    case 'stop-now':
+      return { ok: true, value: { type: 'stop-now' } };
     case 'start': {
       if (v.protocol !== TRAINING_PROTOCOL_VERSION) return refuse(`protocol ${String(v.protocol)} is not ${TRAINING_PROTOCOL_VERSION}`);
       const job = parseTrainJob(v.job);

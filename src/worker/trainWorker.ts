@@ -17,6 +17,15 @@ const gate = new PauseGate();
 /** Progress at most this often: the host draws curves from it (and throttles what it shows). */
 const PROGRESS_INTERVAL_MS = 250;
 let started = false;
+/** Set by `stop-now`: the worker exits at the next point where no onnxruntime call is in flight. */
+let stopRequested = false;
+
+function exitIfStopRequested(where: string): void {
+  if (!stopRequested) return;
+  send({ type: 'log', message: `stopped at once ${where}, without a final save` });
+  // A non-zero exit code: the host reports the run as stopped, naming its last checkpoint.
+  process.exit(1);
+}
 
 function send(message: TrainerToHost): void {
   port!.postMessage(message);
@@ -49,6 +58,12 @@ port.on('message', (raw: unknown) => {
     gate.resume();
     return;
   }
+  if (message.type === 'stop-now') {
+    stopRequested = true;
+    // Idle or waiting at the pause gate: nothing is in flight, so exit now; otherwise at the next step.
+    if (!started || gate.paused) exitIfStopRequested(gate.paused ? 'while paused' : 'before the job started');
+    return;
+  }
   if (started) {
     send({ type: 'log', message: 'this worker already runs a job; start another worker for another job' });
     return;
@@ -59,8 +74,14 @@ port.on('message', (raw: unknown) => {
       ? ({ kind: 'start', job: message.job } as const)
       : ({ kind: 'resume', checkpointDir: message.checkpointDir, ...(message.cacheDir !== undefined ? { cacheDir: message.cacheDir } : {}) } as const);
   runTrainJob(start, controller.signal, {
-    progress: (event) => send(event),
-    checkpoint: (dir, step, tokens) => send({ type: 'checkpoint-saved', dir, step, tokens }),
+    progress: (event) => {
+      send(event);
+      exitIfStopRequested(`after step ${event.step}`);
+    },
+    checkpoint: (dir, step, tokens) => {
+      send({ type: 'checkpoint-saved', dir, step, tokens });
+      exitIfStopRequested(`after the checkpoint of step ${step}`);
+    },
     log: (text) => send({ type: 'log', message: text }),
     paused: (step) => send({ type: 'paused', step }),
     continued: (step) => send({ type: 'continued', step }),

@@ -28,6 +28,9 @@ export interface TrainingListener {
   continued?(step: number): void;
 }
 
+/** How long a stop-now request may take before the worker is terminated anyway. */
+const KILL_GRACE_MS = 10_000;
+
 export class TrainingRun {
   readonly outcome: Promise<TrainingOutcome>;
   private readonly worker: Worker;
@@ -109,9 +112,19 @@ export class TrainingRun {
     if (!this.settled) this.worker.postMessage({ type: 'continue' } satisfies HostToTrainer);
   }
 
-  /** Stops the worker at once (extension shutdown): the last checkpoint stays as it is. */
+  /**
+   * Stops the worker without a final save (extension shutdown): the last checkpoint stays as it is. The
+   * worker is asked to exit at its next step boundary; terminating it while onnxruntime runs a kernel
+   * aborts the whole extension host (seen in the integration tests), so terminate is only the fallback.
+   */
   async kill(): Promise<void> {
-    await this.worker.terminate();
+    if (this.settled) return;
+    this.worker.postMessage({ type: 'stop-now' } satisfies HostToTrainer);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), KILL_GRACE_MS)));
+    const result = await Promise.race([this.outcome, gaveUp]);
+    clearTimeout(timer);
+    if (result === 'timeout') await this.worker.terminate();
   }
 
   private crashMessage(what: string): string {

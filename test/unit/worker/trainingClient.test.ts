@@ -53,6 +53,8 @@ test('a killed worker is reported as a crash naming the last checkpoint, which s
   const saved = JSON.parse(readFileSync(join(job.outDir, 'trainer_state.json'), 'utf8'));
   assert.ok(saved.step >= 5);
   assert.equal(readSaeLensFolder(job.outDir).weights.config.dSae, 16);
+  // The worker left by itself at a step boundary (terminating it inside an onnxruntime call aborts the host).
+  assert.ok(logs.some((m) => /^stopped at once after (step|the checkpoint of step) \d+, without a final save$/.test(m)), logs.join('\n'));
 });
 
 test('cancel through TrainingRun ends with a cancelled summary', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TrainingRun } from '../../../../src/extension/training/trainingClient';
+import { TrainingRun } from '../../../src/extension/training/trainingClient';
 
 test('a worker killed mid-swap: the crash outcome names the checkpoint and the folder is whole again', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-client-'));
