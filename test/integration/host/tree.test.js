@@ -35,7 +35,9 @@ test(
       const saes = snapshot[1].rows;
       const mine = saes.find((r) => r.label === 'tree-sae');
       assert.ok(mine, JSON.stringify(saes.map((r) => r.label)));
-      assert.match(mine.description, /^workspace · jumprelu · blocks\.1\.hook_resid_post · d_sae 2048 · L0 32\.5 · FVU 0\.0296$/);
+      // L0 and FVU come from the copied metrics.json's final summary, three significant digits.
+      const final = JSON.parse(fs.readFileSync(path.join(bundled, 'metrics.json'), 'utf8')).summary.final;
+      assert.equal(mine.description, `workspace · jumprelu · blocks.1.hook_resid_post · d_sae 2048 · L0 ${final.l0.toPrecision(3)} · FVU ${final.fvu.toPrecision(3)}`);
       assert.equal(mine.context, 'featureLens.sae');
       assert.ok(saes.some((r) => r.label === 'blocks.1.hook_resid_post-jumprelu' && r.description.startsWith('bundled')));
       const stopped = snapshot[2].rows.find((r) => r.label === 'tree-run');
