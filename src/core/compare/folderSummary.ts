@@ -2,8 +2,9 @@
 // width from cfg.json, the latest L0 / FVU (training's metrics.json, else the newest cached evaluation),
 // and whether it is a training run (trainer_state.json) that finished (metrics.json has a summary) or
 // stopped early and can resume. Small JSON reads only; anything unreadable is simply left out.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { asObject, readSmallJsonObject } from '../util/smallJson';
 import { EVALUATIONS_FILE } from './metricsCache';
 
 export interface FolderSummary {
@@ -20,18 +21,10 @@ export interface FolderSummary {
 
 const MAX_BYTES = 8 * 2 ** 20;
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    if (!existsSync(path) || statSync(path).size > MAX_BYTES) return undefined;
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readJson = (path: string) => readSmallJsonObject(path, MAX_BYTES);
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = asObject;
 
 export function summarizeFolder(dir: string): FolderSummary {
   const cfg = readJson(join(dir, 'cfg.json')) ?? {};

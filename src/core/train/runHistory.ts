@@ -2,18 +2,12 @@
 // plus what a view needs beside them (the L0 target, the budget, finished or not). Used when a run is
 // shown that this process did not watch (after a window reload, or a run the CLI trained). Small JSON
 // reads only; anything unreadable gives an empty history rather than an error.
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TrainingPoint } from '../../protocol/trainingView';
+import { asObject, readSmallJsonObject } from '../util/smallJson';
 
-export interface RunHistoryPoint {
-  readonly step: number;
-  readonly tokens: number;
-  readonly loss: number;
-  readonly mse: number;
-  readonly fvu: number;
-  readonly l0: number;
-  readonly deadFraction: number;
-}
+/** A curve point as metrics.json records it: no dense fraction or speed there. */
+export type RunHistoryPoint = Omit<TrainingPoint, 'denseFraction' | 'tokensPerSecond'>;
 
 export interface RunHistory {
   readonly points: RunHistoryPoint[];
@@ -28,18 +22,10 @@ export interface RunHistory {
 
 const MAX_BYTES = 64 * 2 ** 20;
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    if (!existsSync(path) || statSync(path).size > MAX_BYTES) return undefined;
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readJson = (path: string) => readSmallJsonObject(path, MAX_BYTES);
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-const obj = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = asObject;
 
 export function readRunHistory(dir: string): RunHistory {
   const metrics = readJson(join(dir, 'metrics.json'));
