@@ -9,7 +9,7 @@
 // Cosines are computed a block of rows at a time, so memory stays BLOCK_ROWS × dSae.
 import type { FeatureTimeline, Genealogy, GenealogyCheckpoint, GenealogyEvent, GenealogyTransition } from '../../protocol/compare';
 import { matmulTransposed } from '../tensor';
-import type { DecoderDirections } from './matchFeatures';
+import { type DecoderDirections, unitRows } from './matchFeatures';
 
 export interface GenealogyOptions {
   readonly sameAbove?: number;
@@ -21,18 +21,6 @@ export const DEFAULT_RELATED_ABOVE = 0.5;
 const BLOCK_ROWS = 256;
 /** Related features kept per feature: splits and merges into more parts than this are not told apart. */
 const MAX_RELATED = 16;
-
-function unitRows(m: DecoderDirections): Float32Array {
-  const out = new Float32Array(m.dSae * m.d);
-  for (let r = 0; r < m.dSae; r++) {
-    let s = 0;
-    for (let j = 0; j < m.d; j++) s += m.wDec[r * m.d + j] ** 2;
-    // A zero row (a pruned feature) stays zero: related to nothing, so it dies.
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < m.d; j++) out[r * m.d + j] = m.wDec[r * m.d + j] * inv;
-  }
-  return out;
-}
 
 /** Cosine between unit vector `target` and its projection on the span of `parts` (rows of `u`, d wide). */
 function spanFit(target: Float32Array, u: Float32Array, parts: readonly number[], d: number): number {

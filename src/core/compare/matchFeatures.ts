@@ -18,7 +18,8 @@ const CANDIDATES_PER_FEATURE = 8;
 const HISTOGRAM_BINS = 20;
 const BLOCK_ROWS = 256;
 
-function unitRows(m: DecoderDirections): Float32Array {
+/** Decoder rows scaled to unit length, so their dot products are cosines. */
+export function unitRows(m: DecoderDirections): Float32Array {
   const out = new Float32Array(m.wDec.length);
   for (let r = 0; r < m.dSae; r++) {
     let s = 0;
