@@ -1,20 +1,14 @@
 // What the Training webview shows of one run: its status and the curve points, sent whole when the page
 // (re)loads and as appended points while the run goes. Both sides import this file.
+import type { TrainProgressEvent } from './training';
 import type { TrainingStatus } from './trainingStatus';
 
-/** One point of the curves: a progress report of the training phase. */
-export interface TrainingPoint {
-  readonly step: number;
-  readonly tokens: number;
-  readonly loss: number;
-  readonly mse: number;
-  readonly fvu: number;
-  readonly l0: number;
-  readonly deadFraction: number;
-  /** Unknown for points read back from a checkpoint's metrics.json. */
-  readonly denseFraction?: number;
-  readonly tokensPerSecond?: number;
-}
+/**
+ * One point of the curves: a progress report of the training phase. Speed is unknown for points read back
+ * from a checkpoint's metrics.json (and so is the dense fraction, optional already).
+ */
+export type TrainingPoint = Pick<TrainProgressEvent, 'step' | 'tokens' | 'loss' | 'mse' | 'fvu' | 'l0' | 'deadFraction' | 'denseFraction'> &
+  Partial<Pick<TrainProgressEvent, 'tokensPerSecond'>>;
 
 export interface TrainingRunInfo {
   readonly id: string;
