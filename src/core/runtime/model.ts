@@ -642,10 +642,15 @@ export class OnnxLanguageModel implements LanguageModel {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const all = [this.main, ...[...this.spliceSessions.values()].flatMap((s) => (s.suffix ? [s.prefix, s.suffix] : [s.prefix]))];
+    const all = [this.main, ...[...this.spliceSessions.values()].flatMap(spliceSessionList)];
     const cacheSession = this.cacheSession && !this.cache?.shared ? await this.cacheSession.catch(() => undefined) : undefined;
     if (cacheSession) all.push(cacheSession);
     this.spliceSessions.clear();
     await Promise.all(all.map((s) => s.release()));
   }
+}
+
+/** Every session a splice opened: the prefix, the full suffix and the last-position suffix. */
+function spliceSessionList(s: SpliceSessions): OrtSession[] {
+  return [s.prefix, s.suffix, s.lastSuffix].filter((x): x is OrtSession => x != null);
 }

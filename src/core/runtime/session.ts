@@ -19,10 +19,16 @@ export type OrtTensor = ort.Tensor;
 
 /** One ORT inference session over a (possibly edited) model. */
 export class OrtSession {
+  /** Sessions created and not yet released, process-wide: each holds native memory until released. */
+  static live = 0;
+  private released = false;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly label: string,
-  ) {}
+  ) {
+    OrtSession.live++;
+  }
 
   /** A session on model bytes, or on a model file (needed when its weights are external data beside it). */
   static async create(model: Uint8Array | string, label: string, config: SessionConfig): Promise<OrtSession> {
@@ -72,6 +78,9 @@ export class OrtSession {
   }
 
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    OrtSession.live--;
     await this.session.release();
   }
 }
