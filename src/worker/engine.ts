@@ -161,7 +161,7 @@ export class AnalysisEngine {
         const side = entry.side;
         const names = { model: s.model.name, site: side.site, sae: side.sae.name };
         if (!entry.book && !entry.quick) {
-          const opened = await openFeatureBook({ model: s.model, sae: side.sae, site: side.site, modelPath: s.modelPath }, side.folder, corpus, { build: false, signal: context.signal });
+          const opened = await openFeatureBook(s.indexTarget(side.sae, side.site), side.folder, corpus, { build: false, signal: context.signal });
           if (opened.book) entry.book = opened.book;
           else {
             // No index beside it: a quick scan now (as the loaded SAE's first dashboard does); Build Feature
@@ -313,7 +313,7 @@ export class AnalysisEngine {
       this.building?.controller.abort();
       const controller = new AbortController();
       const listeners = new Set<(p: unknown) => void>();
-      const target = { model: s.model, sae, site: s.site, modelPath: s.modelPath, exclusive: <T>(fn: () => Promise<T>) => this.exclusive(fn) };
+      const target = { ...s.indexTarget(sae), exclusive: <T>(fn: () => Promise<T>) => this.exclusive(fn) };
       const promise = openFeatureBook(target, s.labelsDir, corpus, { build: true, ...(rebuild ? { rebuild } : {}), onProgress: (p) => listeners.forEach((l) => l(p)), signal: controller.signal });
       const entry = { key, promise, controller, listeners };
       this.building = entry;
@@ -352,7 +352,7 @@ export class AnalysisEngine {
     // Known missing or stale until a build finishes or something else is loaded: don't re-read it every time.
     if (this.noIndex === key || !s.labelsDir) return undefined;
     try {
-      const opened = await openFeatureBook({ model: s.model, sae: s.requireSae(), site: s.site, modelPath: s.modelPath }, s.labelsDir, corpus, { build: false });
+      const opened = await openFeatureBook(s.indexTarget(), s.labelsDir, corpus, { build: false });
       if (opened.book) {
         this.book?.book.close();
         this.book = { key, book: opened.book };

@@ -84,7 +84,7 @@ export const analyzeCommand: CliCommand = {
       const sae = session.requireSae();
       // Automatic labels and densities from a current feature index beside the SAE (user labels win); none is built here.
       const opened = session.labelsDir
-        ? await openFeatureBook({ model: session.model, sae, site: session.site, modelPath: session.modelPath }, session.labelsDir, join(root, 'models', 'sample-corpus'), { build: false }).catch(() => ({ book: undefined }))
+        ? await openFeatureBook(session.indexTarget(sae), session.labelsDir, join(root, 'models', 'sample-corpus'), { build: false }).catch(() => ({ book: undefined }))
         : { book: undefined };
       // With densities known, take more features per token so re-ranking and hiding dense ones still fill --top.
       const rank: Ranking = (rankFlag as Ranking | undefined) ?? (opened.book ? 'surprise' : 'activation');

@@ -24,7 +24,7 @@ export async function openFeatureSession(args: ParsedArgs): Promise<{ session: A
   }
   for (const w of session.info.warnings) process.stderr.write(`warning: ${w}\n`);
   const sae = session.requireSae();
-  const target: IndexTarget = { model: session.model, sae, site: session.site, modelPath: session.modelPath };
+  const target: IndexTarget = session.indexTarget(sae);
   return { session, target, folder: session.labelsDir!, corpusPath: stringFlag(args, 'corpus') ?? join(root, 'models', 'sample-corpus') };
 }
 

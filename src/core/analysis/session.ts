@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { InferenceSae, PreActivationKernel } from '../inference/inferenceSae';
 import type { LanguageModel } from '../runtime/types';
 import type { LoadResult, LoadSelection, SaeChoice } from '../../protocol/session';
+import type { IndexTarget } from '../features/sessionIndex';
 import type { Unembedding } from './logitEffects';
 import { AnalysisError, type AnalysisModel, type AnalysisSae } from './ports';
 import { analysisModel } from './runtimeAdapter';
@@ -224,6 +225,11 @@ export class AnalysisSession {
       warnings,
     };
     return new AnalysisSession(lm, model, modelPath, site, sae, sae ? saePath : undefined, sae ? labelsDir : undefined, info, releaseEncoder);
+  }
+
+  /** What a feature index of `sae` (default: the loaded one) is built from: this model, its exact weights file. */
+  indexTarget(sae: AnalysisSae = this.requireSae(), site = this.site): IndexTarget {
+    return { model: this.model, sae, site, modelPath: this.modelPath, modelFile: this.lm.info.onnxFile };
   }
 
   requireSae(): AnalysisSae {

@@ -15,13 +15,16 @@ export function saeFingerprint(weights: SaeWeights): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** Over the ONNX file and tokenizer; a model without files (tests) is named by `fallback`. */
-export function modelFingerprint(modelPath: string | undefined, fallback: string): string {
+/**
+ * Over the ONNX file and tokenizer; a model without files (tests) is named by `fallback`. `onnxFile`: the
+ * weights actually loaded when the folder holds several variants (fp32, int8…), whose activations differ.
+ */
+export function modelFingerprint(modelPath: string | undefined, fallback: string, onnxFile?: string): string {
   const hash = createHash('sha256');
   try {
     if (!modelPath) throw new Error('no path');
     const files = resolveModelFiles(modelPath);
-    hash.update(readFileSync(files.onnxFile));
+    hash.update(readFileSync(onnxFile ?? files.onnxFile));
     if (files.tokenizerFile) hash.update(readFileSync(files.tokenizerFile));
   } catch {
     hash.update(`model:${fallback}`);

@@ -16,6 +16,8 @@ export interface IndexTarget {
   readonly sae: AnalysisSae;
   readonly site: string;
   readonly modelPath?: string;
+  /** The ONNX file loaded from `modelPath` (a variant's); default: the folder's default model. */
+  readonly modelFile?: string;
   /**
    * Runs each forward pass (model + SAE) of a build, e.g. through the worker's request queue, so a build in
    * the background never runs the model at the same time as a request. Default: run it directly.
@@ -52,9 +54,9 @@ const modelPrints = new Map<string, string>();
 export function fingerprintsOf(target: IndexTarget, corpus: CorpusRead): IndexFingerprints {
   let sae = saePrints.get(target.sae.weights);
   if (!sae) saePrints.set(target.sae.weights, (sae = saeFingerprint(target.sae.weights)));
-  const modelKey = `${target.modelPath ?? ''}|${target.model.name}`;
+  const modelKey = `${target.modelPath ?? ''}|${target.modelFile ?? ''}|${target.model.name}`;
   let model = modelPrints.get(modelKey);
-  if (!model) modelPrints.set(modelKey, (model = modelFingerprint(target.modelPath, target.model.name)));
+  if (!model) modelPrints.set(modelKey, (model = modelFingerprint(target.modelPath, target.model.name, target.modelFile)));
   return { sae, model, corpus: corpus.fingerprint };
 }
 

@@ -3,6 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultLoaders } from '../../../../src/core/analysis/defaultLoaders';
+import type { AnalysisSae } from '../../../../src/core/analysis/ports';
+import { modelFingerprint } from '../../../../src/core/features/fingerprints';
 import { AnalysisSession } from '../../../../src/core/analysis/session';
 import { buildFamily, FAMILY_BASE } from '../../../fixtures/familyModel';
 import { tempDir, type TempDir } from '../../../fixtures/tempModel';
@@ -32,4 +34,22 @@ test('a session loads the variant in its selection and reloads when only the var
   assert.equal(fp32.info.model.variant, undefined);
   assert.match(fp32.lm.info.onnxFile, /onnx[/\\]model\.onnx$/);
   await fp32.dispose();
+});
+
+test('a feature index is tied to the variant it was built with: each copy of the weights has its own model fingerprint', async () => {
+  const loaders = defaultLoaders({ cacheDir: tmp.path('cache'), intraOpThreads: 1 });
+  const prints: string[] = [];
+  let previous: AnalysisSession | undefined;
+  for (const modelVariant of [undefined, 'int8', 'q4']) {
+    const s: AnalysisSession = await AnalysisSession.open({ modelPath: tmp.path('tjs'), ...(modelVariant ? { modelVariant } : {}) }, tmp.path('no-root'), loaders, previous);
+    // Only the model side of the target matters here; the SAE is passed through untouched.
+    const target = s.indexTarget({} as AnalysisSae, 'blocks.0.hook_resid_post');
+    assert.equal(target.modelFile, s.lm.info.onnxFile);
+    prints.push(modelFingerprint(target.modelPath, target.model.name, target.modelFile));
+    if (previous && previous.lm !== s.lm) await previous.dispose();
+    previous = s;
+  }
+  await previous?.dispose();
+  assert.equal(new Set(prints).size, 3, `fingerprints ${prints.join(', ')}`);
+  assert.equal(prints[0], modelFingerprint(tmp.path('tjs'), 'unused'), 'the default variant keeps the fingerprint of indexes built before variants existed');
 });
