@@ -7,7 +7,8 @@ import { sparseToDense, type SparseRows } from './sparse';
 import { referenceBackend } from './referenceBackend';
 import type { DenseEngine } from './denseEngine';
 import { selectAbove, selectRowTopK } from './select';
-import { sampledDots, sparseTimesDense, sparseTransposeTimesDenseAcc } from './sparseKernels';
+import { jsSparseKernels, type SparseKernelSet } from './sparseKernels';
+import { loadWasmSparseKernels } from './wasmKernels';
 
 export interface FastBackendOptions {
   /**
@@ -25,10 +26,19 @@ export interface FastBackendOptions {
   readonly gatherAbove?: number;
   /** NumericBackend.denseStepAbove: the sparse kernels' break-even density against the engine's GEMMs. */
   readonly denseStepAbove?: number;
+  /**
+   * The products over sparse codes: 'wasm' (WebAssembly SIMD, the default; JavaScript with a notice if it
+   * cannot load), 'js', or a given kernel set (tests).
+   */
+  readonly sparseKernels?: 'wasm' | 'js' | SparseKernelSet;
 }
 
 export interface FastBackend extends NumericBackend {
   readonly engine: DenseEngine;
+  /** Which sparse kernels run ('WebAssembly SIMD' or 'JavaScript'). */
+  readonly sparseKernels: string;
+  /** One line when WebAssembly kernels were wanted but could not load (the JavaScript ones run instead). */
+  readonly kernelNotice?: string;
 }
 
 const DEFAULT_DENSE_ABOVE = 0.05;
@@ -40,10 +50,14 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   const minWork = options.minEngineWork ?? DEFAULT_MIN_ENGINE_WORK;
   const gatherAbove = options.gatherAbove ?? DEFAULT_GATHER_ABOVE;
   const isDense = (s: SparseRows): boolean => s.colIdx.length > denseAbove * s.rows * s.cols;
+  const { kernels, notice } = sparseKernelsFor(options.sparseKernels ?? 'wasm');
+  const { sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots } = kernels;
 
   const backend: FastBackend = {
-    name: `fast (${engine.name})`,
+    name: `fast (${engine.name}, ${kernels.name} sparse kernels)`,
     engine,
+    sparseKernels: kernels.name,
+    ...(notice ? { kernelNotice: notice } : {}),
     denseStepAbove: options.denseStepAbove ?? denseAbove,
 
     matmul(a, b, bias) {
@@ -128,6 +142,17 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
     },
   };
   return backend;
+}
+
+function sparseKernelsFor(want: 'wasm' | 'js' | SparseKernelSet): { kernels: SparseKernelSet; notice?: string } {
+  if (want === 'js') return { kernels: jsSparseKernels };
+  if (want !== 'wasm') return { kernels: want };
+  try {
+    return { kernels: loadWasmSparseKernels() };
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return { kernels: jsSparseKernels, notice: `WebAssembly SIMD sparse kernels unavailable (${why}); using the JavaScript ones` };
+  }
 }
 
 /** Dense pre-activations are selected from in JavaScript, where a NaN would be dropped silently. */

@@ -5,6 +5,14 @@
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
 
+/** The three products over sparse codes, as one swappable set (JavaScript here, WebAssembly in wasmKernels.ts). */
+export interface SparseKernelSet {
+  readonly name: string;
+  sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix;
+  sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void;
+  sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
+}
+
 /** S[m,n]·B[n,d] (+ bias) → [m,d]. */
 export function sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix {
   const d = b.cols;
@@ -114,3 +122,5 @@ export function sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Floa
     }
   }
 }
+
+export const jsSparseKernels: SparseKernelSet = { name: 'JavaScript', sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots };

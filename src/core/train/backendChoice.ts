@@ -9,7 +9,10 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'fast', 'refer
 
 export interface ChosenBackend {
   readonly backend: NumericBackend;
-  /** Set when the fast backend was wanted but could not be used (one line, for the log or stderr). */
+  /**
+   * Set when the fast backend was wanted but could not be used, or runs without its WebAssembly kernels
+   * (one line, for the log or stderr).
+   */
   readonly notice?: string;
   dispose(): void;
 }
@@ -34,7 +37,8 @@ export function chooseBackend(choice: BackendChoice, options: BackendChoiceOptio
     const backend = createFastBackend(engine, { minEngineWork: 0 });
     selfCheck(backend);
     const loaded = engine;
-    return { backend: createFastBackend(loaded), dispose: () => loaded.dispose() };
+    const fast = createFastBackend(loaded);
+    return { backend: fast, ...(fast.kernelNotice ? { notice: fast.kernelNotice } : {}), dispose: () => loaded.dispose() };
   } catch (err) {
     try {
       engine?.dispose();

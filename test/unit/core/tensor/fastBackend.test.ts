@@ -5,10 +5,18 @@ import { createFastBackend, referenceBackend as ref, SparseBuilder, type Matrix,
 import { Rng } from '../../../../src/core/util/rng';
 
 // Every operation of the fast backend against the reference backend, on both of its paths: the engine
-// (forced with minEngineWork 0 and low density thresholds) and the JavaScript sparse kernels.
+// (forced with minEngineWork 0 and low density thresholds) and the sparse kernels, in JavaScript and in
+// WebAssembly SIMD.
 const engine = createOrtDenseEngine({ intraOpThreads: 1 });
 const viaEngine = createFastBackend(engine, { minEngineWork: 0, denseAbove: 0, gatherAbove: 0 });
-const viaJs = createFastBackend(engine, { minEngineWork: Number.POSITIVE_INFINITY, denseAbove: 2, gatherAbove: 2 });
+const viaJs = createFastBackend(engine, { minEngineWork: Number.POSITIVE_INFINITY, denseAbove: 2, gatherAbove: 2, sparseKernels: 'js' });
+const viaWasm = createFastBackend(engine, { minEngineWork: Number.POSITIVE_INFINITY, denseAbove: 2, gatherAbove: 2, sparseKernels: 'wasm' });
+
+test('fast backend: the WebAssembly SIMD kernels load here (else the wasm path below would test JavaScript)', () => {
+  assert.equal(viaWasm.sparseKernels, 'WebAssembly SIMD', viaWasm.kernelNotice);
+  assert.equal(viaWasm.kernelNotice, undefined);
+  assert.equal(viaJs.sparseKernels, 'JavaScript');
+});
 
 const rng = new Rng(11);
 function rand(rows: number, cols: number, density = 1): Matrix {
@@ -32,7 +40,7 @@ function sameSparse(a: SparseRows, b: SparseRows, what: string): void {
   near(a.values, b.values, what);
 }
 
-for (const [label, be] of [['engine', viaEngine], ['javascript', viaJs]] as const) {
+for (const [label, be] of [['engine', viaEngine], ['javascript', viaJs], ['wasm', viaWasm]] as const) {
   test(`fast backend (${label} path): dense products equal the reference`, () => {
     const a = rand(9, 13);
     const b = rand(13, 11);

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceBackend as ref, SparseBuilder, type Matrix, type SparseRows } from '../../../../src/core/tensor';
+import { loadWasmSparseKernels } from '../../../../src/core/tensor/wasmKernels';
+import { Rng } from '../../../../src/core/util/rng';
+
+// The WebAssembly SIMD kernels against the reference backend at shapes that reach every loop: rows of
+// d % 4 ≠ 0 and d % 16 ≠ 0 (scalar tails), empty rows, rows with more than eight entries (the 8-entry
+// groups plus a remainder), and operands larger than the module's first memory (it must grow).
+const rng = new Rng(5);
+const kernels = loadWasmSparseKernels();
+
+function rand(rows: number, cols: number): Matrix {
+  return { data: Float32Array.from({ length: rows * cols }, () => rng.normal()), rows, cols };
+}
+function randomSparse(rows: number, cols: number, counts: (r: number) => number): SparseRows {
+  const b = new SparseBuilder(rows, cols);
+  for (let r = 0; r < rows; r++) {
+    const picked = new Set<number>();
+    const want = Math.min(cols, counts(r));
+    while (picked.size < want) picked.add(rng.int(cols));
+    for (const j of [...picked].sort((x, y) => x - y)) b.push(j, rng.normal());
+    b.endRow();
+  }
+  return b.finish();
+}
+function near(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  assert.equal(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4 * (1 + Math.abs(b[i])), `${what} ${i}: ${a[i]} vs ${b[i]}`);
+}
+
+for (const d of [1, 3, 4, 13, 16, 37, 64]) {
+  test(`wasm sparse kernels, d ${d}: decode, transposed accumulation and sampled dots equal the reference`, () => {
+    const rows = 29;
+    const cols = 41;
+    const s = randomSparse(rows, cols, (r) => (r % 5 === 0 ? 0 : r % 7)); // 0..6 entries, some rows empty
+    const wide = randomSparse(rows, cols, (r) => 9 + (r % 12)); // 8-entry groups and remainders
+    for (const code of [s, wide]) {
+      const w = rand(cols, d);
+      const bias = Float32Array.from({ length: d }, (_, i) => i - 1.5);
+      near(kernels.sparseTimesDense(code, w, bias).data, ref.sparseMatmul(code, w, bias).data, 'decode with bias');
+      near(kernels.sparseTimesDense(code, w, undefined).data, ref.sparseMatmul(code, w).data, 'decode');
+      const a = rand(rows, d);
+      const got = rand(cols, d); // accumulates into what is there
+      const want: Matrix = { ...got, data: got.data.slice() };
+      kernels.sparseTransposeTimesDenseAcc(code, a, got);
+      ref.sparseTransMatmulAcc(code, a, want);
+      near(got.data, want.data, 'transposed accumulation');
+      const dots = new Float32Array(code.colIdx.length);
+      const dotsRef = new Float32Array(code.colIdx.length);
+      kernels.sampledDots(code, a, w, dots);
+      ref.sampledDot(code, a, w, dotsRef);
+      near(dots, dotsRef, 'sampled dots');
+    }
+  });
+}
+
+test('wasm sparse kernels: operands beyond the initial memory grow it, and later small calls still agree', () => {
+  const s = randomSparse(600, 3000, () => 24);
+  const w = rand(3000, 130); // 1.5 MB: more than the first 1 MiB of memory
+  near(kernels.sparseTimesDense(s, w, undefined).data, ref.sparseMatmul(s, w).data, 'large decode');
+  const small = randomSparse(3, 5, () => 2);
+  const ws = rand(5, 2);
+  near(kernels.sparseTimesDense(small, ws, undefined).data, ref.sparseMatmul(small, ws).data, 'small decode after growth');
+});
+
+test('without WebAssembly (node --jitless) the fast backend keeps its JavaScript kernels and says so in one line', () => {
+  const tensorRoom = JSON.stringify(join(__dirname, '../../../../src/core/tensor'));
+  const script = `const t = require(${tensorRoom}); const b = t.createFastBackend({ name: 'none' }); console.log(JSON.stringify([b.sparseKernels, b.kernelNotice]));`;
+  const r = spawnSync(process.execPath, ['--jitless', '--import', 'tsx', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [kernelsName, notice] = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as [string, string];
+  assert.equal(kernelsName, 'JavaScript');
+  assert.match(notice, /^WebAssembly SIMD sparse kernels unavailable \(.+\); using the JavaScript ones$/);
+});
