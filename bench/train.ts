@@ -3,13 +3,17 @@
 // count in the same run, and against the floor: one dense encoder GEMM [batch × d_in]·[d_in × d_sae] in
 // the same engine, measured before and after the SAE steps.
 //   npx tsx bench/train.ts [--scales 512x8192,256x4096,128x2048] [--archs jumprelu,topk,...] [--iters N]
-//                          [--batch 4096] [--reference] [--no-torch] [--json out.json]
+//                          [--batch 4096] [--reference] [--no-torch] [--json out.json] [--op-l0 48]
+// Gated and ReLU are timed twice: from initialisation (half the latents fire, L0 ≈ d_sae/2: the first few
+// steps of a run) and at an operating point (the same weights with the gate / encoder bias lowered so
+// that L0 ≈ --op-l0: where the L1 penalty holds a run after its first few percent of steps). PyTorch starts
+// from the very same weights and input scale in both.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeNpyMatrix } from '../src/core/npy';
+import { encodeNpy, writeNpyMatrix } from '../src/core/npy';
 import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
 import { createFastBackend, referenceBackend, type Matrix, type NumericBackend } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
@@ -29,6 +33,7 @@ const { values: opts } = parseArgs({
     reference: { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
     json: { type: 'string' },
+    'op-l0': { type: 'string', default: '48' },
   },
 });
 const BATCH = Number(opts.batch);
@@ -37,13 +42,22 @@ const WARMUP = Number(opts.warmup);
 const THREADS = Number(opts.threads);
 const K = 32;
 const POOL = 4; // distinct batches, cycled
+const OP_L0 = Number(opts['op-l0']);
+/** Architectures whose L0 is set by a penalty (dense at initialisation): timed at both regimes. */
+const PENALTY_ARCHS = new Set(['gated', 'relu']);
+
+/** Where in a run a step is timed: from initialisation, or at the operating point L0 ≈ OP_L0. */
+export type Regime = 'init' | 'op';
 
 export interface ArchResult {
   arch: string;
+  /** Gated/ReLU: 'init' (L0 ≈ d_sae/2, the first steps) or 'op' (L0 ≈ OP_L0); undefined for the others. */
+  regime?: Regime;
   stepSeconds: number;
   actsPerSecond: number;
   l0: number;
   torchActsPerSecond?: number;
+  torchL0?: number;
   referenceActsPerSecond?: number;
 }
 
@@ -73,7 +87,49 @@ class PoolSource implements DataSource {
   }
 }
 
-async function stepTime(arch: SaeArchitecture, dIn: number, dSae: number, pool: Matrix[], backend: NumericBackend, iters: number): Promise<{ seconds: number; l0: number }> {
+/**
+ * Gated/ReLU at the operating point: lowers the bias that decides firing (b_gate, b_enc) by one constant,
+ * the quantile of this batch's pre-activations that leaves ≈ l0 entries per row above zero. Gated's
+ * π_mag = e^{r_mag}·P + b_mag is P at initialisation (r_mag = b_mag = 0), positive wherever the gate opens.
+ */
+function shiftToOperatingPoint(trainer: SaeTrainer, arch: SaeArchitecture, raw: Matrix, backend: NumericBackend, l0: number): void {
+  const { params, config } = trainer.model;
+  const { dIn, dSae } = config;
+  const x = Float32Array.from(raw.data, (v) => v / trainer.inputScale);
+  const bDec = params.get('b_dec')!;
+  if (config.applyBDecToInput) for (let i = 0; i < x.length; i++) x[i] -= bDec[i % dIn];
+  const biasName = arch === 'gated' ? 'b_gate' : 'b_enc';
+  const bias = params.get(biasName)!;
+  const pre = backend.matmul({ data: x, rows: raw.rows, cols: dIn }, { data: params.get('W_enc')!, rows: dIn, cols: dSae }, bias).data;
+  const stride = Math.max(1, Math.floor(pre.length / 2_000_000));
+  const sample = new Float32Array(Math.floor(pre.length / stride));
+  for (let i = 0; i < sample.length; i++) sample[i] = pre[i * stride];
+  sample.sort();
+  const cut = sample[Math.floor(sample.length * (1 - l0 / dSae))];
+  for (let j = 0; j < dSae; j++) bias[j] -= cut;
+}
+
+/** The trainer's parameters as .npy files (PyTorch loads them) and its input scale. */
+function saveInit(trainer: SaeTrainer, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const { dIn, dSae } = trainer.model.config;
+  for (const [name, data] of trainer.model.params) {
+    const shape = name === 'W_enc' ? [dIn, dSae] : name === 'W_dec' ? [dSae, dIn] : [data.length];
+    writeFileSync(join(dir, `${name}.npy`), encodeNpy(data, shape));
+  }
+  writeFileSync(join(dir, 'input_scale.json'), JSON.stringify(trainer.inputScale));
+}
+
+async function stepTime(
+  arch: SaeArchitecture,
+  dIn: number,
+  dSae: number,
+  pool: Matrix[],
+  backend: NumericBackend,
+  iters: number,
+  regime: Regime | undefined,
+  initDir?: string,
+): Promise<{ seconds: number; l0: number }> {
   const source = new PoolSource(dIn, pool, new Rng(7));
   const preset = presetConfig({ architecture: arch, dSae, totalTokens: 1e9, batchSize: BATCH, k: K, targetL0: K });
   // Time JumpReLU's own steps, not its TopK warm start, with the STE window those steps have in the
@@ -87,6 +143,8 @@ async function stepTime(arch: SaeArchitecture, dIn: number, dSae: number, pool: 
     ...(jr ? { jumpRelu: { ...jr, topKWarmupSteps: 0, bandwidth: eps ?? jr.bandwidth, bandwidthStart: undefined, bandwidthDecaySteps: undefined } } : {}),
   };
   const trainer = await SaeTrainer.create(config, source, backend);
+  if (regime === 'op') shiftToOperatingPoint(trainer, arch, pool[0], backend, OP_L0);
+  if (initDir) saveInit(trainer, initDir);
   const times: number[] = [];
   let l0 = 0;
   for (let i = 0; i < WARMUP + iters; i++) {
@@ -99,7 +157,7 @@ async function stepTime(arch: SaeArchitecture, dIn: number, dSae: number, pool: 
   return { seconds: median(times), l0 };
 }
 
-function torchAnchor(npy: string, dSae: number, archs: string[]): Map<string, number> | undefined {
+function torchAnchor(npy: string, dSae: number, archs: string[], initDir?: string): Map<string, { actsPerSecond: number; l0?: number }> | undefined {
   // ../shared next to the checkout (or next to the worktrees folder for a git worktree).
   const anchors = [process.env.FL_ANCHORS ?? '', resolve(__dirname, '../../shared/anchors'), resolve(__dirname, '../../../shared/anchors')].find((d) =>
     existsSync(join(d, 'torch_sae.py')),
@@ -111,15 +169,15 @@ function torchAnchor(npy: string, dSae: number, archs: string[]): Map<string, nu
   const r = spawnSync(
     '/usr/bin/python3',
     [join(__dirname, 'torch_anchor.py'), '--anchors', anchors, '--acts', npy, '--d-sae', String(dSae), '--batch', String(BATCH), '--k', String(K),
-      '--archs', ...archs, '--iters', String(ITERS), '--warmup', String(WARMUP), '--threads', String(THREADS)],
+      '--archs', ...archs, '--iters', String(ITERS), '--warmup', String(WARMUP), '--threads', String(THREADS), ...(initDir ? ['--init', initDir] : [])],
     { encoding: 'utf8', timeout: 3_600_000 },
   );
   if (r.status !== 0) {
     process.stderr.write(`torch anchor unavailable (${r.stderr?.trim().split('\n').slice(-2).join(' ') ?? String(r.error)})\n`);
     return undefined;
   }
-  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { arch: string; acts_per_s: number });
-  return new Map(rows.map((s) => [s.arch, s.acts_per_s]));
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { arch: string; acts_per_s: number; l0?: number });
+  return new Map(rows.map((s) => [s.arch, { actsPerSecond: s.acts_per_s, ...(s.l0 !== undefined ? { l0: s.l0 } : {}) }]));
 }
 
 async function main(): Promise<void> {
@@ -149,17 +207,25 @@ async function main(): Promise<void> {
       const gemmBefore = gemm();
       const rows: ArchResult[] = [];
       for (const arch of archs) {
-        // PyTorch right after the project's steps for the same architecture: the shared machine's load
-        // drifts over minutes, so each ratio compares neighbours in time.
-        const r = await stepTime(arch, dIn, dSae, pool, fast, ITERS);
-        const row: ArchResult = { arch, stepSeconds: r.seconds, actsPerSecond: BATCH / r.seconds, l0: r.l0 };
-        const t = torchAnchor(npy, dSae, [arch])?.get(arch);
-        if (t !== undefined) row.torchActsPerSecond = t;
-        if (opts.reference) row.referenceActsPerSecond = BATCH / (await stepTime(arch, dIn, dSae, pool, referenceBackend, 2)).seconds;
-        rows.push(row);
-        process.stderr.write(
-          `${dIn}/${dSae} ${arch}: ${(r.seconds * 1000).toFixed(0)} ms/step (L0 ${r.l0.toFixed(1)})` + (t ? `, PyTorch ${((BATCH / t) * 1000).toFixed(0)} ms/step\n` : '\n'),
-        );
+        for (const regime of PENALTY_ARCHS.has(arch) ? (['init', 'op'] as const) : [undefined]) {
+          // PyTorch right after the project's steps for the same architecture: the shared machine's load
+          // drifts over minutes, so each ratio compares neighbours in time. Gated/ReLU: PyTorch starts from
+          // the project's initial weights (and input scale), so both sides run the same L0.
+          const initDir = regime ? join(dir, `init-${arch}-${regime}`) : undefined;
+          const r = await stepTime(arch, dIn, dSae, pool, fast, ITERS, regime, initDir);
+          const row: ArchResult = { arch, ...(regime ? { regime } : {}), stepSeconds: r.seconds, actsPerSecond: BATCH / r.seconds, l0: r.l0 };
+          const t = torchAnchor(npy, dSae, [arch], initDir)?.get(arch);
+          if (t !== undefined) {
+            row.torchActsPerSecond = t.actsPerSecond;
+            if (t.l0 !== undefined) row.torchL0 = t.l0;
+          }
+          if (opts.reference) row.referenceActsPerSecond = BATCH / (await stepTime(arch, dIn, dSae, pool, referenceBackend, 2, regime)).seconds;
+          rows.push(row);
+          process.stderr.write(
+            `${dIn}/${dSae} ${archLabel(row)}: ${(r.seconds * 1000).toFixed(0)} ms/step (L0 ${r.l0.toFixed(1)})` +
+              (t ? `, PyTorch ${((BATCH / t.actsPerSecond) * 1000).toFixed(0)} ms/step (L0 ${t.l0?.toFixed(1) ?? '?'})\n` : '\n'),
+          );
+        }
       }
       const gemmSeconds = (gemmBefore + gemm()) / 2; // bracket the SAE runs: the machine's speed drifts
       results.push({ dIn, dSae, batch: BATCH, gemmSeconds, archs: rows });
@@ -172,13 +238,18 @@ async function main(): Promise<void> {
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ threads: THREADS, engine: engine.name, results }, null, 1));
 }
 
+/** "gated (init)", "gated (op)", or the architecture alone. */
+export function archLabel(r: ArchResult): string {
+  return r.regime ? `${r.arch} (${r.regime})` : r.arch;
+}
+
 function printScale(s: ScaleResult): void {
   console.log(`\nd_in ${s.dIn}, d_sae ${s.dSae}, batch ${s.batch}, ${THREADS} threads; dense encoder GEMM ${(s.gemmSeconds * 1000).toFixed(0)} ms`);
-  console.log('arch        acts/s   PyTorch acts/s   ratio   step/GEMM   L0' + (opts.reference ? '   reference acts/s' : ''));
+  console.log('arch              acts/s   PyTorch acts/s   ratio   step/GEMM      L0   PyTorch L0' + (opts.reference ? '   reference acts/s' : ''));
   for (const r of s.archs) {
     const t = r.torchActsPerSecond;
     console.log(
-      `${r.arch.padEnd(10)} ${r.actsPerSecond.toFixed(0).padStart(7)}   ${(t ? t.toFixed(0) : 'n/a').padStart(14)}   ${(t ? (r.actsPerSecond / t).toFixed(2) + '×' : 'n/a').padStart(6)}   ${(r.stepSeconds / s.gemmSeconds).toFixed(2).padStart(8)}×   ${r.l0.toFixed(1).padStart(5)}` +
+      `${archLabel(r).padEnd(16)} ${r.actsPerSecond.toFixed(0).padStart(7)}   ${(t ? t.toFixed(0) : 'n/a').padStart(14)}   ${(t ? (r.actsPerSecond / t).toFixed(2) + '×' : 'n/a').padStart(6)}   ${(r.stepSeconds / s.gemmSeconds).toFixed(2).padStart(8)}×   ${r.l0.toFixed(1).padStart(7)}   ${(r.torchL0 !== undefined ? r.torchL0.toFixed(1) : '').padStart(10)}` +
         (r.referenceActsPerSecond ? `   ${r.referenceActsPerSecond.toFixed(0).padStart(10)}` : ''),
     );
   }
