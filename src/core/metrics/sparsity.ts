@@ -14,6 +14,16 @@ export function l0(features: SparseRows | Matrix): number {
 }
 
 /**
+ * A batch's firing per latent without its codes (what a fused dense training step returns): how many rows
+ * each latent fired on, and the last such row counted from 1 (0: none).
+ */
+export interface FiringCounts {
+  readonly rows: number;
+  readonly fireCount: ArrayLike<number>;
+  readonly lastRow: ArrayLike<number>;
+}
+
+/**
  * Tracks, per latent, how many tokens it fired on and the token index of its last firing.
  * Dead: not fired within the last `window` tokens (only meaningful once that many were seen).
  */
@@ -27,9 +37,14 @@ export class FiringTracker {
     this.lastFired = new Float64Array(dSae); // "fired at token 0": nothing is dead before a window has passed
   }
 
-  add(features: SparseRows | Matrix): void {
+  add(features: SparseRows | Matrix | FiringCounts): void {
     const rows = features.rows;
-    if ('rowPtr' in features) {
+    if ('fireCount' in features) {
+      for (let j = 0; j < this.dSae; j++) {
+        this.fireCount[j] += features.fireCount[j];
+        if (features.lastRow[j] > 0) this.lastFired[j] = this.tokens + features.lastRow[j];
+      }
+    } else if ('rowPtr' in features) {
       for (let e = 0; e < features.values.length; e++) {
         if (features.values[e] > 0) this.fireCount[features.colIdx[e]]++;
       }

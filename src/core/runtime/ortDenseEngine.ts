@@ -3,7 +3,7 @@
 // this same call in a promise; the SAE step is synchronous, so the binding is used directly.
 import * as ort from 'onnxruntime-node';
 import { binding, initOrt } from 'onnxruntime-node/dist/binding';
-import type { AboveEntries, DenseEngine, GemmOptions, RowTopK } from '../tensor/denseEngine';
+import type { AboveEntries, DenseEngine, GemmOptions, RowTopK, SaeDenseStepInputs, SaeDenseStepResult } from '../tensor/denseEngine';
 import type { Matrix } from '../tensor';
 import { encodeModel, onnx } from './onnxProto';
 
@@ -20,16 +20,109 @@ function io(name: string, dims: (number | string)[], elemType: number = FLOAT): 
   };
 }
 
-function model(name: string, node: onnx.INodeProto[], input: onnx.IValueInfoProto[], output: onnx.IValueInfoProto[]): Uint8Array {
+function model(
+  name: string,
+  node: onnx.INodeProto[],
+  input: onnx.IValueInfoProto[],
+  output: onnx.IValueInfoProto[],
+  initializer: onnx.ITensorProto[] = [],
+): Uint8Array {
   return encodeModel({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
     producerName: 'feature-lens',
-    graph: { name, node, input, output },
+    graph: { name, node, input, output, initializer },
   });
 }
 
 const intAttr = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+
+function int64Init(name: string, values: readonly number[]): onnx.ITensorProto {
+  const raw = new Uint8Array(8 * values.length);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
+  return { name, dataType: INT64, dims: [values.length], rawData: raw };
+}
+
+/** A graph node (opType, inputs, one output, optional attributes). */
+const op = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []): onnx.INodeProto => ({ opType, input, output: [output], attribute });
+/** Σ over the batch (axis 0) of a [B × n] tensor, [n]. */
+const sumRows = (input: string, output: string): onnx.INodeProto => op('ReduceSum', [input, 'axis0'], output, [intAttr('keepdims', 0)]);
+const sumAll = (input: string, output: string): onnx.INodeProto => op('ReduceSum', [input], output, [intAttr('keepdims', 0)]);
+
+/**
+ * The nodes of a dense ReLU / Gated step (DenseEngine.saeDenseStep). Inputs x, xin [B×d], w_enc [d×n],
+ * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B, rowid [B×1] = 1..B.
+ * Masks are Sign of a ReLU output (0 or 1). Every GEMM runs in MLAS; only [d×n], [n×d], [n] and [B×d]
+ * tensors leave the graph.
+ */
+function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
+  // x̂ = code·W_dec + b_dec, Σ‖x̂ − x‖², dL/dx̂.
+  const decode = (code: string): onnx.INodeProto[] => [
+    op('Gemm', [code, 'w_dec', 'b_dec'], 'xhat'),
+    op('Sub', ['xhat', 'x'], 'r'),
+    op('Mul', ['r', 'r'], 'r2'),
+    sumAll('r2', 'sq_err'),
+    op('Mul', ['r', 'k2'], 'dxhat'),
+  ];
+  // The weight gradients and per-latent sums once dL/dpre is known; firing statistics of the code.
+  const grads = (code: string, dPre: string): onnx.INodeProto[] => [
+    op('Gemm', ['xin', dPre], 'g_w_enc', [intAttr('transA', 1)]),
+    op('Gemm', [code, 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
+    sumRows(dPre, 'pre_sums'),
+    sumRows('dxhat', 'dxhat_sums'),
+    op('Sign', [code], 'fire'),
+    sumRows('fire', 'fire_count'),
+    op('Mul', ['fire', 'rowid'], 'fire_row'),
+    op('ReduceMax', ['fire_row'], 'last_row', [intAttr('keepdims', 0), { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [0] }]),
+    sumAll('p', 'checksum'),
+  ];
+  if (kind === 'relu') {
+    return [
+      op('MatMul', ['xin', 'w_enc'], 'p'),
+      op('Add', ['p', 'bias'], 'pre'),
+      op('Relu', ['pre'], 'f'),
+      sumRows('f', 'act_sums'),
+      ...decode('f'),
+      op('Gemm', ['dxhat', 'w_dec'], 'df', [intAttr('transB', 1)]),
+      op('Add', ['df', 'penalty'], 'df_pen'),
+      op('Sign', ['f'], 'active'),
+      op('Mul', ['df_pen', 'active'], 'dpre'),
+      ...grads('f', 'dpre'),
+    ];
+  }
+  return [
+    op('MatMul', ['xin', 'w_enc'], 'p'),
+    op('Add', ['p', 'bias'], 'pi_gate'),
+    op('Relu', ['pi_gate'], 'g'),
+    op('Sign', ['g'], 'open'),
+    sumRows('g', 'act_sums'),
+    op('Mul', ['p', 'scale'], 'p_scaled'),
+    op('Add', ['p_scaled', 'b_mag'], 'pi_mag'),
+    op('Relu', ['pi_mag'], 'mag'),
+    op('Mul', ['mag', 'open'], 'f'),
+    // The auxiliary reconstruction from G through the (frozen) decoder reaches π_gate only.
+    op('Gemm', ['g', 'w_dec', 'b_dec'], 'xaux'),
+    op('Sub', ['xaux', 'x'], 'ra'),
+    op('Mul', ['ra', 'ra'], 'ra2'),
+    sumAll('ra2', 'aux_sq_err'),
+    op('Mul', ['ra', 'k2'], 'dxaux'),
+    op('Gemm', ['dxaux', 'w_dec'], 'dgate', [intAttr('transB', 1)]),
+    op('Add', ['dgate', 'penalty'], 'dgate_pen'),
+    op('Mul', ['dgate_pen', 'open'], 'dpi_gate'),
+    ...decode('f'),
+    op('Gemm', ['dxhat', 'w_dec'], 'dmag', [intAttr('transB', 1)]),
+    op('Sign', ['f'], 'fired'),
+    op('Mul', ['dmag', 'fired'], 'dpi_mag'),
+    sumRows('dpi_gate', 'gate_sums'),
+    sumRows('dpi_mag', 'mag_sums'),
+    op('Mul', ['dpi_mag', 'p'], 'dpi_mag_p'),
+    sumRows('dpi_mag_p', 'mag_p_sums'),
+    op('Mul', ['dpi_mag', 'scale'], 'dpi_mag_scaled'),
+    op('Add', ['dpi_gate', 'dpi_mag_scaled'], 'dp'),
+    ...grads('f', 'dp'),
+  ];
+}
 
 export interface OrtEngineOptions {
   readonly intraOpThreads?: number;
@@ -203,6 +296,80 @@ class OrtDenseEngine implements DenseEngine {
       ['y'],
     );
     return out.y.data as Float32Array;
+  }
+
+  saeDenseStep(inputs: SaeDenseStepInputs): SaeDenseStepResult {
+    const { kind, x, xin, wEnc, wDec, bDec, bias, penalty } = inputs;
+    const B = x.rows;
+    const d = x.cols;
+    const n = wEnc.cols;
+    if (xin.rows !== B || xin.cols !== d || wEnc.rows !== d || wDec.rows !== n || wDec.cols !== d || bDec.length !== d || bias.length !== n || penalty.length !== n) {
+      throw new Error(`saeDenseStep: shapes x ${B}×${d}, xin ${xin.rows}×${xin.cols}, W_enc ${wEnc.rows}×${n}, W_dec ${wDec.rows}×${wDec.cols}`);
+    }
+    const gated = kind === 'gated';
+    if (gated && (inputs.bMag?.length !== n || inputs.scale?.length !== n)) throw new Error('saeDenseStep: gated needs b_mag and scale per latent');
+    const vec = ['act_sums', 'pre_sums', 'fire_count', 'last_row', ...(gated ? ['gate_sums', 'mag_sums', 'mag_p_sums'] : [])];
+    const s = this.session(`sae-dense:${kind}`, () =>
+      model(
+        `sae_dense_${kind}`,
+        saeDenseStepNodes(kind),
+        [
+          io('x', ['b', 'd']),
+          io('xin', ['b', 'd']),
+          io('w_enc', ['d', 'n']),
+          io('w_dec', ['n', 'd']),
+          io('b_dec', ['d']),
+          io('bias', ['n']),
+          io('penalty', ['n']),
+          io('k2', [1]),
+          io('rowid', ['b', 1]),
+          ...(gated ? [io('b_mag', ['n']), io('scale', ['n'])] : []),
+        ],
+        [
+          io('xhat', ['b', 'd']),
+          io('sq_err', []),
+          ...(gated ? [io('aux_sq_err', [])] : []),
+          io('g_w_enc', ['d', 'n']),
+          io('g_w_dec', ['n', 'd']),
+          io('dxhat_sums', ['d']),
+          ...vec.map((v) => io(v, ['n'])),
+          io('checksum', []),
+        ],
+        [int64Init('axis0', [0])],
+      ),
+    );
+    const t = (data: Float32Array, dims: number[]): ort.Tensor => new ort.Tensor('float32', data, dims);
+    const feeds: Record<string, ort.Tensor> = {
+      x: t(x.data, [B, d]),
+      xin: t(xin.data, [B, d]),
+      w_enc: t(wEnc.data, [d, n]),
+      w_dec: t(wDec.data, [n, d]),
+      b_dec: t(bDec, [d]),
+      bias: t(bias, [n]),
+      penalty: t(penalty, [n]),
+      k2: t(Float32Array.of(2 / B), [1]),
+      rowid: t(Float32Array.from({ length: B }, (_, r) => r + 1), [B, 1]),
+    };
+    if (gated) {
+      feeds.b_mag = t(inputs.bMag!, [n]);
+      feeds.scale = t(inputs.scale!, [n]);
+    }
+    const out = this.run(s, feeds, ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc', 'g_w_dec', 'dxhat_sums', ...vec, 'checksum']);
+    const f32 = (name: string): Float32Array => out[name].data as Float32Array;
+    return {
+      reconstruction: { data: f32('xhat'), rows: B, cols: d },
+      sqErr: f32('sq_err')[0],
+      auxSqErr: gated ? f32('aux_sq_err')[0] : 0,
+      gWEnc: f32('g_w_enc'),
+      gWDec: f32('g_w_dec'),
+      dXHatSums: f32('dxhat_sums'),
+      preSums: f32('pre_sums'),
+      actSums: f32('act_sums'),
+      ...(gated ? { gateSums: f32('gate_sums'), magSums: f32('mag_sums'), magPSums: f32('mag_p_sums') } : {}),
+      fireCount: f32('fire_count'),
+      lastRow: f32('last_row'),
+      checksum: f32('checksum')[0],
+    };
   }
 
   gemmSum(a: Matrix, b: Matrix): number {

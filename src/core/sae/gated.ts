@@ -1,10 +1,10 @@
 // Gated SAE (Rajamanoharan et al. 2024a): a gate path decides which latents fire, a magnitude path that
 // shares the gate's weights (W_mag = W_gate ⊙ exp(r_mag)) sets how much. The auxiliary loss reconstructs
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
-import { SparseBuilder, selectAbove, type Matrix, type SparseRows } from '../tensor';
-import { mseGradient, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
+import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
+import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
 import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
-import { SaeBase, columnsWhere, topKOfColumns } from './saeBase';
+import { SaeBase, columnsWhere, firingTotal, topKOfColumns } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface GatedInit {
@@ -62,18 +62,9 @@ export class GatedSae extends SaeBase {
     const bMag = mustGet(this.params, 'b_mag');
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
     const xin = this.encoderInput(x);
-    let open: SparseRows;
-    if (this.ctx.backend.denseStepAbove !== undefined) {
-      // Early in a run about half the gates are open: the dense P decides the path (a function of this
-      // batch alone, so resumed runs take the same one).
-      const p = this.ctx.backend.matmul(xin, this.encoderWeights());
-      let n = 0;
-      for (let r = 0; r < B; r++) for (let j = 0; j < dSae; j++) n += +(p.data[r * dSae + j] + bGate[j] > 0);
-      if (this.denseStep(n / (B * dSae))) return this.denseLossAndGrads(x, xin, p, options);
-      open = selectAbove(p, bGate.map((b) => -b));
-    } else {
-      open = this.openGates(xin);
-    }
+    // Early in a run about half the gates are open: then the whole step runs densely in the engine.
+    if (this.wantsDenseStep(xin, bGate)) return this.denseLossAndGrads(x, xin, options);
+    const open = this.openGates(xin);
 
     // gate: entries with π_gate > 0 (values ReLU(π_gate)); feats ⊆ gate: also π_mag > 0 (values π_mag).
     const gate = new SparseBuilder(B, dSae, open.colIdx.length);
@@ -171,77 +162,39 @@ export class GatedSae extends SaeBase {
     return deadAux;
   }
 
-  /** lossAndGrads as dense products (most gates open): the same terms with π_gate and π_mag kept dense. */
-  private denseLossAndGrads(x: Matrix, xin: Matrix, p: Matrix, options: LossOptions): LossResult {
-    const { backend } = this.ctx;
+  /** lossAndGrads as the backend's fused dense step (most gates open): the same terms, summed in another order. */
+  private denseLossAndGrads(x: Matrix, xin: Matrix, options: LossOptions): LossResult {
     const { dSae } = this;
     const B = x.rows;
     const lambda = options.sparsityCoeff;
-    const bGate = mustGet(this.params, 'b_gate');
-    const bMag = mustGet(this.params, 'b_mag');
     const scale = mustGet(this.params, 'r_mag').map(Math.exp);
-    const P = p.data;
-    const gates: Matrix = { data: new Float32Array(P.length), rows: B, cols: dSae }; // ReLU(π_gate)
-    const feats: Matrix = { data: new Float32Array(P.length), rows: B, cols: dSae }; // π_mag where it fires
-    const G = gates.data;
-    const F = feats.data;
-    // Branch-free (about half the gates are open: a coin flip per branch); Math.sign of a value ≥ 0 is its mask.
+    const step = this.denseStepOf('gated', x, xin, mustGet(this.params, 'b_gate'), new Float32Array(dSae).fill(lambda / B), {
+      bMag: mustGet(this.params, 'b_mag'),
+      scale,
+    });
     let l1 = 0;
-    let active = 0;
-    for (let r = 0; r < B; r++) {
-      const base = r * dSae;
-      let rowL1 = 0;
-      for (let j = 0; j < dSae; j++) {
-        const pv = P[base + j];
-        const g = Math.max(pv + bGate[j], 0);
-        const m = Math.max(scale[j] * pv + bMag[j], 0) * Math.sign(g);
-        G[base + j] = g;
-        F[base + j] = m;
-        rowL1 += g;
-        active += Math.sign(m);
-      }
-      l1 += rowL1;
-    }
-    const bDec = mustGet(this.params, 'b_dec');
-    const xHat = backend.matmul(feats, this.decoder(), bDec);
-    const { mse, grad: dXHat } = mseGradient(xHat, x);
-    const { mse: auxLoss, grad: dXHatAux } = mseGradient(backend.matmul(gates, this.decoder(), bDec), x);
+    for (let j = 0; j < dSae; j++) l1 += step.actSums[j];
+    const mse = step.sqErr / B;
+    const auxLoss = step.auxSqErr / B;
     const sparsityLoss = (lambda * l1) / B;
-    const dMag = backend.matmulTransB(dXHat, this.decoder()).data;
-    const dP = backend.matmulTransB(dXHatAux, this.decoder()); // dL/dπ_gate through the frozen decoder, then dL/dP
-    const D = dP.data;
-    const gBGate = new Float64Array(dSae);
-    const gBMag = new Float64Array(dSae);
-    const gRMag = new Float64Array(dSae);
-    const lOverB = lambda / B;
-    for (let r = 0; r < B; r++) {
-      const base = r * dSae;
-      for (let j = 0; j < dSae; j++) {
-        const i = base + j;
-        const dPiGate = (D[i] + lOverB) * Math.sign(G[i]);
-        const dPiMag = dMag[i] * Math.sign(F[i]);
-        gBGate[j] += dPiGate;
-        gBMag[j] += dPiMag;
-        gRMag[j] += dPiMag * scale[j] * P[i];
-        D[i] = dPiGate + scale[j] * dPiMag;
-      }
-    }
-    const deadAux = this.deadAuxK(x, xin, xHat, options, gBGate);
-    const shared = this.denseSharedGrads(feats, dXHat, dP, xin, deadAux.grads ? [deadAux.grads] : []);
+    const gBGate = Float64Array.from(step.gateSums!);
+    const gRMag = Float32Array.from(step.magPSums!, (s, j) => s * scale[j]);
+    const deadAux = this.deadAuxK(x, xin, step.reconstruction, options, gBGate);
+    const shared = this.denseSharedGrads(step, xin, deadAux.grads ? [deadAux.grads] : []);
     return {
       loss: mse + sparsityLoss + auxLoss + deadAux.loss,
       mse,
       sparsityLoss,
       auxLoss: auxLoss + deadAux.loss,
-      l0: active / B,
-      features: feats,
-      reconstruction: xHat,
+      l0: firingTotal(step) / B,
+      features: { rows: B, fireCount: step.fireCount, lastRow: step.lastRow },
+      reconstruction: step.reconstruction,
       grads: new Map<string, Float32Array>([
         ['W_enc', shared.wEnc],
         ['W_dec', shared.wDec],
         ['b_gate', Float32Array.from(gBGate)],
-        ['b_mag', Float32Array.from(gBMag)],
-        ['r_mag', Float32Array.from(gRMag)],
+        ['b_mag', Float32Array.from(step.magSums!)],
+        ['r_mag', gRMag],
         ['b_dec', shared.bDec],
       ]),
     };

@@ -2,6 +2,7 @@
 // gradients). Models always work in the trainer's normalised input space; weights.ts holds stored SAEs.
 import type { Matrix, NumericBackend, SparseRows } from '../tensor';
 import type { SaeConfig, SaeWeights } from './weights';
+import type { FiringCounts } from '../metrics/sparsity';
 
 export interface LossOptions {
   /** Sparsity coefficient for this step (λ after warm-up; the target-L0 coefficient for JumpReLU targetL0). */
@@ -30,8 +31,8 @@ export interface LossResult {
   readonly auxLoss: number;
   /** Mean active latents per row. */
   readonly l0: number;
-  /** Active features of the batch (values = feature activations); dense (zeros where inactive) after a dense step. */
-  readonly features: SparseRows | Matrix;
+  /** Active features of the batch (values = feature activations), or only their per-latent firing after a fused dense step. */
+  readonly features: SparseRows | Matrix | FiringCounts;
   readonly reconstruction: Matrix;
   /** Gradients, keyed like params. */
   readonly grads: Map<string, Float32Array>;

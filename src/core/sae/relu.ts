@@ -1,8 +1,8 @@
 // ReLU SAE with the decoder-norm-weighted L1 penalty λ Σ_i f_i‖W_dec,i‖ (Anthropic, April 2024 update).
 // No decoder-norm constraint: the penalty itself stops the decoder from growing to shrink f.
-import { selectAbove, type Matrix, type SparseRows } from '../tensor';
-import { mseGradient, rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
-import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit } from './saeBase';
+import type { Matrix, SparseRows } from '../tensor';
+import { rowNorms, mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
+import { AFFINE_PARAMS, SaeBase, affineGrads, firingTotal, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export class ReluSae extends SaeBase {
@@ -29,30 +29,9 @@ export class ReluSae extends SaeBase {
     const wDecData = mustGet(this.params, 'W_dec');
     const norms = rowNorms(wDecData, dSae, dIn);
     const xin = this.encoderInput(x);
-    let feats: SparseRows;
-    if (this.ctx.backend.denseStepAbove !== undefined) {
-      // Early in a run about half the latents fire: the dense pre-activations decide the path (a function
-      // of this batch alone, so resumed runs take the same one).
-      // ReLU in place (branch-free: half the entries are positive early on, a coin flip per branch),
-      // counting the active entries and each latent's Σ f on the way.
-      const pre = this.ctx.backend.matmul(xin, this.encoderWeights(), mustGet(this.params, 'b_enc'));
-      const f = pre.data;
-      const fSums = new Float64Array(dSae);
-      let active = 0;
-      for (let r = 0; r < B; r++) {
-        const base = r * dSae;
-        for (let j = 0; j < dSae; j++) {
-          const v = Math.max(f[base + j], 0);
-          f[base + j] = v;
-          fSums[j] += v;
-          active += Math.sign(v);
-        }
-      }
-      if (this.denseStep(active / f.length)) return this.denseLossAndGrads(x, xin, pre, lambda, norms, fSums, active);
-      feats = selectAbove(pre, new Float32Array(dSae));
-    } else {
-      feats = this.positivePre(xin);
-    }
+    // Early in a run about half the latents fire: then the whole step runs densely in the engine.
+    if (this.wantsDenseStep(xin, mustGet(this.params, 'b_enc'))) return this.denseLossAndGrads(x, xin, lambda, norms);
+    const feats = this.positivePre(xin);
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
 
     let penalty = 0;
@@ -80,36 +59,27 @@ export class ReluSae extends SaeBase {
     };
   }
 
-  /** lossAndGrads as dense products (dense codes): the same terms, f = ReLU(pre) kept as a dense matrix. */
-  private denseLossAndGrads(x: Matrix, xin: Matrix, pre: Matrix, lambda: number, norms: Float32Array, fSums: Float64Array, active: number): LossResult {
-    const { backend } = this.ctx;
+  /** lossAndGrads as the backend's fused dense step (dense codes): the same terms, summed in another order. */
+  private denseLossAndGrads(x: Matrix, xin: Matrix, lambda: number, norms: Float32Array): LossResult {
     const { dIn, dSae } = this;
     const B = x.rows;
     const wDecData = mustGet(this.params, 'W_dec');
-    const f = pre.data; // already ReLU(pre)
+    const step = this.denseStepOf('relu', x, xin, mustGet(this.params, 'b_enc'), Float32Array.from(norms, (n) => (lambda * n) / B));
+    const fSums = Float64Array.from(step.actSums);
     let penalty = 0;
     for (let j = 0; j < dSae; j++) penalty += fSums[j] * norms[j];
     const sparsityLoss = (lambda * penalty) / B;
-    const c = Float32Array.from(norms, (n) => (lambda * n) / B);
-    const xHat = backend.matmul(pre, this.decoder(), mustGet(this.params, 'b_dec'));
-    const { mse, grad: dXHat } = mseGradient(xHat, x);
-    const dPre = backend.matmulTransB(dXHat, this.decoder()); // dL_mse/df, then dL/dpre
-    const D = dPre.data;
-    for (let r = 0; r < B; r++) {
-      const base = r * dSae;
-      for (let j = 0; j < dSae; j++) D[base + j] = (D[base + j] + c[j]) * Math.sign(f[base + j]); // f ≥ 0: sign is the mask
-    }
-    const shared = this.denseSharedGrads(pre, dXHat, dPre, xin, []);
-    addNormTerm(shared.wDec, wDecData, fSums, norms, lambda, B, dSae, dIn);
+    addNormTerm(step.gWDec, wDecData, fSums, norms, lambda, B, dSae, dIn);
+    const mse = step.sqErr / B;
     return {
       loss: mse + sparsityLoss,
       mse,
       sparsityLoss,
       auxLoss: 0,
-      l0: active / B,
-      features: pre,
-      reconstruction: xHat,
-      grads: affineGrads(shared),
+      l0: firingTotal(step) / B,
+      features: { rows: B, fireCount: step.fireCount, lastRow: step.lastRow },
+      reconstruction: step.reconstruction,
+      grads: affineGrads(this.denseSharedGrads(step, xin, [])),
     };
   }
 

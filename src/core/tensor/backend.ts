@@ -2,6 +2,7 @@
 // a faster one can replace it behind this interface and be checked against it.
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
+import type { SaeDenseStepInputs, SaeDenseStepResult } from './denseEngine';
 
 export interface NumericBackend {
   readonly name: string;
@@ -10,6 +11,11 @@ export interface NumericBackend {
    * dense products end to end on this backend; undefined = always through the sparse codes.
    */
   readonly denseStepAbove?: number;
+  /**
+   * That dense step in one call (DenseEngine.saeDenseStep, checked for non-finite values); undefined when
+   * the backend has none, and then those steps take the sparse path.
+   */
+  readonly saeDenseStep?: (inputs: SaeDenseStepInputs) => SaeDenseStepResult;
   /** A[m,k]·B[k,n] (+ bias[n] on every row). */
   matmul(a: Matrix, b: Matrix, bias?: Float32Array): Matrix;
   /** A[k,m]ᵀ·B[k,n] → [m,n]. */

@@ -5,7 +5,7 @@
 import type { NumericBackend } from './backend';
 import { sparseToDense, type SparseRows } from './sparse';
 import { referenceBackend } from './referenceBackend';
-import type { DenseEngine } from './denseEngine';
+import type { DenseEngine, SaeDenseStepInputs, SaeDenseStepResult } from './denseEngine';
 import { selectAbove, selectRowTopK } from './select';
 import { jsSparseKernels, type SparseKernelSet } from './sparseKernels';
 import { loadWasmSparseKernels } from './wasmKernels';
@@ -59,6 +59,16 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
     sparseKernels: kernels.name,
     ...(notice ? { kernelNotice: notice } : {}),
     denseStepAbove: options.denseStepAbove ?? denseAbove,
+    ...(engine.saeDenseStep
+      ? {
+          saeDenseStep: (inputs: SaeDenseStepInputs): SaeDenseStepResult => {
+            const out = engine.saeDenseStep!(inputs);
+            // The masks inside the step drop a NaN pre-activation silently (NaN > 0 is false).
+            checkFinite(out.checksum);
+            return out;
+          },
+        }
+      : {}),
 
     matmul(a, b, bias) {
       if (a.rows * a.cols * b.cols < minWork) return referenceBackend.matmul(a, b, bias);

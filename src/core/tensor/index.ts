@@ -9,5 +9,5 @@ export { matmulTransposed, transpose } from './gemm';
 export { floatToHalf, halfDataToFloat32, halfToFloat } from './half';
 export { pickRows, replaceRows, selectAbove, selectRowTopK } from './select';
 export { createFastBackend, NonFiniteError, type FastBackend, type FastBackendOptions } from './fastBackend';
-export type { AboveEntries, DenseEngine, GemmOptions, RowTopK } from './denseEngine';
+export type { AboveEntries, DenseEngine, GemmOptions, RowTopK, SaeDenseStepInputs, SaeDenseStepResult } from './denseEngine';
 export { SwitchableBackend } from './switchableBackend';

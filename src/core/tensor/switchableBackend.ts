@@ -19,6 +19,10 @@ export class SwitchableBackend implements NumericBackend {
     return this.current.denseStepAbove;
   }
 
+  get saeDenseStep(): NumericBackend['saeDenseStep'] {
+    return this.current.saeDenseStep;
+  }
+
   /** True while forwarding to something other than the reference backend. */
   get isFast(): boolean {
     return this.current !== referenceBackend;
