@@ -52,7 +52,7 @@ const sumAll = (input: string, output: string): onnx.INodeProto => op('ReduceSum
 
 /**
  * The nodes of a dense ReLU / Gated step (DenseEngine.saeDenseStep). Inputs x, xin [B×d], w_enc [d×n],
- * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B, rowid [B×1] = 1..B.
+ * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B.
  * Masks are Sign of a ReLU output (0 or 1). Every GEMM runs in MLAS; only [d×n], [n×d], [n] and [B×d]
  * tensors leave the graph.
  */
@@ -65,30 +65,30 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
     sumAll('r2', 'sq_err'),
     op('Mul', ['r', 'k2'], 'dxhat'),
   ];
-  // The weight gradients and per-latent sums once dL/dpre is known; firing statistics of the code.
-  const grads = (code: string, dPre: string): onnx.INodeProto[] => [
+  // The weight gradients and per-latent sums once dL/dpre is known, and the code's firing as bit masks:
+  // `fire` (0/1) reshaped to [B/blk, blk, n] and multiplied by the powers of two 2^0..2^(blk−1) gives,
+  // per block of rows and latent, an integer whose bits are the rows that fired (exact in float32 for
+  // blk ≤ 24): one cheap read of the mask instead of a strided ReduceMax.
+  const grads = (code: string, fire: string, dPre: string, pre: string): onnx.INodeProto[] => [
     op('Gemm', ['xin', dPre], 'g_w_enc', [intAttr('transA', 1)]),
     op('Gemm', [code, 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
     sumRows(dPre, 'pre_sums'),
     sumRows('dxhat', 'dxhat_sums'),
-    op('Sign', [code], 'fire'),
-    sumRows('fire', 'fire_count'),
-    op('Mul', ['fire', 'rowid'], 'fire_row'),
-    op('ReduceMax', ['fire_row'], 'last_row', [intAttr('keepdims', 0), { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [0] }]),
-    sumAll('p', 'checksum'),
+    op('Reshape', [fire, 'block_shape'], 'fire_blocks'),
+    op('MatMul', ['block_bits', 'fire_blocks'], 'fire_bits'),
+    sumAll(pre, 'checksum'),
   ];
   if (kind === 'relu') {
     return [
-      op('MatMul', ['xin', 'w_enc'], 'p'),
-      op('Add', ['p', 'bias'], 'pre'),
+      op('Gemm', ['xin', 'w_enc', 'bias'], 'pre'),
       op('Relu', ['pre'], 'f'),
+      op('Sign', ['f'], 'active'),
       sumRows('f', 'act_sums'),
       ...decode('f'),
-      op('Gemm', ['dxhat', 'w_dec'], 'df', [intAttr('transB', 1)]),
-      op('Add', ['df', 'penalty'], 'df_pen'),
-      op('Sign', ['f'], 'active'),
+      // dL/dpre = (dL/dx̂·W_decᵀ + penalty)·1[f > 0]; the penalty rides in as Gemm's bias.
+      op('Gemm', ['dxhat', 'w_dec', 'penalty'], 'df_pen', [intAttr('transB', 1)]),
       op('Mul', ['df_pen', 'active'], 'dpre'),
-      ...grads('f', 'dpre'),
+      ...grads('f', 'active', 'dpre', 'pre'),
     ];
   }
   return [
@@ -101,18 +101,17 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
     op('Add', ['p_scaled', 'b_mag'], 'pi_mag'),
     op('Relu', ['pi_mag'], 'mag'),
     op('Mul', ['mag', 'open'], 'f'),
+    op('Sign', ['f'], 'fired'),
     // The auxiliary reconstruction from G through the (frozen) decoder reaches π_gate only.
     op('Gemm', ['g', 'w_dec', 'b_dec'], 'xaux'),
     op('Sub', ['xaux', 'x'], 'ra'),
     op('Mul', ['ra', 'ra'], 'ra2'),
     sumAll('ra2', 'aux_sq_err'),
     op('Mul', ['ra', 'k2'], 'dxaux'),
-    op('Gemm', ['dxaux', 'w_dec'], 'dgate', [intAttr('transB', 1)]),
-    op('Add', ['dgate', 'penalty'], 'dgate_pen'),
+    op('Gemm', ['dxaux', 'w_dec', 'penalty'], 'dgate_pen', [intAttr('transB', 1)]),
     op('Mul', ['dgate_pen', 'open'], 'dpi_gate'),
     ...decode('f'),
     op('Gemm', ['dxhat', 'w_dec'], 'dmag', [intAttr('transB', 1)]),
-    op('Sign', ['f'], 'fired'),
     op('Mul', ['dmag', 'fired'], 'dpi_mag'),
     sumRows('dpi_gate', 'gate_sums'),
     sumRows('dpi_mag', 'mag_sums'),
@@ -120,8 +119,32 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
     sumRows('dpi_mag_p', 'mag_p_sums'),
     op('Mul', ['dpi_mag', 'scale'], 'dpi_mag_scaled'),
     op('Add', ['dpi_gate', 'dpi_mag_scaled'], 'dp'),
-    ...grads('f', 'dp'),
+    ...grads('f', 'fired', 'dp', 'p'),
   ];
+}
+
+/** Rows per firing bit mask: the largest divisor of B up to 24 (float32 holds 2^24 exactly). */
+function rowBlock(rows: number): number {
+  for (let blk = Math.min(24, rows); blk > 1; blk--) if (rows % blk === 0) return blk;
+  return 1;
+}
+
+/** Per latent, the rows that fired and the last of them counted from 1, from [nb × n] bit masks of blk rows. */
+function firingFromBits(bits: Float32Array, nb: number, blk: number, n: number): { fireCount: Float32Array; lastRow: Float32Array } {
+  const fireCount = new Float32Array(n);
+  const lastRow = new Float32Array(n);
+  for (let b = 0; b < nb; b++) {
+    const base = b * n;
+    for (let j = 0; j < n; j++) {
+      let m = bits[base + j];
+      if (m === 0) continue;
+      lastRow[j] = b * blk + 32 - Math.clz32(m); // highest set bit i: row b·blk + i, counted from 1
+      let c = 0;
+      for (; m !== 0; c++) m &= m - 1;
+      fireCount[j] += c;
+    }
+  }
+  return { fireCount, lastRow };
 }
 
 export interface OrtEngineOptions {
@@ -307,8 +330,9 @@ class OrtDenseEngine implements DenseEngine {
       throw new Error(`saeDenseStep: shapes x ${B}×${d}, xin ${xin.rows}×${xin.cols}, W_enc ${wEnc.rows}×${n}, W_dec ${wDec.rows}×${wDec.cols}`);
     }
     const gated = kind === 'gated';
+    const blk = rowBlock(B);
     if (gated && (inputs.bMag?.length !== n || inputs.scale?.length !== n)) throw new Error('saeDenseStep: gated needs b_mag and scale per latent');
-    const vec = ['act_sums', 'pre_sums', 'fire_count', 'last_row', ...(gated ? ['gate_sums', 'mag_sums', 'mag_p_sums'] : [])];
+    const vec = ['act_sums', 'pre_sums', ...(gated ? ['gate_sums', 'mag_sums', 'mag_p_sums'] : [])];
     const s = this.session(`sae-dense:${kind}`, () =>
       model(
         `sae_dense_${kind}`,
@@ -322,7 +346,8 @@ class OrtDenseEngine implements DenseEngine {
           io('bias', ['n']),
           io('penalty', ['n']),
           io('k2', [1]),
-          io('rowid', ['b', 1]),
+          io('block_shape', [3], INT64),
+          io('block_bits', [1, 'blk']),
           ...(gated ? [io('b_mag', ['n']), io('scale', ['n'])] : []),
         ],
         [
@@ -333,6 +358,7 @@ class OrtDenseEngine implements DenseEngine {
           io('g_w_dec', ['n', 'd']),
           io('dxhat_sums', ['d']),
           ...vec.map((v) => io(v, ['n'])),
+          io('fire_bits', ['nb', 1, 'n']),
           io('checksum', []),
         ],
         [int64Init('axis0', [0])],
@@ -348,14 +374,16 @@ class OrtDenseEngine implements DenseEngine {
       bias: t(bias, [n]),
       penalty: t(penalty, [n]),
       k2: t(Float32Array.of(2 / B), [1]),
-      rowid: t(Float32Array.from({ length: B }, (_, r) => r + 1), [B, 1]),
+      block_shape: new ort.Tensor('int64', BigInt64Array.of(BigInt(B / blk), BigInt(blk), BigInt(n)), [3]),
+      block_bits: t(Float32Array.from({ length: blk }, (_, i) => 2 ** i), [1, blk]),
     };
     if (gated) {
       feeds.b_mag = t(inputs.bMag!, [n]);
       feeds.scale = t(inputs.scale!, [n]);
     }
-    const out = this.run(s, feeds, ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc', 'g_w_dec', 'dxhat_sums', ...vec, 'checksum']);
+    const out = this.run(s, feeds, ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc', 'g_w_dec', 'dxhat_sums', ...vec, 'fire_bits', 'checksum']);
     const f32 = (name: string): Float32Array => out[name].data as Float32Array;
+    const { fireCount, lastRow } = firingFromBits(f32('fire_bits'), B / blk, blk, n);
     return {
       reconstruction: { data: f32('xhat'), rows: B, cols: d },
       sqErr: f32('sq_err')[0],
@@ -366,8 +394,8 @@ class OrtDenseEngine implements DenseEngine {
       preSums: f32('pre_sums'),
       actSums: f32('act_sums'),
       ...(gated ? { gateSums: f32('gate_sums'), magSums: f32('mag_sums'), magPSums: f32('mag_p_sums') } : {}),
-      fireCount: f32('fire_count'),
-      lastRow: f32('last_row'),
+      fireCount,
+      lastRow,
       checksum: f32('checksum')[0],
     };
   }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOrtDenseEngine } from '../../../../src/core/runtime/ortDenseEngine';
-import { createFastBackend, referenceBackend, type NumericBackend } from '../../../../src/core/tensor';
+import { createFastBackend, referenceBackend, type DenseEngine, type NumericBackend, type SaeDenseStepInputs } from '../../../../src/core/tensor';
 import { presetConfig } from '../../../../src/core/train/presets';
 import { SyntheticSource } from '../../../../src/core/train/syntheticData';
 import { SaeTrainer, type StepMetrics } from '../../../../src/core/train/trainer';
@@ -22,11 +22,19 @@ const L0_ATOL = 0.05;
 
 const spec = { dIn: 24, nFeatures: 96, firingProb: 0.04, noiseStd: 0.02, seed: 4 };
 const engine = createOrtDenseEngine({ intraOpThreads: 1 });
+// Counts the fused dense ReLU / Gated steps, so the test knows which path the steps took.
+let fusedSteps = 0;
+const counting: DenseEngine = Object.assign(Object.create(engine) as DenseEngine, {
+  saeDenseStep: (inputs: SaeDenseStepInputs) => {
+    fusedSteps++;
+    return engine.saeDenseStep!(inputs);
+  },
+});
 // minEngineWork 0: every product big enough for nothing here still goes through the engine paths.
-const fast = createFastBackend(engine, { minEngineWork: 0 });
+const fast = createFastBackend(counting, { minEngineWork: 0 });
 // ReLU and Gated steps run as dense products above a density (the toy is always above it): this backend
 // keeps them on the sparse path too.
-const fastSparse = createFastBackend(engine, { minEngineWork: 0, denseStepAbove: 1 });
+const fastSparse = createFastBackend(counting, { minEngineWork: 0, denseStepAbove: 1 });
 
 type Recipe = 'default' | 'anthropic' | 'matryoshka';
 
@@ -64,7 +72,12 @@ const cases: { arch: SaeArchitecture; recipe: Recipe; backend: NumericBackend; w
 for (const { arch, recipe, backend, what } of cases) {
   test(`${arch}: ${STEPS} steps on the ${what} follow the reference trajectory (loss, L0, weights)`, async () => {
     const a = await run(arch, referenceBackend, recipe);
+    fusedSteps = 0;
     const b = await run(arch, backend, recipe);
+    // ReLU and Gated: the toy starts dense (half the latents fire), so the fused dense step must have run
+    // on the default fast backend, and never on the one held to the sparse path.
+    if ((arch === 'relu' || arch === 'gated') && backend === fast) assert.ok(fusedSteps > 0, `${arch}: no fused dense step ran`);
+    else assert.equal(fusedSteps, 0, `${arch}: fused dense steps on ${what}`);
     for (let i = 0; i < STEPS; i++) {
       const [p, q] = [a.steps[i], b.steps[i]];
       assert.ok(Math.abs(p.loss - q.loss) <= LOSS_RTOL * Math.abs(p.loss), `step ${i + 1} loss ${p.loss} vs ${q.loss}`);
