@@ -14,6 +14,22 @@ const DEFAULT_LR = 4e-3;
 const AUXK_COEFF = 1 / 32;
 /** The paper's λ warm-up (steps). */
 const PAPER_L0_WARMUP = 10_000;
+/**
+ * Default JumpReLU: a latent silent for this many tokens counts as dead (AuxK and the pre-activation loss
+ * revive it). Fixed rather than a share of the budget: what matters is the firing rate a latent must keep
+ * to show up on a held-out text of ~10⁵ tokens. Measured (bundled model, 1 M tokens, docs/training.md §5c):
+ * 200 k tokens left 118 latents silent on 32 k held-out tokens, 50 k tokens 34.
+ */
+const JUMPRELU_DEAD_WINDOW_TOKENS = 50_000;
+
+/**
+ * Default JumpReLU: the firing rate above which the frequency penalty acts. 8 % sits just under the 10 %
+ * that counts as dense, so only the few latents TopK would push past it pay (5 % cost FVU, docs/training.md
+ * §5c); it never goes below twice the mean firing rate L0/d_sae, which a cap must leave room for.
+ */
+export function jumpReluFrequencyCap(targetL0: number, dSae: number): number {
+  return Math.min(0.5, Math.max(0.08, (2 * targetL0) / dSae));
+}
 
 export const PRESET_NAMES = ['default', 'paper', 'paper-scaled', 'anthropic', 'matryoshka'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -203,18 +219,20 @@ export function presetConfig(req: PresetRequest): TrainConfig {
       // TopK for the first 80 % (it finds the dictionary fastest), JumpReLU for the last 20 % (the lr decay):
       // measured on the toy (docs/training.md), a 50 % switch lost 0.05 MMCS to the switch's disruption.
       const warm = Math.floor(0.8 * steps);
+      const cap = jumpReluFrequencyCap(targetL0, req.dSae);
       return {
         ...base,
         recipe:
           `JumpReLU, TopK warm start (k ${Math.max(1, Math.round(targetL0))}, first ${warm} steps) then θ from per-latent quantiles, ` +
-          `target-L0 loss (L0 ${targetL0}), AuxK and pre-activation loss on dead latents, firing-frequency penalty above 5 % (from the start, through b_enc in the warm start)`,
+          `target-L0 loss (L0 ${targetL0}), AuxK and pre-activation loss on dead latents (silent for ${JUMPRELU_DEAD_WINDOW_TOKENS.toLocaleString('en-US')} tokens), ` +
+          `firing-frequency penalty above ${+(100 * cap).toFixed(1)} % (from the start, through b_enc in the warm start)`,
         lr: DEFAULT_LR,
         lrWarmupSteps,
         sparsityCoeff: req.l0Coeff ?? 1,
         sparsityWarmupSteps: 0,
         applyBDecToInput: true,
         bDecInit: 'mean',
-        deadWindowTokens,
+        deadWindowTokens: JUMPRELU_DEAD_WINDOW_TOKENS,
         jumpRelu: {
           thresholdParam: 'raw',
           sparsity: 'targetL0',
@@ -232,7 +250,7 @@ export function presetConfig(req: PresetRequest): TrainConfig {
           preActCoeff: 1e-3,
           // Also during the warm start (through b_enc): applied to θ only after the switch it cut TopK's dense
           // latents with too little lr left to replace them (bundled model, 1 M tokens: FVU 0.048 vs 0.029).
-          frequencyPenalty: { cap: 0.05, coeff: 1, duringWarmup: true },
+          frequencyPenalty: { cap, coeff: 1, duringWarmup: true },
         },
       };
     }

@@ -56,3 +56,17 @@ test('recipe names say what the preset did (the TopK warm start is part of the d
   assert.deepEqual(m.topK?.matryoshkaWidths, [128, 256, 512, 1024, 2048]);
   assert.match(m.recipe ?? '', /Matryoshka BatchTopK \(k 32\): prefixes \[128, 256, 512, 1024, 2048\]/);
 });
+
+test('the default JumpReLU names its frequency cap and dead window, and the cap leaves room for the mean firing rate', () => {
+  const d = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 10e6, targetL0: 32 });
+  assert.equal(d.jumpRelu?.frequencyPenalty?.cap, 0.08);
+  assert.match(d.recipe ?? '', /frequency penalty above 8 %/);
+  assert.equal(d.deadWindowTokens, 50_000); // fixed, not a share of the 10 M budget
+  assert.match(d.recipe ?? '', /silent for 50,000 tokens/);
+  // L0 128 of 2048 latents is a mean firing rate of 6.25 %: the cap goes to twice that.
+  const high = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 10e6, targetL0: 128 });
+  assert.equal(high.jumpRelu?.frequencyPenalty?.cap, 0.125);
+  assert.match(high.recipe ?? '', /frequency penalty above 12\.5 %/);
+  // TopK keeps its budget-scaled window.
+  assert.equal(presetConfig({ architecture: 'topk', dSae: 2048, totalTokens: 10e6, k: 32 }).deadWindowTokens, 1_000_000);
+});
