@@ -18,9 +18,9 @@ const PAPER_L0_WARMUP = 10_000;
  * Default JumpReLU: a latent silent for this many tokens counts as dead (AuxK and the pre-activation loss
  * revive it). Fixed rather than a share of the budget: what matters is the firing rate a latent must keep
  * to show up on a held-out text of ~10⁵ tokens. Measured (bundled model, 1 M tokens, docs/training.md §5c):
- * 200 k tokens left 118 latents silent on 32 k held-out tokens, 50 k tokens 34.
+ * 200 k tokens left 118 latents silent on 32 k held-out tokens, 50 k tokens 34, 20 k tokens 6.
  */
-const JUMPRELU_DEAD_WINDOW_TOKENS = 50_000;
+const JUMPRELU_DEAD_WINDOW_TOKENS = 20_000;
 
 /**
  * Default JumpReLU: the firing rate above which the frequency penalty acts. 8 % sits just under the 10 %
