@@ -31,6 +31,8 @@ export interface FastBackendOptions {
    * cannot load), 'js', or a given kernel set (tests).
    */
   readonly sparseKernels?: 'wasm' | 'js' | SparseKernelSet;
+  /** Threads of the WebAssembly kernels (1 default, 2 = a helper thread takes half of each large product). */
+  readonly sparseThreads?: number;
 }
 
 export interface FastBackend extends NumericBackend {
@@ -50,7 +52,7 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   const minWork = options.minEngineWork ?? DEFAULT_MIN_ENGINE_WORK;
   const gatherAbove = options.gatherAbove ?? DEFAULT_GATHER_ABOVE;
   const isDense = (s: SparseRows): boolean => s.colIdx.length > denseAbove * s.rows * s.cols;
-  const { kernels, notice } = sparseKernelsFor(options.sparseKernels ?? 'wasm');
+  const { kernels, notice } = sparseKernelsFor(options.sparseKernels ?? 'wasm', options.sparseThreads ?? 1);
   const { sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots } = kernels;
 
   const backend: FastBackend = {
@@ -154,11 +156,11 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   return backend;
 }
 
-function sparseKernelsFor(want: 'wasm' | 'js' | SparseKernelSet): { kernels: SparseKernelSet; notice?: string } {
+function sparseKernelsFor(want: 'wasm' | 'js' | SparseKernelSet, threads: number): { kernels: SparseKernelSet; notice?: string } {
   if (want === 'js') return { kernels: jsSparseKernels };
   if (want !== 'wasm') return { kernels: want };
   try {
-    return { kernels: loadWasmSparseKernels() };
+    return { kernels: loadWasmSparseKernels({ threads }) };
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     return { kernels: jsSparseKernels, notice: `WebAssembly SIMD sparse kernels unavailable (${why}); using the JavaScript ones` };

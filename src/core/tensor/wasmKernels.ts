@@ -1,7 +1,12 @@
 // The sparse products of sparseKernels.ts run as WebAssembly SIMD (assembly/sparseKernels.ts): the same
 // sums with f32x4 arithmetic. Operands are copied into the module's memory for each call (measured in
-// bench/sparse-kernels.ts: a few percent of the kernel time) and results copied back. Loading can fail
-// (no WebAssembly SIMD, no shared memory): loadWasmSparseKernels throws and the caller keeps JavaScript.
+// bench/sparse-kernels.ts: small against the kernel time) and results copied back. The memory is shared:
+// with threads 2, a helper worker thread runs the same module on it and takes half of each product's
+// output rows (the JavaScript half of a training step is otherwise single-threaded while the GEMM
+// engine's threads wait). Every output element is computed by one thread in one order, so results do not
+// depend on the split. Loading can fail (no WebAssembly SIMD, no shared memory): loadWasmSparseKernels
+// throws and the caller keeps JavaScript; a helper thread that cannot start leaves one thread.
+import { Worker } from 'node:worker_threads';
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
 import { byColumn, type SparseKernelSet } from './sparseKernels';
@@ -68,15 +73,124 @@ function kernelModule(api: WasmApi): object {
   return compiled;
 }
 
+// Control block shared with the helper: [0] job number posted (−1 = stop), [1] job number done,
+// [2] kernel (1 gatherAxpy, 2 sampledDots), [3..] its arguments.
+const POSTED = 0;
+const DONE = 1;
+const OP = 2;
+const ARGS = 3;
+const OP_GATHER_AXPY = 1;
+const OP_SAMPLED_DOTS = 2;
+/** Below this many multiply-adds a product stays on one thread (waking the helper costs tens of µs). */
+const MIN_SPLIT_WORK = 1 << 18;
+
+// CommonJS source of the helper thread (eval'd, so no file has to ship next to the bundles).
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const c = new Int32Array(control);
+let seen = 0;
+for (;;) {
+  Atomics.wait(c, ${POSTED}, seen);
+  const job = Atomics.load(c, ${POSTED});
+  if (job < 0) break;
+  if (job === seen) continue;
+  seen = job;
+  const a = (i) => c[${ARGS} + i];
+  if (c[${OP}] === ${OP_GATHER_AXPY}) k.gatherAxpy(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8));
+  else k.sampledDots(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7));
+  Atomics.store(c, ${DONE}, job);
+  Atomics.notify(c, ${DONE});
+}
+`;
+
+/** A second thread running the kernels on the same memory; run() hands it a range and waits for it. */
+class Helper {
+  private readonly control = new Int32Array(new SharedArrayBuffer(16 * 4));
+  private readonly worker: Worker;
+  private job = 0;
+
+  constructor(module: object, memory: WasmMemory) {
+    this.worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer } });
+    this.worker.unref();
+  }
+
+  /** Starts `op(args)` on the helper, runs `mine` here, and returns once both are done. */
+  run(op: number, args: readonly number[], mine: () => void): void {
+    const c = this.control;
+    c[OP] = op;
+    args.forEach((v, i) => (c[ARGS + i] = v));
+    const job = ++this.job;
+    Atomics.store(c, POSTED, job);
+    Atomics.notify(c, POSTED);
+    mine();
+    while (Atomics.load(c, DONE) !== job) Atomics.wait(c, DONE, job - 1);
+  }
+
+  dispose(): void {
+    Atomics.store(this.control, POSTED, -1);
+    Atomics.notify(this.control, POSTED);
+    void this.worker.terminate();
+  }
+}
+
+/** The group g in [0, groups] where ptr (a CSR/CSC pointer array) passes half of the entries. */
+function splitAt(ptr: Int32Array, groups: number): number {
+  const half = ptr[groups] / 2;
+  let lo = 0;
+  let hi = groups;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ptr[mid] < half) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface WasmKernelOptions {
+  /**
+   * 1 (default), or 2 to split every large product with a helper thread. Not the default: on the shared
+   * machine of bench/sparse-kernels.ts the helper's wake-up made products slower (docs/performance.md).
+   */
+  readonly threads?: number;
+}
+
+export interface WasmSparseKernels extends SparseKernelSet {
+  readonly threads: number;
+  /** Stops the helper thread (it never keeps the process alive either way). */
+  dispose(): void;
+}
+
 /** An instance of the kernels on a fresh shared memory. Throws where WebAssembly SIMD or threads are missing. */
-export function loadWasmSparseKernels(): SparseKernelSet {
+export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSparseKernels {
   const api = wasmApi();
   const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-  const k = new api.Instance(kernelModule(api), { env: { memory } }).exports as KernelExports;
+  const module = kernelModule(api);
+  const k = new api.Instance(module, { env: { memory } }).exports as KernelExports;
   const arena = new Arena(memory);
+  let helper: Helper | undefined;
+  if ((options.threads ?? 1) >= 2) {
+    try {
+      helper = new Helper(module, memory);
+    } catch {
+      helper = undefined; // one thread still computes everything
+    }
+  }
+
+  // out rows [0, groups) of gatherAxpy, split by entries when the product is large enough.
+  const gatherAxpy = (ptrArr: Int32Array, groups: number, ptr: number, idx: number, val: number, m: number, d: number, out: number, init: number): void => {
+    if (!helper || ptrArr[groups] * d < MIN_SPLIT_WORK) {
+      k.gatherAxpy(ptr, idx, val, m, d, out, init, 0, groups);
+      return;
+    }
+    const mid = splitAt(ptrArr, groups);
+    helper.run(OP_GATHER_AXPY, [ptr, idx, val, m, d, out, init, mid, groups], () => k.gatherAxpy(ptr, idx, val, m, d, out, init, 0, mid));
+  };
 
   return {
     name: 'WebAssembly SIMD',
+    threads: helper ? 2 : 1,
 
     sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix {
       const d = b.cols;
@@ -88,7 +202,7 @@ export function loadWasmSparseKernels(): SparseKernelSet {
       const init = bias ? arena.put(bias) : 0;
       const out = arena.alloc(s.rows * d * 4);
       if (!bias) arena.f32(out, s.rows * d).fill(0);
-      k.gatherAxpy(ptr, idx, val, m, d, out, init, 0, s.rows);
+      gatherAxpy(s.rowPtr, s.rows, ptr, idx, val, m, d, out, init);
       return { data: arena.f32(out, s.rows * d).slice(), rows: s.rows, cols: d };
     },
 
@@ -101,7 +215,7 @@ export function loadWasmSparseKernels(): SparseKernelSet {
       const val = arena.put(valueOf);
       const m = arena.put(a.data);
       const o = arena.put(out.data);
-      k.gatherAxpy(ptr, idx, val, m, d, o, 0, 0, s.cols);
+      gatherAxpy(colPtr, s.cols, ptr, idx, val, m, d, o, 0);
       out.data.set(arena.f32(o, out.data.length));
     },
 
@@ -112,8 +226,20 @@ export function loadWasmSparseKernels(): SparseKernelSet {
       const pa = arena.put(a.data);
       const pb = arena.put(b.data);
       const po = arena.alloc(out.length * 4);
-      k.sampledDots(rowPtr, colIdx, pa, pb, a.cols, po, 0, pattern.rows);
+      const d = a.cols;
+      const rows = pattern.rows;
+      if (!helper || out.length * d < MIN_SPLIT_WORK) {
+        k.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, rows);
+      } else {
+        const mid = splitAt(pattern.rowPtr, rows);
+        helper.run(OP_SAMPLED_DOTS, [rowPtr, colIdx, pa, pb, d, po, mid, rows], () => k.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, mid));
+      }
       out.set(arena.f32(po, out.length));
+    },
+
+    dispose(): void {
+      helper?.dispose();
+      helper = undefined;
     },
   };
 }

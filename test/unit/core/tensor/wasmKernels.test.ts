@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceBackend as ref, SparseBuilder, type Matrix, type SparseRows } from '../../../../src/core/tensor';
 import { loadWasmSparseKernels } from '../../../../src/core/tensor/wasmKernels';
@@ -11,6 +11,8 @@ import { Rng } from '../../../../src/core/util/rng';
 // groups plus a remainder), and operands larger than the module's first memory (it must grow).
 const rng = new Rng(5);
 const kernels = loadWasmSparseKernels();
+const twoThreads = loadWasmSparseKernels({ threads: 2 });
+after(() => twoThreads.dispose());
 
 function rand(rows: number, cols: number): Matrix {
   return { data: Float32Array.from({ length: rows * cols }, () => rng.normal()), rows, cols };
@@ -64,6 +66,30 @@ test('wasm sparse kernels: operands beyond the initial memory grow it, and later
   const small = randomSparse(3, 5, () => 2);
   const ws = rand(5, 2);
   near(kernels.sparseTimesDense(small, ws, undefined).data, ref.sparseMatmul(small, ws).data, 'small decode after growth');
+});
+
+test('wasm sparse kernels on two threads: products large enough to split give exactly the one-thread results', () => {
+  assert.equal(twoThreads.threads, 2);
+  for (let round = 0; round < 3; round++) {
+    const s = randomSparse(700, 2500, (r) => 10 + (r % 40)); // uneven rows: the split balances entries
+    const w = rand(2500, 67);
+    const bias = Float32Array.from({ length: 67 }, (_, i) => i / 7);
+    assert.deepEqual(twoThreads.sparseTimesDense(s, w, bias).data, kernels.sparseTimesDense(s, w, bias).data, 'decode');
+    const a = rand(700, 67);
+    const g1 = rand(2500, 67);
+    const g2: Matrix = { ...g1, data: g1.data.slice() };
+    twoThreads.sparseTransposeTimesDenseAcc(s, a, g2);
+    kernels.sparseTransposeTimesDenseAcc(s, a, g1);
+    assert.deepEqual(g2.data, g1.data, 'transposed accumulation');
+    const want = new Float32Array(s.colIdx.length);
+    ref.sampledDot(s, a, w, want);
+    const one = new Float32Array(s.colIdx.length);
+    const two = new Float32Array(s.colIdx.length);
+    kernels.sampledDots(s, a, w, one);
+    twoThreads.sampledDots(s, a, w, two);
+    assert.deepEqual(two, one, 'sampled dots');
+    near(two, want, 'sampled dots vs reference');
+  }
 });
 
 test('without WebAssembly (node --jitless) the fast backend keeps its JavaScript kernels and says so in one line', () => {
