@@ -101,9 +101,17 @@ export function columnSums(m: Matrix): Float32Array {
 
 /** out[dIn, dSae] = t[dSae, dIn]ᵀ (encoder gradients are accumulated transposed for contiguous rows). */
 export function transposeInto(t: Float32Array, dSae: number, dIn: number, out: Float32Array): void {
-  for (let j = 0; j < dSae; j++) {
-    const base = j * dIn;
-    for (let i = 0; i < dIn; i++) out[i * dSae + j] = t[base + i];
+  // 32×32 tiles: a row-by-row transpose writes a new cache line for every element (2× slower at 8192×512).
+  const T = 32;
+  for (let j0 = 0; j0 < dSae; j0 += T) {
+    const j1 = Math.min(dSae, j0 + T);
+    for (let i0 = 0; i0 < dIn; i0 += T) {
+      const i1 = Math.min(dIn, i0 + T);
+      for (let i = i0; i < i1; i++) {
+        const o = i * dSae;
+        for (let j = j0; j < j1; j++) out[o + j] = t[j * dIn + i];
+      }
+    }
   }
 }
 
