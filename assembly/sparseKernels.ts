@@ -105,3 +105,67 @@ export function sampledDots(rowPtr: usize, colIdx: usize, a: usize, b: usize, d:
     }
   }
 }
+
+/**
+ * Rows r0 ≤ r < r1 of k unordered candidates (columns idx, values val, scores score: [rows × k]) to
+ * ascending columns, keeping those with score > 0: row r's kept entries go to outCols/outVals at r·k and
+ * their number to count[r]. Insertion sort per row (k is a few dozen to a few hundred, columns distinct).
+ */
+export function sortCandidates(idx: usize, val: usize, score: usize, k: i32, r0: i32, r1: i32, outCols: usize, outVals: usize, count: usize): void {
+  for (let r = r0; r < r1; r++) {
+    const base = (<usize>r * <usize>k) << 2;
+    const oc = outCols + base;
+    const ov = outVals + base;
+    let m = 0;
+    for (let e = 0; e < k; e++) {
+      const at = base + (<usize>e << 2);
+      if (!(load<f32>(score + at) > 0)) continue;
+      const c = load<i32>(idx + at);
+      const v = load<f32>(val + at);
+      let i = m++;
+      while (i > 0) {
+        const prev = load<i32>(oc + (<usize>(i - 1) << 2));
+        if (prev <= c) break;
+        store<i32>(oc + (<usize>i << 2), prev);
+        store<f32>(ov + (<usize>i << 2), load<f32>(ov + (<usize>(i - 1) << 2)));
+        i--;
+      }
+      store<i32>(oc + (<usize>i << 2), c);
+      store<f32>(ov + (<usize>i << 2), v);
+    }
+    store<i32>(count + (<usize>r << 2), m);
+  }
+}
+
+/**
+ * The nonzero entries of a CSR matrix (rows, rowPtr, colIdx, values) grouped by column: colPtr [cols + 1]
+ * (must come in zeroed), rowOf and valueOf in row order within each column; next: cols ints of scratch.
+ * Returns the number of entries kept (stored zeros are dropped, as sparseKernels.ts byColumn).
+ */
+export function byColumn(rows: i32, cols: i32, rowPtr: usize, colIdx: usize, values: usize, colPtr: usize, rowOf: usize, valueOf: usize, next: usize): i32 {
+  const nnz = load<i32>(rowPtr + (<usize>rows << 2));
+  for (let e = 0; e < nnz; e++) {
+    if (load<f32>(values + (<usize>e << 2)) == 0) continue;
+    const at = colPtr + (<usize>(load<i32>(colIdx + (<usize>e << 2)) + 1) << 2);
+    store<i32>(at, load<i32>(at) + 1);
+  }
+  let run = 0;
+  for (let c = 0; c < cols; c++) {
+    store<i32>(next + (<usize>c << 2), run);
+    run += load<i32>(colPtr + (<usize>(c + 1) << 2));
+    store<i32>(colPtr + (<usize>(c + 1) << 2), run);
+  }
+  for (let r = 0; r < rows; r++) {
+    const end = load<i32>(rowPtr + (<usize>(r + 1) << 2));
+    for (let e = load<i32>(rowPtr + (<usize>r << 2)); e < end; e++) {
+      const v = load<f32>(values + (<usize>e << 2));
+      if (v == 0) continue;
+      const slot = next + (<usize>load<i32>(colIdx + (<usize>e << 2)) << 2);
+      const at = load<i32>(slot);
+      store<i32>(slot, at + 1);
+      store<i32>(rowOf + (<usize>at << 2), r);
+      store<f32>(valueOf + (<usize>at << 2), v);
+    }
+  }
+  return run;
+}

@@ -1,7 +1,8 @@
 // Where one SAE training step's time goes on the fast backend: a V8 CPU profile of N steps only (model
 // creation and the threshold initialisation are left out), summed per function, inclusive and self.
 //   npx tsx bench/step-profile.ts [--scale 512x8192] [--arch jumprelu] [--batch 4096] [--steps 4]
-//                                 [--recipe bench|default] [--threads 2] [--top 25]
+//                                 [--recipe bench|default] [--threads 2] [--sparse-threads 1] [--sparse-kernels wasm|js]
+//                                 [--top 25]
 // --recipe bench times the steps bench/train.ts times (JumpReLU without its TopK warm start, at the STE
 // window of 80 % into the default run); --recipe default runs the default recipe from step 0 (for
 // JumpReLU: the TopK warm start, which is 80 % of a default run's steps).
@@ -23,6 +24,8 @@ const { values: opts } = parseArgs({
     steps: { type: 'string', default: '4' },
     recipe: { type: 'string', default: 'bench' },
     threads: { type: 'string', default: '2' },
+    'sparse-threads': { type: 'string', default: '1' },
+    'sparse-kernels': { type: 'string', default: 'wasm' },
     top: { type: 'string', default: '25' },
   },
 });
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
   const rng = new Rng(123);
   const pool = Array.from({ length: 4 }, () => ({ data: Float32Array.from({ length: batch * dIn }, () => rng.normal()), rows: batch, cols: dIn }));
   const engine = createOrtDenseEngine({ intraOpThreads: Number(opts.threads) });
-  const backend = createFastBackend(engine);
+  const backend = createFastBackend(engine, { sparseThreads: Number(opts['sparse-threads']), sparseKernels: opts['sparse-kernels'] === 'js' ? 'js' : 'wasm' });
   const preset = presetConfig({ architecture: arch, dSae, totalTokens: 1e9, batchSize: batch, k: 32, targetL0: 32 });
   const jr = preset.jumpRelu;
   const eps = jr && jr.bandwidthStart !== undefined ? jr.bandwidthStart * Math.pow(jr.bandwidth / jr.bandwidthStart, 0.8) : jr?.bandwidth;
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   const { profile } = await post<{ profile: Profile }>(session, 'Profiler.stop');
   session.disconnect();
   engine.dispose();
-  console.log(`${arch} ${dIn}/${dSae} batch ${batch} (${opts.recipe} recipe): ${ms.toFixed(0)} ms/step over ${steps} profiled steps, L0 ${l0.toFixed(1)}`);
+  console.log(`${arch} ${dIn}/${dSae} batch ${batch} (${opts.recipe} recipe, ${backend.name}): ${ms.toFixed(0)} ms/step over ${steps} profiled steps, L0 ${l0.toFixed(1)}`);
   summarise(profile, Number(opts.top));
 }
 

@@ -138,7 +138,7 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
       const shift = mask ? Float32Array.from(mask, (m) => (m === 0 ? Number.POSITIVE_INFINITY : 0)) : undefined;
       const top = engine.gemmRowTopK(a, b, bias, shift, k);
       checkFinite(top.checksum);
-      return gatherRows(top.k, a.rows, n, top.indices, top.values, (e) => top.scores[e] > 0);
+      return kernels.candidatesToRows(top.k, a.rows, n, top.indices, top.values, top.scores);
     },
 
     matmulAbove(a, b, bias, lower) {
@@ -190,31 +190,4 @@ function maxRowCount(s: SparseRows): number {
   let m = 0;
   for (let r = 0; r < s.rows; r++) m = Math.max(m, s.rowPtr[r + 1] - s.rowPtr[r]);
   return m;
-}
-
-/** CSR from k unordered candidates per row, keeping those `keep` accepts, columns sorted. */
-function gatherRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, keep: (e: number) => boolean): SparseRows {
-  const rowPtr = new Int32Array(rows + 1);
-  const colIdx = new Int32Array(rows * k);
-  const vals = new Float32Array(rows * k);
-  let nnz = 0;
-  for (let r = 0; r < rows; r++) {
-    const start = nnz;
-    for (let e = r * k; e < (r + 1) * k; e++) {
-      if (!keep(e)) continue;
-      // Insertion into the sorted run of this row (k is small).
-      const c = indices[e];
-      const v = values[e];
-      let i = nnz++;
-      while (i > start && colIdx[i - 1] > c) {
-        colIdx[i] = colIdx[i - 1];
-        vals[i] = vals[i - 1];
-        i--;
-      }
-      colIdx[i] = c;
-      vals[i] = v;
-    }
-    rowPtr[r + 1] = nnz;
-  }
-  return { rows, cols, rowPtr, colIdx: colIdx.slice(0, nnz), values: vals.slice(0, nnz) };
 }

@@ -11,6 +11,8 @@ export interface SparseKernelSet {
   sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix;
   sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void;
   sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
+  /** CSR from k unordered candidates per row ([rows × k]), keeping those with score > 0, columns ascending. */
+  candidatesToRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, scores: Float32Array): SparseRows;
 }
 
 /** S[m,n]·B[n,d] (+ bias) → [m,d]. */
@@ -123,4 +125,30 @@ export function sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Floa
   }
 }
 
-export const jsSparseKernels: SparseKernelSet = { name: 'JavaScript', sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots };
+/** candidatesToRows: insertion into each row's sorted run (k is small). */
+export function candidatesToRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, scores: Float32Array): SparseRows {
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(rows * k);
+  const vals = new Float32Array(rows * k);
+  let nnz = 0;
+  for (let r = 0; r < rows; r++) {
+    const start = nnz;
+    for (let e = r * k; e < (r + 1) * k; e++) {
+      if (!(scores[e] > 0)) continue;
+      const c = indices[e];
+      const v = values[e];
+      let i = nnz++;
+      while (i > start && colIdx[i - 1] > c) {
+        colIdx[i] = colIdx[i - 1];
+        vals[i] = vals[i - 1];
+        i--;
+      }
+      colIdx[i] = c;
+      vals[i] = v;
+    }
+    rowPtr[r + 1] = nnz;
+  }
+  return { rows, cols, rowPtr, colIdx: colIdx.slice(0, nnz), values: vals.slice(0, nnz) };
+}
+
+export const jsSparseKernels: SparseKernelSet = { name: 'JavaScript', sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots, candidatesToRows };

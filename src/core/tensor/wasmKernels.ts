@@ -9,12 +9,14 @@
 import { Worker } from 'node:worker_threads';
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
-import { byColumn, type SparseKernelSet } from './sparseKernels';
+import type { SparseKernelSet } from './sparseKernels';
 import { SPARSE_KERNELS_WASM_BASE64 } from './wasm/sparseKernelsWasm';
 
 interface KernelExports {
   gatherAxpy(ptr: number, idx: number, val: number, m: number, d: number, out: number, init: number, g0: number, g1: number): void;
   sampledDots(rowPtr: number, colIdx: number, a: number, b: number, d: number, out: number, r0: number, r1: number): void;
+  sortCandidates(idx: number, val: number, score: number, k: number, r0: number, r1: number, outCols: number, outVals: number, count: number): void;
+  byColumn(rows: number, cols: number, rowPtr: number, colIdx: number, values: number, colPtr: number, rowOf: number, valueOf: number, next: number): number;
 }
 
 // The few WebAssembly JS-API members used here (the core compiles without the DOM library's typings).
@@ -167,7 +169,7 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
   const api = wasmApi();
   const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   const module = kernelModule(api);
-  const k = new api.Instance(module, { env: { memory } }).exports as KernelExports;
+  const wasm = new api.Instance(module, { env: { memory } }).exports as KernelExports;
   const arena = new Arena(memory);
   let helper: Helper | undefined;
   if ((options.threads ?? 1) >= 2) {
@@ -181,11 +183,11 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
   // out rows [0, groups) of gatherAxpy, split by entries when the product is large enough.
   const gatherAxpy = (ptrArr: Int32Array, groups: number, ptr: number, idx: number, val: number, m: number, d: number, out: number, init: number): void => {
     if (!helper || ptrArr[groups] * d < MIN_SPLIT_WORK) {
-      k.gatherAxpy(ptr, idx, val, m, d, out, init, 0, groups);
+      wasm.gatherAxpy(ptr, idx, val, m, d, out, init, 0, groups);
       return;
     }
     const mid = splitAt(ptrArr, groups);
-    helper.run(OP_GATHER_AXPY, [ptr, idx, val, m, d, out, init, mid, groups], () => k.gatherAxpy(ptr, idx, val, m, d, out, init, 0, mid));
+    helper.run(OP_GATHER_AXPY, [ptr, idx, val, m, d, out, init, mid, groups], () => wasm.gatherAxpy(ptr, idx, val, m, d, out, init, 0, mid));
   };
 
   return {
@@ -208,14 +210,21 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
 
     sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void {
       const d = a.cols;
-      const { colPtr, rowOf, valueOf } = byColumn(s);
+      const nnz = s.colIdx.length;
       arena.reset();
-      const ptr = arena.put(colPtr);
-      const idx = arena.put(rowOf);
-      const val = arena.put(valueOf);
+      // The code grouped by column (CSC) is built in the module from the CSR, as sparseKernels.ts byColumn.
+      const rowPtr = arena.put(s.rowPtr);
+      const colIdx = arena.put(s.colIdx);
+      const values = arena.put(s.values);
+      const ptr = arena.alloc((s.cols + 1) * 4);
+      new Int32Array(memory.buffer, ptr, s.cols + 1).fill(0);
+      const idx = arena.alloc(nnz * 4);
+      const val = arena.alloc(nnz * 4);
+      const next = arena.alloc(s.cols * 4);
+      wasm.byColumn(s.rows, s.cols, rowPtr, colIdx, values, ptr, idx, val, next);
       const m = arena.put(a.data);
       const o = arena.put(out.data);
-      gatherAxpy(colPtr, s.cols, ptr, idx, val, m, d, o, 0);
+      gatherAxpy(new Int32Array(memory.buffer, ptr, s.cols + 1), s.cols, ptr, idx, val, m, d, o, 0);
       out.data.set(arena.f32(o, out.data.length));
     },
 
@@ -229,12 +238,41 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
       const d = a.cols;
       const rows = pattern.rows;
       if (!helper || out.length * d < MIN_SPLIT_WORK) {
-        k.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, rows);
+        wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, rows);
       } else {
         const mid = splitAt(pattern.rowPtr, rows);
-        helper.run(OP_SAMPLED_DOTS, [rowPtr, colIdx, pa, pb, d, po, mid, rows], () => k.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, mid));
+        helper.run(OP_SAMPLED_DOTS, [rowPtr, colIdx, pa, pb, d, po, mid, rows], () => wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, mid));
       }
       out.set(arena.f32(po, out.length));
+    },
+
+    candidatesToRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, scores: Float32Array): SparseRows {
+      arena.reset();
+      const idx = arena.put(indices);
+      const val = arena.put(values);
+      const score = arena.put(scores);
+      const oc = arena.alloc(rows * k * 4);
+      const ov = arena.alloc(rows * k * 4);
+      const count = arena.alloc(rows * 4);
+      wasm.sortCandidates(idx, val, score, k, 0, rows, oc, ov, count);
+      const counts = new Int32Array(memory.buffer, count, rows);
+      const rowPtr = new Int32Array(rows + 1);
+      for (let r = 0; r < rows; r++) rowPtr[r + 1] = rowPtr[r] + counts[r];
+      const nnz = rowPtr[rows];
+      const c = new Int32Array(memory.buffer, oc, rows * k);
+      const v = arena.f32(ov, rows * k);
+      const colIdx = new Int32Array(nnz);
+      const vals = new Float32Array(nnz);
+      if (nnz === rows * k) {
+        colIdx.set(c);
+        vals.set(v);
+      } else {
+        for (let r = 0; r < rows; r++) {
+          colIdx.set(c.subarray(r * k, r * k + counts[r]), rowPtr[r]);
+          vals.set(v.subarray(r * k, r * k + counts[r]), rowPtr[r]);
+        }
+      }
+      return { rows, cols, rowPtr, colIdx, values: vals };
     },
 
     dispose(): void {

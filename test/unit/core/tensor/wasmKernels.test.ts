@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceBackend as ref, SparseBuilder, type Matrix, type SparseRows } from '../../../../src/core/tensor';
+import { jsSparseKernels } from '../../../../src/core/tensor/sparseKernels';
 import { loadWasmSparseKernels } from '../../../../src/core/tensor/wasmKernels';
 import { Rng } from '../../../../src/core/util/rng';
 
@@ -39,7 +40,8 @@ for (const d of [1, 3, 4, 13, 16, 37, 64]) {
     const cols = 41;
     const s = randomSparse(rows, cols, (r) => (r % 5 === 0 ? 0 : r % 7)); // 0..6 entries, some rows empty
     const wide = randomSparse(rows, cols, (r) => 9 + (r % 12)); // 8-entry groups and remainders
-    for (const code of [s, wide]) {
+    const withZeros: SparseRows = { ...wide, values: wide.values.map((v, e) => (e % 5 === 2 ? 0 : v)) }; // stored zeros are skipped
+    for (const code of [s, wide, withZeros]) {
       const w = rand(cols, d);
       const bias = Float32Array.from({ length: d }, (_, i) => i - 1.5);
       near(kernels.sparseTimesDense(code, w, bias).data, ref.sparseMatmul(code, w, bias).data, 'decode with bias');
@@ -100,4 +102,32 @@ test('without WebAssembly (node --jitless) the fast backend keeps its JavaScript
   const [kernelsName, notice] = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as [string, string];
   assert.equal(kernelsName, 'JavaScript');
   assert.match(notice, /^WebAssembly SIMD sparse kernels unavailable \(.+\); using the JavaScript ones$/);
+});
+
+test('candidate rows: wasm and JavaScript keep the positive-score candidates with ascending columns', () => {
+  for (const k of [1, 5, 32, 130]) {
+    const rows = 23;
+    const cols = 4 * k + 3;
+    const indices = new Int32Array(rows * k);
+    const values = new Float32Array(rows * k);
+    const scores = new Float32Array(rows * k);
+    for (let r = 0; r < rows; r++) {
+      const picked = new Set<number>();
+      while (picked.size < k) picked.add(rng.int(cols));
+      [...picked].forEach((c, i) => {
+        indices[r * k + i] = c; // unordered
+        values[r * k + i] = rng.normal();
+        scores[r * k + i] = r % 4 === 0 ? 1 : rng.normal(); // every fourth row keeps all
+      });
+    }
+    const want = jsSparseKernels.candidatesToRows(k, rows, cols, indices, values, scores);
+    for (let r = 0; r < rows; r++) {
+      const kept = [...Array(k).keys()].filter((i) => scores[r * k + i] > 0).map((i) => indices[r * k + i]).sort((a, b) => a - b);
+      assert.deepEqual([...want.colIdx.subarray(want.rowPtr[r], want.rowPtr[r + 1])], kept, `JavaScript row ${r}`);
+    }
+    const got = kernels.candidatesToRows(k, rows, cols, indices, values, scores);
+    assert.deepEqual([...got.rowPtr], [...want.rowPtr], `k ${k} row pointers`);
+    assert.deepEqual([...got.colIdx], [...want.colIdx], `k ${k} columns`);
+    assert.deepEqual([...got.values], [...want.values], `k ${k} values`);
+  }
 });
