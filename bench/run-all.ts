@@ -7,22 +7,28 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ScaleResult } from './train';
+import { archLabel, type ScaleResult } from './trainResult';
 
 const { values: opts } = parseArgs({ options: { only: { type: 'string' }, skip: { type: 'string', default: '' } } });
 const benchDir = __dirname;
 const tsx = resolve(benchDir, '../node_modules/.bin/tsx');
 const only = opts.only?.split(',');
 const skip = opts.skip.split(',').filter(Boolean);
+// Modules the benchmarks import (randomDecoder is also a CLI that needs arguments), not benchmarks.
+const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder']);
 const names = readdirSync(benchDir)
-  .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts')
+  .filter((f) => f.endsWith('.ts') && !HELPERS.has(f.replace(/\.ts$/, '')))
   .map((f) => f.replace(/\.ts$/, ''))
   .filter((n) => (!only || only.includes(n)) && !skip.includes(n))
   // The training table first: it is what RESULTS.md leads with.
   .sort((a, b) => (a === 'train' ? -1 : b === 'train' ? 1 : a.localeCompare(b)));
 
 const trainJson = join(tmpdir(), `fl-bench-train-${process.pid}.json`);
+const resultsPath = join(benchDir, 'RESULTS.md');
+// With --only/--skip, the benchmarks not run keep their sections from the previous RESULTS.md (marked so).
+const previous = existsSync(resultsPath) ? previousSections(readFileSync(resultsPath, 'utf8')) : { written: '', sections: new Map<string, string>(), trainTable: '' };
 const sections: string[] = [];
+const ran = new Set<string>();
 let trainTable = '';
 for (const name of names) {
   process.stderr.write(`bench: ${name}…\n`);
@@ -33,10 +39,26 @@ for (const name of names) {
   const out = (r.stdout ?? '').trim();
   const status = r.status === 0 ? `${minutes} min` : `FAILED (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`;
   sections.push(`### ${name}.ts (${status})\n\n\`\`\`\n${out}\n\`\`\``);
+  ran.add(name);
   if (name === 'train' && existsSync(trainJson)) {
     trainTable = table(JSON.parse(readFileSync(trainJson, 'utf8')) as { threads: number; engine: string; results: ScaleResult[] });
     rmSync(trainJson, { force: true });
   }
+}
+
+/** The per-benchmark sections (by benchmark name), the training table and the date of an earlier RESULTS.md. */
+function previousSections(md: string): { written: string; sections: Map<string, string>; trainTable: string } {
+  const written = /on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/.exec(md)?.[1] ?? 'an earlier run';
+  const sections = new Map<string, string>();
+  const every = md.indexOf('## Every benchmark');
+  const parts = every < 0 ? [] : md.slice(every).split(/\n(?=### )/).slice(1);
+  for (const part of parts) {
+    const name = /^### ([\w-]+)\.ts/.exec(part)?.[1];
+    if (name) sections.set(name, part.trim());
+  }
+  const start = md.indexOf('## Training throughput');
+  const trainTable = start < 0 || every < 0 ? '' : md.slice(md.indexOf('\n', start) + 1, every).trim();
+  return { written, sections, trainTable };
 }
 
 function table(res: { threads: number; engine: string; results: ScaleResult[] }): string {
@@ -44,14 +66,18 @@ function table(res: { threads: number; engine: string; results: ScaleResult[] })
     `Batch 4096, ${res.threads} threads, ${res.engine}; Gaussian activations, the same rows for both sides. PyTorch is`,
     'timed right after the project for each architecture (same process tree, same data, same threads).',
     '',
-    '| d_in / d_sae | arch | project acts/s | PyTorch acts/s | ratio | step / dense-encoder GEMM | L0 |',
-    '|---|---|---|---|---|---|---|',
+    'Gated and ReLU have two rows: "init" times the first steps of a run (half the latents fire, L0 ≈ d_sae/2, the',
+    'fused dense step); "op" the same weights with the gate/encoder bias lowered so that L0 ≈ 48, where the L1 penalty',
+    'holds a run after its first few percent of steps (the sparse path). PyTorch starts from the same weights.',
+    '',
+    '| d_in / d_sae | arch | project acts/s | PyTorch acts/s | ratio | step / dense-encoder GEMM | L0 | PyTorch L0 |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of res.results) {
     for (const a of s.archs) {
       const t = a.torchActsPerSecond;
       lines.push(
-        `| ${s.dIn} / ${s.dSae} | ${a.arch} | ${a.actsPerSecond.toFixed(0)} | ${t ? t.toFixed(0) : 'n/a'} | ${t ? `**${(a.actsPerSecond / t).toFixed(2)}×**` : 'n/a'} | ${(a.stepSeconds / s.gemmSeconds).toFixed(2)}× (GEMM ${(s.gemmSeconds * 1000).toFixed(0)} ms) | ${a.l0.toFixed(1)} |`,
+        `| ${s.dIn} / ${s.dSae} | ${archLabel(a)} | ${a.actsPerSecond.toFixed(0)} | ${t ? t.toFixed(0) : 'n/a'} | ${t ? `**${(a.actsPerSecond / t).toFixed(2)}×**` : 'n/a'} | ${(a.stepSeconds / s.gemmSeconds).toFixed(2)}× (GEMM ${(s.gemmSeconds * 1000).toFixed(0)} ms) | ${a.l0.toFixed(1)} | ${a.torchL0 !== undefined ? a.torchL0.toFixed(1) : 'n/a'} |`,
       );
     }
   }
@@ -69,11 +95,14 @@ const md = [
   '',
   '## Training throughput: project (fast backend) vs PyTorch reference',
   '',
-  trainTable || '(train.ts not run)',
+  trainTable || (previous.trainTable ? `(kept from the run of ${previous.written})\n\n${previous.trainTable}` : '(train.ts not run)'),
   '',
   '## Every benchmark',
   '',
   ...sections.flatMap((s) => [s, '']),
+  ...[...previous.sections]
+    .filter(([name]) => !ran.has(name) && !HELPERS.has(name))
+    .flatMap(([, text]) => [text.includes('kept from the run of') ? text : text.replace(/^(### [\w-]+\.ts \()/, `$1kept from the run of ${previous.written}; `), '']),
 ].join('\n');
-writeFileSync(join(benchDir, 'RESULTS.md'), md);
-process.stderr.write(`bench: wrote ${join(benchDir, 'RESULTS.md')}\n`);
+writeFileSync(resultsPath, md);
+process.stderr.write(`bench: wrote ${resultsPath}\n`);

@@ -21,6 +21,7 @@ import { SaeTrainer } from '../src/core/train/trainer';
 import type { DataSource } from '../src/core/train/dataSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
 import { Rng } from '../src/core/util/rng';
+import { archLabel, type ArchResult, type Regime, type ScaleResult } from './trainResult';
 
 const { values: opts } = parseArgs({
   options: {
@@ -45,29 +46,6 @@ const POOL = 4; // distinct batches, cycled
 const OP_L0 = Number(opts['op-l0']);
 /** Architectures whose L0 is set by a penalty (dense at initialisation): timed at both regimes. */
 const PENALTY_ARCHS = new Set(['gated', 'relu']);
-
-/** Where in a run a step is timed: from initialisation, or at the operating point L0 ≈ OP_L0. */
-export type Regime = 'init' | 'op';
-
-export interface ArchResult {
-  arch: string;
-  /** Gated/ReLU: 'init' (L0 ≈ d_sae/2, the first steps) or 'op' (L0 ≈ OP_L0); undefined for the others. */
-  regime?: Regime;
-  stepSeconds: number;
-  actsPerSecond: number;
-  l0: number;
-  torchActsPerSecond?: number;
-  torchL0?: number;
-  referenceActsPerSecond?: number;
-}
-
-export interface ScaleResult {
-  dIn: number;
-  dSae: number;
-  batch: number;
-  gemmSeconds: number;
-  archs: ArchResult[];
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -236,11 +214,6 @@ async function main(): Promise<void> {
     engine.dispose();
   }
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ threads: THREADS, engine: engine.name, results }, null, 1));
-}
-
-/** "gated (init)", "gated (op)", or the architecture alone. */
-export function archLabel(r: ArchResult): string {
-  return r.regime ? `${r.arch} (${r.regime})` : r.arch;
 }
 
 function printScale(s: ScaleResult): void {
