@@ -171,6 +171,9 @@ class OrtDenseEngine implements DenseEngine {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         logSeverityLevel: 3,
+        // The fused SAE steps hold several [batch × d_sae] intermediates: without the arena their memory goes
+        // back to the system after each run instead of staying reserved (GBs at d_sae 8192) for the session's life.
+        ...(key.startsWith('sae-dense') ? { enableCpuMemArena: false } : {}),
         // Spinning pools steal the cores the JavaScript half of the step needs.
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
