@@ -1,6 +1,6 @@
 // One loaded model + SAE + site, shared by the worker and the CLI. Choosing what to load (user choice,
 // else the bundled defaults) and checking that the SAE fits the site happen here, once.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { InferenceSae, PreActivationKernel } from '../inference/inferenceSae';
 import type { LanguageModel } from '../runtime/types';
@@ -27,22 +27,46 @@ export interface Loaders {
 
 export const BUNDLED_MODEL = join('models', 'tiny-lm');
 
+const isSaeFolder = (dir: string) => existsSync(join(dir, 'cfg.json')) && existsSync(join(dir, 'sae_weights.safetensors'));
+const subdirs = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .sort()
+        .map((n) => join(dir, n))
+        .filter((p) => statSync(p).isDirectory())
+    : [];
+
 /** The bundled SAE: the first SAELens folder (cfg.json + weights) under models/, searched two levels deep. */
 export function findBundledSae(root: string): string | undefined {
-  const models = join(root, 'models');
-  const isSae = (dir: string) => existsSync(join(dir, 'cfg.json')) && existsSync(join(dir, 'sae_weights.safetensors'));
-  const subdirs = (dir: string) =>
-    existsSync(dir)
-      ? readdirSync(dir)
-          .sort()
-          .map((n) => join(dir, n))
-          .filter((p) => statSync(p).isDirectory())
-      : [];
-  for (const d of subdirs(models)) {
-    if (isSae(d)) return d;
-    for (const dd of subdirs(d)) if (isSae(dd)) return dd;
+  for (const d of subdirs(join(root, 'models'))) {
+    if (isSaeFolder(d)) return d;
+    for (const dd of subdirs(d)) if (isSaeFolder(dd)) return dd;
   }
   return undefined;
+}
+
+/** Bundled SAEs of the other layers (one folder per hook site), beside the default in models/sae/. */
+export const BUNDLED_LAYER_SAES = join('models', 'sae', 'layers');
+
+/** The hook a SAELens folder's cfg.json names (SAELens ≥ 6 under metadata, older at the top), if readable. */
+function hookOf(dir: string): string | undefined {
+  try {
+    const cfg = JSON.parse(readFileSync(join(dir, 'cfg.json'), 'utf8')) as { hook_name?: unknown; metadata?: { hook_name?: unknown } };
+    const hook = cfg.metadata?.hook_name ?? cfg.hook_name;
+    return typeof hook === 'string' ? hook : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The bundled SAE that reads `site`: the default when it does, else the per-layer one in models/sae/layers/;
+ * undefined when none is bundled for that site (the caller falls back to the default).
+ */
+export function findBundledSaeForSite(root: string, site: string): string | undefined {
+  const fallback = findBundledSae(root);
+  if (fallback && hookOf(fallback) === site) return fallback;
+  return subdirs(join(root, BUNDLED_LAYER_SAES)).find((d) => isSaeFolder(d) && hookOf(d) === site);
 }
 
 export class AnalysisSession {
@@ -87,7 +111,8 @@ export class AnalysisSession {
     let saeChoice: SaeChoice | undefined;
     let inference: InferenceSae | undefined;
     let labelsDir: string | undefined;
-    const saePath = selection.saePath || findBundledSae(root);
+    // No SAE chosen: the bundled one of the chosen site when there is one, else the default.
+    const saePath = selection.saePath || (selection.site ? findBundledSaeForSite(root, selection.site) : undefined) || findBundledSae(root);
     const saeName = saePath ? saeDisplayName(saePath) + (selection.saeHook ? `/${selection.saeHook}` : '') : '';
     if (!saePath) {
       saeProblem = 'No SAE is loaded and no bundled SAE was found. Load one with "Feature Lens: Load SAE…".';

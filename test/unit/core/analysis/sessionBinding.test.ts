@@ -2,12 +2,12 @@
 // when the model has it at the SAE's width, otherwise waiting for the user's choice of hook or site.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { analyzeText } from '../../../../src/core/analysis/analyzeText';
 import { defaultLoaders } from '../../../../src/core/analysis/defaultLoaders';
-import { AnalysisSession } from '../../../../src/core/analysis/session';
+import { AnalysisSession, BUNDLED_LAYER_SAES, findBundledSae } from '../../../../src/core/analysis/session';
 import { writeSparsifyFolder } from '../../../../src/core/formats/sparsify';
 import type { SaeWeights } from '../../../../src/core/sae/weights';
 import { exactValues, f32Bytes, npyFile, storedZip } from '../fixtures/bytes';
@@ -115,4 +115,21 @@ test('an SAE for a hook or width the model does not have waits for a site, and a
   const deep = gemmaScope('gemma-scope-2b-pt-res/layer_20/width_32/x');
   const other = await open({ saePath: deep });
   assert.match(other.info.saeProblem ?? '', /reads blocks\.20\.hook_resid_post, which model .* does not have/);
+});
+
+test('with no SAE chosen, choosing a layer loads the bundled SAE of that layer; the default comes back for its own site', async () => {
+  const layers = join(root, BUNDLED_LAYER_SAES);
+  const folder = readdirSync(layers).sort()[0];
+  assert.ok(folder, 'a per-layer SAE is bundled');
+  const hook = (JSON.parse(readFileSync(join(layers, folder, 'cfg.json'), 'utf8')) as { metadata: { hook_name: string } }).metadata.hook_name;
+  const s = await open({ site: hook });
+  assert.equal(s.site, hook);
+  assert.equal(s.saePath, join(layers, folder));
+  assert.equal(s.info.sae?.hookName, hook);
+  assert.ok(!s.info.warnings.some((w) => /was trained on/.test(w)), `no "trained on another site" warning: ${s.info.warnings.join('; ')}`);
+  const back = await open({ site: 'blocks.1.hook_resid_post' });
+  assert.equal(back.saePath, findBundledSae(root));
+  const elsewhere = await open({ site: 'blocks.0.hook_mlp_out' });
+  assert.equal(elsewhere.saePath, findBundledSae(root), 'a site with no bundled SAE of its own gets the default');
+  assert.ok(elsewhere.info.warnings.some((w) => /was trained on blocks\.1\.hook_resid_post/.test(w)));
 });
