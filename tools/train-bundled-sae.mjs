@@ -20,13 +20,15 @@
 // An interrupted run resumes from its checkpoint; a finished run (metrics.json with a summary) is only
 // evaluated and bundled again.
 //
-// Environment (defaults = the committed run): TOKENS [10000000] per SAE, D_SAE [2048], TARGET_L0 [32] (= k),
-// GATED_L1 [0.2], EVAL_TOKENS [128000], SITE [blocks.1.hook_resid_post], HARVEST_TOKENS [5400000],
+// Environment (defaults = the committed run): TOKENS [10000000] per SAE, LAYER_TOKENS [2000000] for jumprelu-i at
+// the other layers, D_SAE [2048], TARGET_L0 [32] (= k),
+// GATED_L1 [0.1], EVAL_TOKENS [100300] (394 windows of 256: 100,470 positions), SITE [blocks.1.hook_resid_post], HARVEST_TOKENS [5400000],
 // TRAIN_CORPUS / HELDOUT_CORPUS [tools/build-model/out/corpus/{train,heldout}.txt] (build them with
 // `node tools/build-model/corpus.mjs`), WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae],
-// ACTS_DIR [WORK]: a folder already holding <site>.train.npy files, NO_BUNDLE=1: train and evaluate only.
+// ACTS_DIR [WORK]: a folder already holding <site>.train.npy files, NO_BUNDLE=1: train and evaluate only,
+// ACCEPT_UNFINISHED: runs whose last checkpoint is taken as it is (a stopped run; its row says so).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -35,8 +37,10 @@ const SITE = env('SITE', 'blocks.1.hook_resid_post');
 const D_SAE = Number(env('D_SAE', '2048'));
 const TARGET_L0 = Number(env('TARGET_L0', '32'));
 const TOKENS = Number(env('TOKENS', '10000000'));
-const GATED_L1 = Number(env('GATED_L1', '0.2'));
-const EVAL_TOKENS = Number(env('EVAL_TOKENS', '128000'));
+// The default preset at the layers other than SITE (the committed ones had less CPU time than the rest).
+const LAYER_TOKENS = Number(env('LAYER_TOKENS', '2000000'));
+const GATED_L1 = Number(env('GATED_L1', '0.1'));
+const EVAL_TOKENS = Number(env('EVAL_TOKENS', '100300'));
 const HARVEST_TOKENS = Number(env('HARVEST_TOKENS', '5400000'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
 const ACTS_DIR = resolve(root, env('ACTS_DIR', WORK));
@@ -52,13 +56,18 @@ const RUNS = {
   ...Object.fromEntries(
     [0, 1, 2, 3].map((i) => [
       `jumprelu-${i}`,
-      { site: layerSite(i), arch: 'jumprelu', options: ['--arch', 'jumprelu', '--target-l0', String(TARGET_L0)], bundleAs: layerSite(i) === SITE ? '.' : 'layers' },
+      {
+        site: layerSite(i), arch: 'jumprelu', options: ['--arch', 'jumprelu', '--target-l0', String(TARGET_L0)],
+        ...(layerSite(i) === SITE ? { bundleAs: '.' } : { bundleAs: 'layers', tokens: LAYER_TOKENS }),
+      },
     ]),
   ),
   topk: { site: SITE, arch: 'topk', options: ['--arch', 'topk', '--k', String(TARGET_L0)], bundleAs: 'baselines' },
   gated: { site: SITE, arch: 'gated', options: ['--arch', 'gated', '--l0-coeff', String(GATED_L1)], bundleAs: 'baselines' },
   matryoshka: { site: SITE, arch: 'matryoshka', options: ['--arch', 'batchtopk', '--preset', 'matryoshka', '--k', String(TARGET_L0)], bundleAs: 'baselines' },
 };
+// Runs whose last checkpoint is evaluated and bundled as it is, unfinished (when time runs out).
+const ACCEPT_UNFINISHED = env('ACCEPT_UNFINISHED', '').split(',').filter(Boolean);
 const ONLY = env('ONLY', Object.keys(RUNS).join(',')).split(',').filter(Boolean);
 for (const name of ONLY) if (!RUNS[name]) throw new Error(`unknown run ${name} (one of ${Object.keys(RUNS).join(', ')})`);
 
@@ -68,6 +77,7 @@ const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 /** A folder holding just one file, so a corpus listing picks exactly that file. */
 function corpusDirFor(file, name) {
   if (!existsSync(file)) throw new Error(`${file} is missing: run tools/build-model/corpus.mjs first`);
+  file = realpathSync(file); // a link to a symlink would be skipped by the corpus listing
   const dir = join(WORK, name);
   const target = join(dir, basename(file));
   mkdirSync(dir, { recursive: true });
@@ -104,13 +114,19 @@ function train(name, run, trainCorpus) {
     log(`${name}: already trained, skipping`);
     return out;
   }
+  if (ACCEPT_UNFINISHED.includes(name) && existsSync(join(out, 'trainer_state.json'))) {
+    // Out of time: the last checkpoint as it is, before its lr decay (its tokens are in the row).
+    log(`${name}: taking the unfinished checkpoint at step ${readJson(join(out, 'trainer_state.json')).step}`);
+    return out;
+  }
   if (existsSync(join(out, 'trainer_state.json'))) {
     log(`${name}: resuming ${out}`);
     cli(['train', '--resume', out, '--backend', 'fast']);
   } else {
-    log(`${name}: training ${run.options.join(' ')} on ${TOKENS} tokens`);
+    const tokens = run.tokens ?? TOKENS;
+    log(`${name}: training ${run.options.join(' ')} on ${tokens} tokens`);
     cli(['train', '--acts', activations(run.site, trainCorpus), '--site', run.site, ...run.options, '--d-sae', String(D_SAE),
-      '--tokens', String(TOKENS), '--backend', 'fast', '--checkpoint-every', '1000', '--out', out]);
+      '--tokens', String(tokens), '--backend', 'fast', '--checkpoint-every', '1000', '--out', out]);
   }
   return out;
 }
@@ -153,10 +169,14 @@ function main() {
     const dir = train(name, run, trainCorpus);
     const e = evaluate(name, dir, heldoutCorpus);
     const summary = readJson(join(dir, 'metrics.json')).summary;
+    const state = summary ? undefined : readJson(join(dir, 'trainer_state.json'));
     const folder = process.env.NO_BUNDLE === '1' ? undefined : bundle(run, dir, e);
     rows.push({
       run: name, site: run.site, arch: run.arch, recipe: readJson(join(dir, 'cfg.json')).feature_lens?.extra?.training_recipe, ...(folder ? { folder } : {}),
-      tokens: summary.tokens, trainSeconds: summary.seconds, l0: e.l0, fvu: e.fvu, mse: e.mse, dead: e.deadFeatures, dense: e.denseFeatures,
+      ...(summary
+        ? { tokens: summary.tokens, trainSeconds: summary.seconds }
+        : { tokens: state.tokensSeen, unfinished: `step ${state.step} of ${Math.ceil(state.config.totalTokens / state.config.batchSize)}, before the lr decay` }),
+      l0: e.l0, fvu: e.fvu, mse: e.mse, dead: e.deadFeatures, dense: e.denseFeatures,
       evalPositions: e.tokens, ...e.lm,
     });
     log(`${name}: L0 ${e.l0.toFixed(1)} FVU ${e.fvu.toFixed(4)} ΔLM ${e.lm.deltaLoss.toFixed(4)} dead ${e.deadFeatures} dense ${e.denseFeatures}`);
