@@ -150,6 +150,9 @@ function bundle(run, from, evaluation) {
   // Paths in the shipped files are relative to the repository, not this machine.
   const cfg = readJson(join(from, 'cfg.json'));
   cfg.metadata.dataset_path = relative(root, trainFile);
+  // Trained from a .npy, the run does not know where the rows came from: the harvest's model and context.
+  cfg.metadata.model_name ??= 'tiny-lm';
+  cfg.metadata.context_size ??= 256;
   writeFileSync(join(to, 'cfg.json'), JSON.stringify(cfg, null, 2) + '\n');
   const metrics = readJson(join(from, 'metrics.json'));
   if (metrics.summary) metrics.summary.out = relative(root, to);
