@@ -50,7 +50,7 @@ const truth = new SyntheticSource(spec);
 const trueL0 = truth.expectedL0;
 const k = Math.round(trueL0);
 // λ for the λ-controlled recipes, calibrated on this toy for L0 ≈ true L0 (docs/training.md).
-const LAMBDA: Record<string, number> = { gated: 0.65, relu: 0.72, anthropic: 5, paper: 1e-3, 'paper-scaled': 1e-3 };
+const LAMBDA: Record<string, number> = { gated: 0.65, relu: 0.72, anthropic: 1, paper: 1e-3, 'paper-scaled': 1e-3 };
 process.stderr.write(`synthetic: d_in ${spec.dIn}, ${spec.nFeatures} true directions, true L0 ${trueL0.toFixed(2)}, d_sae ${dSae}, ${tokens} tokens\n`);
 
 function deepMerge<T>(base: T, over: unknown): T {
