@@ -82,7 +82,7 @@ function batchTopKOf(cand: SparseRows, k: number): { features: SparseRows; minKe
 }
 
 /** The m-th largest value (1-based) by quickselect; reorders vals. */
-function kthLargest(vals: Float32Array, m: number): number {
+export function kthLargest(vals: Float32Array, m: number): number {
   let lo = 0;
   let hi = vals.length - 1;
   const target = m - 1; // index in descending order
