@@ -37,7 +37,7 @@ export interface JumpReluOptions {
    * warm start, there through b_enc (∂p_i/∂b_enc_i taken as 1), so TopK does not grow dense latents
    * that the thresholds would have to cut after the switch.
    */
-  readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number; readonly duringWarmup?: boolean };
+  readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number; readonly duringWarmup?: boolean; readonly exempt?: number };
 }
 
 export class JumpReluSae extends SaeBase {
@@ -206,9 +206,10 @@ export class JumpReluSae extends SaeBase {
     let freqLoss = 0;
     if (o.frequencyPenalty && o.frequencyPenalty.coeff > 0) {
       const { cap, coeff } = o.frequencyPenalty;
+      const free = exemptLatents(fireCount, B * cap, o.frequencyPenalty.exempt ?? 0);
       for (let j = 0; j < dSae; j++) {
         const over = fireCount[j] / B - cap;
-        if (over > 0) {
+        if (over > 0 && !free.has(j)) {
           freqLoss += coeff * over * over;
           stepGrad[j] += (2 * coeff * over) / B; // dp_j/d(step_bj) = 1/B
         }
@@ -307,9 +308,10 @@ export class JumpReluSae extends SaeBase {
     if (fp?.duringWarmup && fp.coeff > 0) {
       // A latent selected on more than `cap` of the rows has its b_enc pushed down until it is not.
       const gB = mustGet(grads, 'b_enc');
+      const free = exemptLatents(count, B * fp.cap, fp.exempt ?? 0);
       for (let j = 0; j < dSae; j++) {
         const over = count[j] / B - fp.cap;
-        if (over > 0) {
+        if (over > 0 && !free.has(j)) {
           freqLoss += fp.coeff * over * over;
           gB[j] += 2 * fp.coeff * over;
         }
@@ -390,4 +392,13 @@ function windowFloor(theta: Float32Array, half: number): Float32Array {
     out[j] = b - Math.abs(b) * 1e-6 - 1e-30;
   }
   return out;
+}
+
+/** The `n` latents firing most often in this batch among those above `capCount`: left free to be dense. */
+function exemptLatents(count: ArrayLike<number>, capCount: number, n: number): Set<number> {
+  if (n <= 0) return new Set();
+  const over: number[] = [];
+  for (let j = 0; j < count.length; j++) if (count[j] > capCount) over.push(j);
+  over.sort((a, b) => count[b] - count[a] || a - b);
+  return new Set(over.slice(0, n));
 }

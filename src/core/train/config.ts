@@ -57,8 +57,11 @@ export interface TrainConfig {
     readonly auxK?: { readonly kAux?: number; readonly coeff: number };
     /** Anthropic's pre-activation loss on dead latents. */
     readonly preActCoeff?: number;
-    /** Penalty β·max(0, p_i − cap)² on each latent's firing rate in the batch (duringWarmup: also in the TopK warm start, through b_enc). */
-    readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number; readonly duringWarmup?: boolean };
+    /**
+     * Penalty β·max(0, p_i − cap)² on each latent's firing rate in the batch (duringWarmup: also in the TopK warm
+     * start, through b_enc); `exempt`: the batch's n most frequent latents above the cap go unpenalised.
+     */
+    readonly frequencyPenalty?: { readonly cap: number; readonly coeff: number; readonly duringWarmup?: boolean; readonly exempt?: number };
     /** A constant θ, or per latent the pre-activation quantile at which it fires on targetL0/d_sae of tokens. */
     readonly thresholdInit: { readonly kind: 'constant'; readonly value: number } | { readonly kind: 'quantile' };
     /** ε decays geometrically from bandwidthStart to bandwidth over bandwidthDecaySteps. */
@@ -117,6 +120,7 @@ export function validateTrainConfig(c: TrainConfig): void {
     }
     if (j.sparsity === 'tanh' && !(j.tanhScale !== undefined && j.tanhScale > 0)) bad('tanh sparsity needs a positive tanhScale');
     if (j.frequencyPenalty && !(j.frequencyPenalty.cap > 0 && j.frequencyPenalty.cap < 1 && j.frequencyPenalty.coeff >= 0)) bad('frequency penalty: cap in (0, 1), coeff ≥ 0');
+    if (j.frequencyPenalty?.exempt !== undefined && !(Number.isInteger(j.frequencyPenalty.exempt) && j.frequencyPenalty.exempt >= 0)) bad('frequency penalty: exempt must be a whole number ≥ 0');
     if (j.thresholdInit.kind === 'quantile' && !(j.targetL0 && j.targetL0 > 0)) bad('a quantile θ init needs targetL0');
     if (!(j.bandwidth > 0)) bad('bandwidth must be positive');
   }

@@ -121,3 +121,20 @@ test('frequency penalty during the TopK warm start pushes an over-selected laten
   close(on.loss, plain.loss + 1.125, 'loss');
   assert.equal(on.grads.get('threshold'), undefined, 'θ has no gradient in the warm start');
 });
+
+// With exempt 1 the batch's most frequent latent above the cap (latent 0, p 1) goes unpenalised: only latent 1
+// (p 0.5) pays, 2·0.25² = 0.125, and θ₀ still gets no gradient; in the warm start b_enc₀ is left as without
+// a penalty.
+test('frequency penalty: the batch’s most frequent latents can be exempt', () => {
+  const r = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' }, frequencyPenalty: { cap: 0.25, coeff: 2, exempt: 1 } }).lossAndGrads(x, {
+    sparsityCoeff: 0,
+    bandwidth: 0.002,
+  });
+  close(r.sparsityLoss, 0.125, 'penalty on latent 1 only');
+  const opts = { sparsityCoeff: 0, bandwidth: 0.002, topKWarmup: 1 };
+  const plain = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' } }).lossAndGrads(x, opts);
+  const warm = model({ thresholdParam: 'raw', sparsity: { kind: 'l0' }, frequencyPenalty: { cap: 0.25, coeff: 2, duringWarmup: true, exempt: 1 } }).lossAndGrads(x, opts);
+  const gb = (r: typeof plain) => r.grads.get('b_enc') ?? assert.fail('no b_enc gradient');
+  close(gb(warm)[0], gb(plain)[0], 'b_enc₀ exempt in the warm start');
+  close(warm.loss, plain.loss, 'no penalty in the warm start');
+});
