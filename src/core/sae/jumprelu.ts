@@ -203,18 +203,9 @@ export class JumpReluSae extends SaeBase {
       }
       stepGrad.fill(dSdL0 / B);
     }
-    let freqLoss = 0;
-    if (o.frequencyPenalty && o.frequencyPenalty.coeff > 0) {
-      const { cap, coeff } = o.frequencyPenalty;
-      const free = exemptLatents(fireCount, B * cap, o.frequencyPenalty.exempt ?? 0);
-      for (let j = 0; j < dSae; j++) {
-        const over = fireCount[j] / B - cap;
-        if (over > 0 && !free.has(j)) {
-          freqLoss += coeff * over * over;
-          stepGrad[j] += (2 * coeff * over) / B; // dp_j/d(step_bj) = 1/B
-        }
-      }
-    }
+    const freqLoss = o.frequencyPenalty
+      ? frequencyPenalty(fireCount, B, o.frequencyPenalty, (j, dp) => (stepGrad[j] += dp / B)) // dp_j/d(step_bj) = 1/B
+      : 0;
 
     const gTheta = new Float64Array(dSae);
     const dPreVals = new Float32Array(pat.colIdx.length);
@@ -303,20 +294,10 @@ export class JumpReluSae extends SaeBase {
     const grads = affineGrads(this.sharedGrads(feats, dXHat, dPre, xin, aux.grads));
     const count = new Float64Array(dSae);
     for (let e = 0; e < feats.colIdx.length; e++) count[feats.colIdx[e]]++;
-    let freqLoss = 0;
     const fp = this.options.frequencyPenalty;
-    if (fp?.duringWarmup && fp.coeff > 0) {
-      // A latent selected on more than `cap` of the rows has its b_enc pushed down until it is not.
-      const gB = mustGet(grads, 'b_enc');
-      const free = exemptLatents(count, B * fp.cap, fp.exempt ?? 0);
-      for (let j = 0; j < dSae; j++) {
-        const over = count[j] / B - fp.cap;
-        if (over > 0 && !free.has(j)) {
-          freqLoss += fp.coeff * over * over;
-          gB[j] += 2 * fp.coeff * over;
-        }
-      }
-    }
+    // A latent selected on more than `cap` of the rows has its b_enc pushed down until it is not.
+    const gB = fp?.duringWarmup ? mustGet(grads, 'b_enc') : undefined;
+    const freqLoss = fp && gB ? frequencyPenalty(count, B, fp, (j, dp) => (gB[j] += dp)) : 0;
     if (options.training !== false) {
       const rate = mustGet(this.buffers, 'warmup_rate');
       for (let j = 0; j < dSae; j++) rate[j] = (1 - WARMUP_RATE_EMA) * rate[j] + WARMUP_RATE_EMA * (count[j] / B);
@@ -394,11 +375,27 @@ function windowFloor(theta: Float32Array, half: number): Float32Array {
   return out;
 }
 
-/** The `n` latents firing most often in this batch among those above `capCount`: left free to be dense. */
-function exemptLatents(count: ArrayLike<number>, capCount: number, n: number): Set<number> {
-  if (n <= 0) return new Set();
+/**
+ * β·Σ max(0, p_j − cap)² over the batch's firing rates p_j = count_j/rows, leaving the `exempt` most frequent
+ * latents above the cap free to be dense; `grad(j, ∂/∂p_j)` receives each penalised latent's derivative.
+ */
+function frequencyPenalty(
+  count: ArrayLike<number>,
+  rows: number,
+  penalty: { readonly cap: number; readonly coeff: number; readonly exempt?: number },
+  grad: (j: number, dp: number) => void,
+): number {
+  const { cap, coeff } = penalty;
+  if (!(coeff > 0)) return 0;
   const over: number[] = [];
-  for (let j = 0; j < count.length; j++) if (count[j] > capCount) over.push(j);
+  for (let j = 0; j < count.length; j++) if (count[j] / rows > cap) over.push(j);
+  // Most frequent first; ties by index so the exemption does not depend on the sort's stability.
   over.sort((a, b) => count[b] - count[a] || a - b);
-  return new Set(over.slice(0, n));
+  let loss = 0;
+  for (const j of over.slice(Math.max(0, penalty.exempt ?? 0))) {
+    const d = count[j] / rows - cap;
+    loss += coeff * d * d;
+    grad(j, 2 * coeff * d);
+  }
+  return loss;
 }
