@@ -147,6 +147,25 @@ function firingFromBits(bits: Float32Array, nb: number, blk: number, n: number):
   return { fireCount, lastRow };
 }
 
+// BIAS_OUTSIDE_THE_GEMM: ONNX Runtime's Gemm with a bias first broadcasts the bias into its whole output
+// and then accumulates onto it (two more passes over a [batch × d_sae] product); the selection graphs run
+// a bias-free MatMul instead and apply the bias per column where it is cheap (docs/performance.md).
+
+/**
+ * A float32 bound t with p > t for every float32 p whose float32 sum p + bias exceeds lower: lower − bias
+ * less a margin well above the rounding of both subtractions.
+ */
+function looseBound(lower: number, bias: number): number {
+  return Math.fround(lower - bias - 2 ** -20 * (Math.abs(lower) + Math.abs(bias)) - 1e-30);
+}
+
+/** 0 when every entry of v is finite (or v is absent), NaN otherwise: added to a product's checksum. */
+function finiteCheck(v: Float32Array | undefined): number {
+  let s = 0;
+  if (v) for (let i = 0; i < v.length; i++) s += v[i] * 0;
+  return s;
+}
+
 export interface OrtEngineOptions {
   readonly intraOpThreads?: number;
 }
@@ -226,18 +245,19 @@ class OrtDenseEngine implements DenseEngine {
     if (a.cols !== b.rows) throw new Error(`gemmRowTopK: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
     const n = b.cols;
     if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`gemmRowTopK: k ${k} outside 1..${n}`);
-    const s = this.session('topk', () =>
+    // The bias is not Gemm's: see BIAS_OUTSIDE_THE_GEMM. Scores P·W − (shift − bias), values P·W + bias.
+    const s = this.session('topk-matmul', () =>
       model(
         'gemm_topk',
         [
-          { opType: 'Gemm', input: ['a', 'b', 'bias'], output: ['p'] },
+          { opType: 'MatMul', input: ['a', 'b'], output: ['p'] },
           { opType: 'Sub', input: ['p', 'shift'], output: ['s'] },
           { opType: 'TopK', input: ['s', 'k'], output: ['scores', 'idx64'], attribute: [intAttr('axis', -1), intAttr('largest', 1), intAttr('sorted', 0)] },
           { opType: 'GatherElements', input: ['p', 'idx64'], output: ['values'], attribute: [intAttr('axis', 1)] },
           { opType: 'Cast', input: ['idx64'], output: ['indices'], attribute: [intAttr('to', INT32)] },
           { opType: 'ReduceSum', input: ['p'], output: ['checksum'], attribute: [intAttr('keepdims', 0)] },
         ],
-        [io('a', ['r', 'c']), io('b', ['c', 'n']), io('bias', ['n']), io('shift', ['n']), io('k', [1], INT64)],
+        [io('a', ['r', 'c']), io('b', ['c', 'n']), io('shift', ['n']), io('k', [1], INT64)],
         [io('values', ['r', 'k']), io('scores', ['r', 'k']), io('indices', ['r', 'k'], INT32), io('checksum', [])],
       ),
     );
@@ -246,18 +266,20 @@ class OrtDenseEngine implements DenseEngine {
       {
         a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
         b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
-        bias: new ort.Tensor('float32', bias ?? new Float32Array(n), [n]),
-        shift: new ort.Tensor('float32', shift ?? new Float32Array(n), [n]),
+        shift: new ort.Tensor('float32', bias ? Float32Array.from(bias, (bj, j) => (shift ? shift[j] : 0) - bj) : (shift ?? new Float32Array(n)), [n]),
         k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
       },
       ['values', 'scores', 'indices', 'checksum'],
     );
+    const values = out.values.data as Float32Array;
+    const indices = out.indices.data as Int32Array;
+    if (bias) for (let e = 0; e < values.length; e++) values[e] += bias[indices[e]];
     return {
       k,
-      checksum: (out.checksum.data as Float32Array)[0],
-      values: out.values.data as Float32Array,
+      checksum: (out.checksum.data as Float32Array)[0] + finiteCheck(bias),
+      values,
       scores: out.scores.data as Float32Array,
-      indices: out.indices.data as Int32Array,
+      indices,
     };
   }
 
@@ -265,11 +287,13 @@ class OrtDenseEngine implements DenseEngine {
     if (a.cols !== b.rows) throw new Error(`gemmAbove: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
     const n = b.cols;
     if (lower.length !== n) throw new Error(`gemmAbove: ${lower.length} bounds for ${n} columns`);
-    const s = this.session('above', () =>
+    // The bias is not Gemm's (BIAS_OUTSIDE_THE_GEMM): the product P·W is compared against bounds loosened
+    // to pick a superset, and the exact test P·W + bias > lower is made here on the few picked entries.
+    const s = this.session('above-matmul', () =>
       model(
         'gemm_above',
         [
-          { opType: 'Gemm', input: ['a', 'b', 'bias'], output: ['p'] },
+          { opType: 'MatMul', input: ['a', 'b'], output: ['p'] },
           { opType: 'Greater', input: ['p', 'lower'], output: ['m'] },
           { opType: 'NonZero', input: ['m'], output: ['nz'] },
           { opType: 'Transpose', input: ['nz'], output: ['at'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
@@ -277,7 +301,7 @@ class OrtDenseEngine implements DenseEngine {
           { opType: 'Cast', input: ['nz'], output: ['coords'], attribute: [intAttr('to', INT32)] },
           { opType: 'ReduceSum', input: ['p'], output: ['checksum'], attribute: [intAttr('keepdims', 0)] },
         ],
-        [io('a', ['r', 'c']), io('b', ['c', 'n']), io('bias', ['n']), io('lower', ['n'])],
+        [io('a', ['r', 'c']), io('b', ['c', 'n']), io('lower', ['n'])],
         [io('values', ['z']), io('coords', [2, 'z'], INT32), io('checksum', [])],
       ),
     );
@@ -286,14 +310,28 @@ class OrtDenseEngine implements DenseEngine {
       {
         a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
         b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
-        bias: new ort.Tensor('float32', bias ?? new Float32Array(n), [n]),
-        lower: new ort.Tensor('float32', lower, [n]),
+        lower: new ort.Tensor('float32', bias ? Float32Array.from(lower, (l, j) => looseBound(l, bias[j])) : lower, [n]),
       },
       ['values', 'coords', 'checksum'],
     );
     const coords = out.coords.data as Int32Array;
     const z = coords.length / 2;
-    return { rows: coords.subarray(0, z), cols: coords.subarray(z), values: out.values.data as Float32Array, checksum: (out.checksum.data as Float32Array)[0] };
+    const rows = coords.subarray(0, z);
+    const cols = coords.subarray(z);
+    const values = out.values.data as Float32Array;
+    const checksum = (out.checksum.data as Float32Array)[0] + finiteCheck(bias);
+    if (!bias) return { rows, cols, values, checksum };
+    let kept = 0;
+    for (let e = 0; e < z; e++) {
+      const j = cols[e];
+      const v = Math.fround(values[e] + bias[j]);
+      if (v > lower[j]) {
+        rows[kept] = rows[e];
+        cols[kept] = j;
+        values[kept++] = v;
+      }
+    }
+    return { rows: rows.subarray(0, kept), cols: cols.subarray(0, kept), values: values.subarray(0, kept), checksum };
   }
 
   gemmTransBGather(a: Matrix, b: Matrix, indices: Int32Array, width: number): Float32Array {
