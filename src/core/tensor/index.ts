@@ -11,3 +11,4 @@ export { pickRows, replaceRows, selectAbove, selectRowTopK } from './select';
 export { createFastBackend, NonFiniteError, type FastBackend, type FastBackendOptions } from './fastBackend';
 export type { AboveEntries, DenseEngine, GemmOptions, RowTopK, SaeDenseStepInputs, SaeDenseStepResult } from './denseEngine';
 export { SwitchableBackend } from './switchableBackend';
+export { loadWasmAdam, type AdamUpdate, type WasmAdam } from './wasmAdam';
