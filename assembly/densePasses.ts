@@ -7,14 +7,12 @@
 // exactly rounded and neither side fuses multiply-adds).
 
 /** Two float32 at a as float64 lanes. */
-// @ts-ignore: decorator
-@inline function load2(a: usize): v128 {
+function load2(a: usize): v128 {
   return f64x2.promote_low_f32x4(v128.load64_zero(a));
 }
 
 /** Two float64 lanes rounded to float32 at a. */
-// @ts-ignore: decorator
-@inline function store2(a: usize, x: v128): void {
+function store2(a: usize, x: v128): void {
   v128.store64_lane(a, f32x4.demote_f64x2_zero(x), 0);
 }
 
