@@ -13,6 +13,10 @@ if (!outSvg || inputs.length === 0) {
 const rows = inputs.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')).rows).filter((r) => !String(r.run).includes(':'));
 const arches = [...new Set(rows.map((r) => r.arch))];
 const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+const byL0 = (r) => String(r.run).includes('@');
+/** Where a row sorts and what it asked for: its target L0, or for a λ run the L0 it reached and its λ. */
+const target = (r) => (byL0(r) ? String(r.value) : `λ ${r.value}`);
+const order = (r) => (byL0(r) ? r.value : r.l0);
 
 const W = 360;
 const H = 260;
@@ -27,7 +31,8 @@ function panel(x0, metric, title) {
   const Y = (v) => pad.t + (1 - (Math.log10(v) - yMin) / (yMax - yMin)) * (H - pad.t - pad.b);
   const out = [`<text x="${x0 + W / 2}" y="16" text-anchor="middle" font-size="13">${title}</text>`];
   out.push(`<rect x="${x0 + pad.l}" y="${pad.t}" width="${W - pad.l - pad.r}" height="${H - pad.t - pad.b}" fill="none" stroke="#999"/>`);
-  for (const l0 of [...new Set(pts.map((r) => r.value))].sort((a, b) => a - b)) {
+  // Tick at the asked-for L0s (arch@L0 runs); λ runs (arch~λ, e.g. Gated) sit at the L0 they reached.
+  for (const l0 of [...new Set(pts.filter(byL0).map((r) => r.value))].sort((a, b) => a - b)) {
     out.push(`<text x="${X(l0)}" y="${H - pad.b + 14}" text-anchor="middle" font-size="10">${l0}</text>`);
   }
   out.push(`<text x="${x0 + W / 2}" y="${H - 6}" text-anchor="middle" font-size="11">L0 (log scale)</text>`);
@@ -53,8 +58,8 @@ const svg = [
 writeFileSync(outSvg, svg + '\n');
 
 const f = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
-console.log('| architecture | target L0 | L0 | FVU | ΔLM loss | KL | dead | dense |');
+console.log('| architecture | target L0 (or λ) | L0 | FVU | ΔLM loss | KL | dead | dense |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of [...rows].sort((p, q) => p.value - q.value || String(p.arch).localeCompare(String(q.arch)))) {
-  console.log(`| ${r.arch} | ${r.value} | ${f(r.l0, 1)} | ${f(r.fvu, 4)} | ${f(r.deltaLoss, 4)} | ${f(r.kl, 4)} | ${r.dead} | ${r.dense} |`);
+for (const r of [...rows].sort((p, q) => order(p) - order(q) || String(p.arch).localeCompare(String(q.arch)))) {
+  console.log(`| ${r.arch} | ${target(r)} | ${f(r.l0, 1)} | ${f(r.fvu, 4)} | ${f(r.deltaLoss, 4)} | ${f(r.kl, 4)} | ${r.dead} | ${r.dense} |`);
 }

@@ -20,7 +20,7 @@
 // An interrupted run resumes from its checkpoint; a finished run (metrics.json with a summary) is only
 // evaluated and bundled again.
 //
-// Environment (defaults = the committed run): TOKENS [10000000] per SAE, LAYER_TOKENS [2000000] for jumprelu-i at
+// Environment (defaults = the committed run): TOKENS [10000000] per SAE, LAYER_TOKENS [= TOKENS] for jumprelu-i at
 // the other layers, D_SAE [2048], TARGET_L0 [32] (= k),
 // GATED_L1 [0.1], EVAL_TOKENS [100300] (394 windows of 256: 100,470 positions), SITE [blocks.1.hook_resid_post], HARVEST_TOKENS [5400000],
 // TRAIN_CORPUS / HELDOUT_CORPUS [tools/build-model/out/corpus/{train,heldout}.txt] (build them with
@@ -37,8 +37,8 @@ const SITE = env('SITE', 'blocks.1.hook_resid_post');
 const D_SAE = Number(env('D_SAE', '2048'));
 const TARGET_L0 = Number(env('TARGET_L0', '32'));
 const TOKENS = Number(env('TOKENS', '10000000'));
-// The default preset at the layers other than SITE (the committed ones had less CPU time than the rest).
-const LAYER_TOKENS = Number(env('LAYER_TOKENS', '2000000'));
+// The default preset at the layers other than SITE (as many tokens as the rest unless told otherwise).
+const LAYER_TOKENS = Number(env('LAYER_TOKENS', String(TOKENS)));
 const GATED_L1 = Number(env('GATED_L1', '0.1'));
 const EVAL_TOKENS = Number(env('EVAL_TOKENS', '100300'));
 const HARVEST_TOKENS = Number(env('HARVEST_TOKENS', '5400000'));
