@@ -22,7 +22,7 @@
 //
 // Environment (defaults = the committed run): TOKENS [10000000] per SAE, LAYER_TOKENS [= TOKENS] for jumprelu-i at
 // the other layers, D_SAE [2048], TARGET_L0 [32] (= k),
-// GATED_L1 [0.1], EVAL_TOKENS [100300] (394 windows of 256: 100,470 positions), SITE [blocks.1.hook_resid_post], HARVEST_TOKENS [5400000],
+// GATED_L1 [0.085: L0 32.4 at 10 M tokens; 0.095 gave 28.9], EVAL_TOKENS [100300] (394 windows of 256: 100,470 positions), SITE [blocks.1.hook_resid_post], HARVEST_TOKENS [5400000],
 // TRAIN_CORPUS / HELDOUT_CORPUS [tools/build-model/out/corpus/{train,heldout}.txt] (build them with
 // `node tools/build-model/corpus.mjs`), WORK [tools/build-model/out/sae], BUNDLE_DIR [models/sae],
 // ACTS_DIR [WORK]: a folder already holding <site>.train.npy files, NO_BUNDLE=1: train and evaluate only,
@@ -39,7 +39,7 @@ const TARGET_L0 = Number(env('TARGET_L0', '32'));
 const TOKENS = Number(env('TOKENS', '10000000'));
 // The default preset at the layers other than SITE (as many tokens as the rest unless told otherwise).
 const LAYER_TOKENS = Number(env('LAYER_TOKENS', String(TOKENS)));
-const GATED_L1 = Number(env('GATED_L1', '0.1'));
+const GATED_L1 = Number(env('GATED_L1', '0.085'));
 const EVAL_TOKENS = Number(env('EVAL_TOKENS', '100300'));
 const HARVEST_TOKENS = Number(env('HARVEST_TOKENS', '5400000'));
 const WORK = resolve(root, env('WORK', 'tools/build-model/out/sae'));
@@ -195,7 +195,8 @@ function main() {
     const previous = existsSync(path) ? readJson(path) : undefined;
     const kept = (previous?.rows ?? []).filter((r) => r.run && !rows.some((n) => n.run === r.run));
     const byName = Object.keys(RUNS);
-    const all = [...rows, ...kept].sort((a, b) => byName.indexOf(a.run) - byName.indexOf(b.run));
+    const rank = (r) => (byName.includes(r.run) ? byName.indexOf(r.run) : byName.length); // extra rows last
+    const all = [...rows, ...kept].sort((a, b) => rank(a) - rank(b));
     writeFileSync(path, JSON.stringify({
       model: 'tiny-lm', dSae: D_SAE, targetL0: TARGET_L0, gatedL1: GATED_L1, evalTokens: EVAL_TOKENS,
       trainCorpus: relative(root, trainFile), heldoutCorpus: relative(root, heldoutFile),
