@@ -3,12 +3,14 @@
 // pass over every row in a child process, and reports that process's peak RSS as the kernel measured it
 // (getrusage via /usr/bin/time, or the child's own report), never an extrapolation. Deletes the file.
 //   npx tsx bench/train-memory.ts [--rows 10000000] [--dim 512] [--d-sae 2048] [--arch topk] [--dir /tmp]
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+//     [--log train.log]   (the training's progress lines, appended as they come, to follow a long run)
+//     [--acts existing.npy]   (train on an existing float32 .npy instead of writing one; it is kept)
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeNpyHeader } from '../src/core/npy';
+import { encodeNpyHeader, readNpyMatrixInfo } from '../src/core/npy';
 
 const { values: opts } = parseArgs({
   options: {
@@ -20,6 +22,8 @@ const { values: opts } = parseArgs({
     dir: { type: 'string', default: tmpdir() },
     backend: { type: 'string', default: 'auto' },
     json: { type: 'string' },
+    log: { type: 'string' },
+    acts: { type: 'string' },
   },
 });
 const rows = Number(opts.rows);
@@ -49,23 +53,44 @@ function writeActivations(path: string): number {
   return (performance.now() - t0) / 1000;
 }
 
-function main(): void {
+/** Runs the command to its end; stdout kept whole, stderr's tail kept (and appended to `log` as it arrives). */
+function run(command: string, args: string[], log?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr = (stderr + d).slice(-(1 << 16));
+      if (log) appendFileSync(log, d);
+    });
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+async function main(): Promise<void> {
   const work = mkdtempSync(join(resolve(opts.dir), 'fl-train-mem-'));
-  const acts = join(work, 'acts.npy');
+  const acts = opts.acts ? resolve(opts.acts) : join(work, 'acts.npy');
   try {
-    const writeSeconds = writeActivations(acts);
-    process.stderr.write(`wrote ${rows} × ${dim} float32 (${((rows * dim * 4) / 2 ** 30).toFixed(1)} GiB) in ${writeSeconds.toFixed(0)} s\n`);
+    if (opts.acts) {
+      const info = readNpyMatrixInfo(acts);
+      if (info.rows !== rows || info.cols !== dim) throw new Error(`${acts} is ${info.rows} × ${info.cols}, not ${rows} × ${dim} (pass --rows/--dim)`);
+    } else {
+      const writeSeconds = writeActivations(acts);
+      process.stderr.write(`wrote ${rows} × ${dim} float32 (${((rows * dim * 4) / 2 ** 30).toFixed(1)} GiB) in ${writeSeconds.toFixed(0)} s\n`);
+    }
     const cli = [resolve(__dirname, '../src/cli/main.ts')];
     const args = ['train', '--acts', acts, '--arch', opts.arch, '--d-sae', opts['d-sae'], '--tokens', String(rows), '--batch', opts.batch,
       '--checkpoint-every', '0', '--backend', opts.backend, '--out', join(work, 'sae'), ...(opts.arch === 'topk' || opts.arch === 'batchtopk' ? ['--k', '32'] : [])];
     const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'MAXRSS_KB %M'] : [];
     const tsx = resolve(__dirname, '../node_modules/.bin/tsx');
     const t0 = performance.now();
-    const run = spawnSync(time[0] ?? tsx, [...time.slice(1), ...(time.length ? [tsx] : []), ...cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const child = await run(time[0] ?? tsx, [...time.slice(1), ...(time.length ? [tsx] : []), ...cli, ...args], opts.log);
     const seconds = (performance.now() - t0) / 1000;
-    const maxRss = /MAXRSS_KB (\d+)/.exec(run.stderr ?? '');
-    if (run.status !== 0) throw new Error(`train failed (${run.status}): ${run.stderr?.slice(-2000)}`);
-    const summary = JSON.parse(run.stdout) as { tokens: number; final: { fvu: number; l0: number } };
+    const maxRss = /MAXRSS_KB (\d+)/.exec(child.stderr ?? '');
+    if (child.status !== 0) throw new Error(`train failed (${child.status}): ${child.stderr?.slice(-2000)}`);
+    const summary = JSON.parse(child.stdout) as { tokens: number; final: { fvu: number; l0: number } };
     const result = {
       rows,
       dim,
@@ -78,7 +103,7 @@ function main(): void {
       tokensPerSecond: Math.round(summary.tokens / seconds),
       peakRssMiB: maxRss ? Math.round(Number(maxRss[1]) / 1024) : undefined,
       final: summary.final,
-      backendLine: (run.stderr ?? '').split('\n').find((l) => l.includes('backend')),
+      backendLine: (child.stderr ?? '').split('\n').find((l) => l.includes('backend')),
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     if (opts.json) writeFileSync(opts.json, JSON.stringify(result, null, 1));
@@ -87,4 +112,7 @@ function main(): void {
   }
 }
 
-main();
+void main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

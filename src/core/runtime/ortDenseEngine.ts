@@ -52,74 +52,80 @@ const sumAll = (input: string, output: string): onnx.INodeProto => op('ReduceSum
 
 /**
  * The nodes of a dense ReLU / Gated step (DenseEngine.saeDenseStep). Inputs x, xin [B×d], w_enc [d×n],
- * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B.
+ * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B, ones [B×1].
  * Masks are Sign of a ReLU output (0 or 1). Every GEMM runs in MLAS; only [d×n], [n×d], [n] and [B×d]
  * tensors leave the graph.
+ *
+ * The order is chosen for memory: each [B×n] tensor is consumed as soon as possible (the checksum and the
+ * firing bits right after their input exists, the gate path before the magnitude path), so that fewer
+ * [B×n] buffers are alive at once. Σ over rows of dL/dpre comes out of the W_enc-gradient GEMM as one
+ * more row, from xin extended by a column of ones, instead of another pass over [B×n].
  */
 function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
-  // x̂ = code·W_dec + b_dec, Σ‖x̂ − x‖², dL/dx̂.
-  const decode = (code: string): onnx.INodeProto[] => [
-    op('Gemm', [code, 'w_dec', 'b_dec'], 'xhat'),
-    op('Sub', ['xhat', 'x'], 'r'),
-    op('Mul', ['r', 'r'], 'r2'),
-    sumAll('r2', 'sq_err'),
-    op('Mul', ['r', 'k2'], 'dxhat'),
+  // x̂ = code·W_dec + b_dec, Σ‖x̂ − x‖², dL/dx̂ (`out` names x̂, the rest are prefixed with `tag`).
+  const decode = (code: string, out: string, tag: string): onnx.INodeProto[] => [
+    op('Gemm', [code, 'w_dec', 'b_dec'], out),
+    op('Sub', [out, 'x'], `${tag}r`),
+    op('Mul', [`${tag}r`, `${tag}r`], `${tag}r2`),
+    sumAll(`${tag}r2`, `${tag}sq_err`),
+    op('Mul', [`${tag}r`, 'k2'], `${tag}dxhat`),
   ];
-  // The weight gradients and per-latent sums once dL/dpre is known, and the code's firing as bit masks:
-  // `fire` (0/1) reshaped to [B/blk, blk, n] and multiplied by the powers of two 2^0..2^(blk−1) gives,
-  // per block of rows and latent, an integer whose bits are the rows that fired (exact in float32 for
-  // blk ≤ 24): one cheap read of the mask instead of a strided ReduceMax.
-  const grads = (code: string, fire: string, dPre: string, pre: string): onnx.INodeProto[] => [
-    op('Gemm', ['xin', dPre], 'g_w_enc', [intAttr('transA', 1)]),
-    op('Gemm', [code, 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
-    sumRows(dPre, 'pre_sums'),
-    sumRows('dxhat', 'dxhat_sums'),
-    op('Reshape', [fire, 'block_shape'], 'fire_blocks'),
-    op('MatMul', ['block_bits', 'fire_blocks'], 'fire_bits'),
-    sumAll(pre, 'checksum'),
+  // The code's firing as bit masks: `fire` (0/1) reshaped to [B/blk, blk, n] and multiplied by the powers
+  // of two 2^0..2^(blk−1) gives, per block of rows and latent, an integer whose bits are the rows that
+  // fired (exact in float32 for blk ≤ 24): one cheap read of the mask instead of a strided ReduceMax.
+  const fireBits = (fire: string): onnx.INodeProto[] => [op('Reshape', [fire, 'block_shape'], 'fire_blocks'), op('MatMul', ['block_bits', 'fire_blocks'], 'fire_bits')];
+  // [xin | 1]ᵀ·dL/dpre: W_enc's gradient [d×n] followed by the row Σ_b dL/dpre [n].
+  const encoderGrad = (dPre: string): onnx.INodeProto[] => [
+    op('Concat', ['xin', 'ones'], 'xin1', [intAttr('axis', 1)]),
+    op('Gemm', ['xin1', dPre], 'g_w_enc_sums', [intAttr('transA', 1)]),
   ];
   if (kind === 'relu') {
     return [
       op('Gemm', ['xin', 'w_enc', 'bias'], 'pre'),
+      sumAll('pre', 'checksum'),
       op('Relu', ['pre'], 'f'),
       op('Sign', ['f'], 'active'),
+      ...fireBits('active'),
       sumRows('f', 'act_sums'),
-      ...decode('f'),
+      ...decode('f', 'xhat', ''),
+      sumRows('dxhat', 'dxhat_sums'),
+      op('Gemm', ['f', 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
       // dL/dpre = (dL/dx̂·W_decᵀ + penalty)·1[f > 0]; the penalty rides in as Gemm's bias.
       op('Gemm', ['dxhat', 'w_dec', 'penalty'], 'df_pen', [intAttr('transB', 1)]),
       op('Mul', ['df_pen', 'active'], 'dpre'),
-      ...grads('f', 'active', 'dpre', 'pre'),
+      ...encoderGrad('dpre'),
     ];
   }
   return [
     op('MatMul', ['xin', 'w_enc'], 'p'),
+    sumAll('p', 'checksum'),
+    // Gate path first, so that G is gone before the magnitude path's tensors exist.
     op('Add', ['p', 'bias'], 'pi_gate'),
     op('Relu', ['pi_gate'], 'g'),
     op('Sign', ['g'], 'open'),
     sumRows('g', 'act_sums'),
+    // The auxiliary reconstruction from G through the (frozen) decoder reaches π_gate only.
+    ...decode('g', 'xaux', 'aux_'),
+    op('Gemm', ['aux_dxhat', 'w_dec', 'penalty'], 'dgate_pen', [intAttr('transB', 1)]),
+    op('Mul', ['dgate_pen', 'open'], 'dpi_gate'),
+    sumRows('dpi_gate', 'gate_sums'),
     op('Mul', ['p', 'scale'], 'p_scaled'),
     op('Add', ['p_scaled', 'b_mag'], 'pi_mag'),
     op('Relu', ['pi_mag'], 'mag'),
     op('Mul', ['mag', 'open'], 'f'),
     op('Sign', ['f'], 'fired'),
-    // The auxiliary reconstruction from G through the (frozen) decoder reaches π_gate only.
-    op('Gemm', ['g', 'w_dec', 'b_dec'], 'xaux'),
-    op('Sub', ['xaux', 'x'], 'ra'),
-    op('Mul', ['ra', 'ra'], 'ra2'),
-    sumAll('ra2', 'aux_sq_err'),
-    op('Mul', ['ra', 'k2'], 'dxaux'),
-    op('Gemm', ['dxaux', 'w_dec', 'penalty'], 'dgate_pen', [intAttr('transB', 1)]),
-    op('Mul', ['dgate_pen', 'open'], 'dpi_gate'),
-    ...decode('f'),
+    ...fireBits('fired'),
+    ...decode('f', 'xhat', ''),
+    sumRows('dxhat', 'dxhat_sums'),
+    op('Gemm', ['f', 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
     op('Gemm', ['dxhat', 'w_dec'], 'dmag', [intAttr('transB', 1)]),
     op('Mul', ['dmag', 'fired'], 'dpi_mag'),
-    sumRows('dpi_gate', 'gate_sums'),
     sumRows('dpi_mag', 'mag_sums'),
     op('Mul', ['dpi_mag', 'p'], 'dpi_mag_p'),
     sumRows('dpi_mag_p', 'mag_p_sums'),
     op('Mul', ['dpi_mag', 'scale'], 'dpi_mag_scaled'),
     op('Add', ['dpi_gate', 'dpi_mag_scaled'], 'dp'),
-    ...grads('f', 'fired', 'dp', 'p'),
+    ...encoderGrad('dp'),
   ];
 }
 
@@ -168,13 +174,29 @@ function finiteCheck(v: Float32Array | undefined): number {
 
 export interface OrtEngineOptions {
   readonly intraOpThreads?: number;
+  /** Benchmarks only: every session writes ONNX Runtime's per-node JSON profile under this prefix (ended at dispose). */
+  readonly profileFilePrefix?: string;
+  /** Rows per run of the fused dense step (DENSE_STEP_ROWS); tests set it small to exercise the split. */
+  readonly denseStepRows?: number;
 }
+
+/**
+ * Rows of the batch per run of the fused dense step: a batch of 4096 runs as 4 slices of 1024. Each slice's
+ * [rows × d_sae] intermediates are 4× smaller, so they fit a modest ONNX Runtime arena that is reused from
+ * step to step (no fresh pages to fault in: 0.3–1.1 GB per step at 512/8192 without it), and the gradients
+ * of the slices add up (the loss is a sum over rows).
+ */
+export const DENSE_STEP_ROWS = 1024;
 
 class OrtDenseEngine implements DenseEngine {
   readonly name: string;
   private readonly sessions = new Map<string, NativeSession>();
 
-  constructor(private readonly threads: number) {
+  constructor(
+    private readonly threads: number,
+    private readonly profileFilePrefix?: string,
+    private readonly denseStepRows = DENSE_STEP_ROWS,
+  ) {
     this.name = `onnxruntime (${threads} threads)`;
   }
 
@@ -190,15 +212,27 @@ class OrtDenseEngine implements DenseEngine {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         logSeverityLevel: 3,
-        // The fused SAE steps hold several [batch × d_sae] intermediates: without the arena their memory goes
-        // back to the system after each run instead of staying reserved (GBs at d_sae 8192) for the session's life.
-        ...(key.startsWith('sae-dense') ? { enableCpuMemArena: false } : {}),
+        ...(this.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: `${this.profileFilePrefix}${key.replace(/[^a-z0-9-]/gi, '_')}` } : {}),
         // Spinning pools steal the cores the JavaScript half of the step needs.
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       this.sessions.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * A sparse selection means the caller is on its sparse path (Gated/ReLU past their first few percent of
+   * steps, or another architecture): the fused dense step's sessions and their arenas (hundreds of MB at
+   * d_sae 8192) go back; a later dense step builds its session again.
+   */
+  private releaseDenseSteps(): void {
+    for (const [key, s] of this.sessions) {
+      if (!key.startsWith('sae-dense')) continue;
+      if (this.profileFilePrefix) s.endProfiling();
+      s.dispose();
+      this.sessions.delete(key);
+    }
   }
 
   private run(s: NativeSession, feeds: Record<string, ort.Tensor>, outputs: string[]): Record<string, ort.Tensor> {
@@ -242,6 +276,7 @@ class OrtDenseEngine implements DenseEngine {
   }
 
   gemmRowTopK(a: Matrix, b: Matrix, bias: Float32Array | undefined, shift: Float32Array | undefined, k: number): RowTopK {
+    this.releaseDenseSteps();
     if (a.cols !== b.rows) throw new Error(`gemmRowTopK: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
     const n = b.cols;
     if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`gemmRowTopK: k ${k} outside 1..${n}`);
@@ -284,6 +319,7 @@ class OrtDenseEngine implements DenseEngine {
   }
 
   gemmAbove(a: Matrix, b: Matrix, bias: Float32Array | undefined, lower: Float32Array): AboveEntries {
+    this.releaseDenseSteps();
     if (a.cols !== b.rows) throw new Error(`gemmAbove: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
     const n = b.cols;
     if (lower.length !== n) throw new Error(`gemmAbove: ${lower.length} bounds for ${n} columns`);
@@ -371,9 +407,8 @@ class OrtDenseEngine implements DenseEngine {
       throw new Error(`saeDenseStep: shapes x ${B}×${d}, xin ${xin.rows}×${xin.cols}, W_enc ${wEnc.rows}×${n}, W_dec ${wDec.rows}×${wDec.cols}`);
     }
     const gated = kind === 'gated';
-    const blk = rowBlock(B);
     if (gated && (inputs.bMag?.length !== n || inputs.scale?.length !== n)) throw new Error('saeDenseStep: gated needs b_mag and scale per latent');
-    const vec = ['act_sums', 'pre_sums', ...(gated ? ['gate_sums', 'mag_sums', 'mag_p_sums'] : [])];
+    const vec = ['act_sums', ...(gated ? ['gate_sums', 'mag_sums', 'mag_p_sums'] : [])];
     const s = this.session(`sae-dense:${kind}`, () =>
       model(
         `sae_dense_${kind}`,
@@ -389,13 +424,14 @@ class OrtDenseEngine implements DenseEngine {
           io('k2', [1]),
           io('block_shape', [3], INT64),
           io('block_bits', [1, 'blk']),
+          io('ones', ['b', 1]),
           ...(gated ? [io('b_mag', ['n']), io('scale', ['n'])] : []),
         ],
         [
           io('xhat', ['b', 'd']),
           io('sq_err', []),
           ...(gated ? [io('aux_sq_err', [])] : []),
-          io('g_w_enc', ['d', 'n']),
+          io('g_w_enc_sums', ['d1', 'n']),
           io('g_w_dec', ['n', 'd']),
           io('dxhat_sums', ['d']),
           ...vec.map((v) => io(v, ['n'])),
@@ -406,38 +442,77 @@ class OrtDenseEngine implements DenseEngine {
       ),
     );
     const t = (data: Float32Array, dims: number[]): ort.Tensor => new ort.Tensor('float32', data, dims);
-    const feeds: Record<string, ort.Tensor> = {
-      x: t(x.data, [B, d]),
-      xin: t(xin.data, [B, d]),
+    const shared: Record<string, ort.Tensor> = {
       w_enc: t(wEnc.data, [d, n]),
       w_dec: t(wDec.data, [n, d]),
       b_dec: t(bDec, [d]),
       bias: t(bias, [n]),
       penalty: t(penalty, [n]),
       k2: t(Float32Array.of(2 / B), [1]),
-      block_shape: new ort.Tensor('int64', BigInt64Array.of(BigInt(B / blk), BigInt(blk), BigInt(n)), [3]),
-      block_bits: t(Float32Array.from({ length: blk }, (_, i) => 2 ** i), [1, blk]),
+      ...(gated ? { b_mag: t(inputs.bMag!, [n]), scale: t(inputs.scale!, [n]) } : {}),
     };
-    if (gated) {
-      feeds.b_mag = t(inputs.bMag!, [n]);
-      feeds.scale = t(inputs.scale!, [n]);
+    const names = ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc_sums', 'g_w_dec', 'dxhat_sums', ...vec, 'fire_bits', 'checksum'];
+    // Equal slices of at most denseStepRows rows; every output is a sum over rows except x̂ (placed) and
+    // the firing statistics (shifted by the slice's first row).
+    const slices = Math.ceil(B / this.denseStepRows);
+    const per = Math.ceil(B / slices);
+    const xhat = slices === 1 ? undefined : new Float32Array(B * d);
+    const fireCount = new Float32Array(n);
+    const lastRow = new Float32Array(n);
+    let sum: Record<string, Float32Array> | undefined;
+    let sqErr = 0;
+    let auxSqErr = 0;
+    let checksum = 0;
+    for (let r0 = 0; r0 < B; r0 += per) {
+      const rows = Math.min(per, B - r0);
+      const blk = rowBlock(rows);
+      const out = this.run(
+        s,
+        {
+          ...shared,
+          x: t(x.data.subarray(r0 * d, (r0 + rows) * d), [rows, d]),
+          xin: t(xin.data.subarray(r0 * d, (r0 + rows) * d), [rows, d]),
+          block_shape: new ort.Tensor('int64', BigInt64Array.of(BigInt(rows / blk), BigInt(blk), BigInt(n)), [3]),
+          block_bits: t(Float32Array.from({ length: blk }, (_, i) => 2 ** i), [1, blk]),
+          ones: t(new Float32Array(rows).fill(1), [rows, 1]),
+        },
+        names,
+      );
+      const f32 = (name: string): Float32Array => out[name].data as Float32Array;
+      sqErr += f32('sq_err')[0];
+      if (gated) auxSqErr += f32('aux_sq_err')[0];
+      checksum += f32('checksum')[0];
+      if (xhat) xhat.set(f32('xhat'), r0 * d);
+      const fired = firingFromBits(f32('fire_bits'), rows / blk, blk, n);
+      for (let j = 0; j < n; j++) {
+        fireCount[j] += fired.fireCount[j];
+        if (fired.lastRow[j] > 0) lastRow[j] = r0 + fired.lastRow[j];
+      }
+      const acc = ['xhat', 'g_w_enc_sums', 'g_w_dec', 'dxhat_sums', ...vec];
+      if (!sum) {
+        sum = Object.fromEntries(acc.map((name) => [name, f32(name)]));
+      } else {
+        for (const name of acc.slice(1)) {
+          const into = sum[name];
+          const add = f32(name);
+          for (let i = 0; i < into.length; i++) into[i] += add[i];
+        }
+      }
     }
-    const out = this.run(s, feeds, ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc', 'g_w_dec', 'dxhat_sums', ...vec, 'fire_bits', 'checksum']);
-    const f32 = (name: string): Float32Array => out[name].data as Float32Array;
-    const { fireCount, lastRow } = firingFromBits(f32('fire_bits'), B / blk, blk, n);
+    const v = sum!;
     return {
-      reconstruction: { data: f32('xhat'), rows: B, cols: d },
-      sqErr: f32('sq_err')[0],
-      auxSqErr: gated ? f32('aux_sq_err')[0] : 0,
-      gWEnc: f32('g_w_enc'),
-      gWDec: f32('g_w_dec'),
-      dXHatSums: f32('dxhat_sums'),
-      preSums: f32('pre_sums'),
-      actSums: f32('act_sums'),
-      ...(gated ? { gateSums: f32('gate_sums'), magSums: f32('mag_sums'), magPSums: f32('mag_p_sums') } : {}),
+      reconstruction: { data: xhat ?? v.xhat, rows: B, cols: d },
+      sqErr,
+      auxSqErr,
+      gWEnc: v.g_w_enc_sums.subarray(0, d * n),
+      gWDec: v.g_w_dec,
+      dXHatSums: v.dxhat_sums,
+      preSums: v.g_w_enc_sums.subarray(d * n),
+      actSums: v.act_sums,
+      ...(gated ? { gateSums: v.gate_sums, magSums: v.mag_sums, magPSums: v.mag_p_sums } : {}),
       fireCount,
       lastRow,
-      checksum: f32('checksum')[0],
+      checksum,
     };
   }
 
@@ -458,7 +533,10 @@ class OrtDenseEngine implements DenseEngine {
   }
 
   dispose(): void {
-    for (const s of this.sessions.values()) s.dispose();
+    for (const s of this.sessions.values()) {
+      if (this.profileFilePrefix) s.endProfiling();
+      s.dispose();
+    }
     this.sessions.clear();
   }
 }
@@ -466,5 +544,5 @@ class OrtDenseEngine implements DenseEngine {
 /** Loads ONNX Runtime's native binding; throws if it cannot (the caller falls back to the reference backend). */
 export function createOrtDenseEngine(options: OrtEngineOptions = {}): DenseEngine {
   initOrt();
-  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)));
+  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)), options.profileFilePrefix, Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)));
 }

@@ -11,6 +11,9 @@ import { Rng } from '../../../../src/core/util/rng';
 // written out from the reference backend's products and plain loops (SaeDenseStepInputs' definitions).
 const engine = createOrtDenseEngine({ intraOpThreads: 1 });
 const fast = createFastBackend(engine, { minEngineWork: 0 });
+// The same engine running each batch as slices of at most 16 rows (48 → 3 × 16, 37 → 13 + 13 + 11, 40 → 14 + 14 + 12).
+const slicedEngine = createOrtDenseEngine({ intraOpThreads: 1, denseStepRows: 16 });
+const sliced = createFastBackend(slicedEngine, { minEngineWork: 0 });
 const rng = new Rng(5);
 
 const rand = (rows: number, cols: number, scale = 1): Matrix => ({ data: Float32Array.from({ length: rows * cols }, () => scale * rng.normal()), rows, cols });
@@ -135,11 +138,12 @@ function inputs(kind: 'relu' | 'gated', B: number, d: number, n: number): SaeDen
 }
 
 // 48 rows: firing bit masks of 24 rows; 37 (prime): one row per mask; 40: 20 rows per mask.
+for (const [how, backend] of [['', fast], [' in slices of 16 rows', sliced]] as const) {
 for (const kind of ['relu', 'gated'] as const) {
   for (const B of [48, 37, 40]) {
-    test(`fused dense ${kind} step (batch ${B}) equals the reference backend's products and loops`, () => {
+    test(`fused dense ${kind} step (batch ${B})${how} equals the reference backend's products and loops`, () => {
       const inp = inputs(kind, B, 7, 29);
-      const got = fast.saeDenseStep!(inp);
+      const got = backend.saeDenseStep!(inp);
       const want = expected(inp);
       near(got.reconstruction.data, want.xHat.data, 'x̂');
       near([got.sqErr, got.auxSqErr], [want.sqErr, want.auxSqErr], 'squared errors');
@@ -161,6 +165,17 @@ for (const kind of ['relu', 'gated'] as const) {
     });
   }
 }
+}
+
+test('a sparse selection releases the fused dense step, and the next dense step builds it again with the same result', () => {
+  const inp = inputs('gated', 40, 7, 29);
+  const before = slicedEngine.saeDenseStep!(inp);
+  slicedEngine.gemmAbove(inp.xin, inp.wEnc, undefined, new Float32Array(29));
+  const after = slicedEngine.saeDenseStep!(inp);
+  assert.deepEqual([...after.gWEnc], [...before.gWEnc]);
+  assert.deepEqual([...after.lastRow], [...before.lastRow]);
+  assert.equal(after.sqErr, before.sqErr);
+});
 
 test('a NaN in the fused dense step is a NonFiniteError, not a silently dropped pre-activation', () => {
   const inp = inputs('relu', 48, 7, 29);
