@@ -3,12 +3,20 @@
 // held-out rows: L0, FVU, MMCS (mean over true directions of the best cosine with a decoder row),
 // recovered@0.9 (share of true directions with such a cosine ≥ 0.9; also split into the grouped and the
 // independent directions), group sums@0.9 (share of groups whose normalised member sum has a decoder row
-// at cosine ≥ 0.9: the combinations SAEs learn instead of grouped members), dead (latents that never fire
+// at cosine ≥ 0.9: the combinations SAEs learn instead of grouped members), subsets@0.9 (the same for
+// every subset of a group's members, counted by subset size: 1 = the members themselves), dead (latents that never fire
 // on the evaluation rows) and dense (latents firing on > 10 % of them).
 //
 //   npx tsx bench/synthetic-recovery.ts [--tokens N] [--d-sae N] [--runs topk,jumprelu,...]
 //       [--<run>-json '{"jumpRelu":{"auxK":null}}']   (deep-merged into that run's config: ablations)
 //       [--<run>-lambda λ]                            (λ of the λ-controlled runs)
+//       [--init truth|sums|mixed]                     (start decoder rows at known directions, below)
+//
+// --init puts known directions into the first decoder rows (encoder columns tied to them, the remaining
+// latents random as usual) to ask whether a code is a stable optimum of the recipe rather than whether the
+// recipe finds it: truth = the 512 true directions; sums = the 448 independent ones + the 16 group sums;
+// mixed = the 512 true directions + for every group the normalised sums of each 2-, 3- and 4-member
+// subset (176 more; needs d_sae ≥ 688). bench/synthetic-optima.ts scores the same codes without training.
 //
 // Runs: topk, batchtopk, matryoshka, jumprelu (default preset), anthropic, gated, relu, paper,
 // paper-scaled. TopK-family runs use k = round(true L0); the default JumpReLU targets the true L0; the
@@ -17,7 +25,9 @@
 // Results: docs/training.md.
 import { presetConfig, type PresetRequest } from '../src/core/train/presets';
 import { SyntheticSource, dictionaryRecovery } from '../src/core/train/syntheticData';
-import { train, trainToEnd } from '../src/core/train/driver';
+import { drive, startTrainer, trainToEnd } from '../src/core/train/driver';
+import type { SaeTrainer } from '../src/core/train/trainer';
+import { EVAL_BATCHES, EVAL_BATCH_ROWS, TOY_SPEC, evalSource, groupSumDirections, normalisedSum } from './syntheticToy';
 import { saeFromWeights } from '../src/core/sae/create';
 import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
 import type { TrainConfig } from '../src/core/train/config';
@@ -34,24 +44,51 @@ const runs = flag('runs', 'topk,batchtopk,matryoshka,jumprelu,anthropic,gated,re
 // The fast backend by default (as training in the extension); --backend reference for the plain kernels.
 const chosen = chooseBackend(parseBackendChoice(flag('backend', 'fast')));
 if (chosen.notice) process.stderr.write(`synthetic: ${chosen.notice}\n`);
-const spec = {
-  dIn: 64,
-  nFeatures: 512,
-  firingProb: 0.01,
-  groupCount: 16,
-  groupSize: 4,
-  groupProb: 0.02,
-  memberProb: 0.75,
-  magnitudeStd: 0.3,
-  noiseStd: 0.02,
-  seed: 1,
-};
+const spec = TOY_SPEC;
+const init = flag('init', 'random');
 const truth = new SyntheticSource(spec);
 const trueL0 = truth.expectedL0;
 const k = Math.round(trueL0);
 // λ for the λ-controlled recipes, calibrated on this toy for L0 ≈ true L0 (docs/training.md).
 const LAMBDA: Record<string, number> = { gated: 0.65, relu: 0.72, anthropic: 1, paper: 1e-3, 'paper-scaled': 1e-3 };
-process.stderr.write(`synthetic: d_in ${spec.dIn}, ${spec.nFeatures} true directions, true L0 ${trueL0.toFixed(2)}, d_sae ${dSae}, ${tokens} tokens\n`);
+process.stderr.write(`synthetic: d_in ${spec.dIn}, ${spec.nFeatures} true directions, true L0 ${trueL0.toFixed(2)}, d_sae ${dSae}, ${tokens} tokens, init ${init}\n`);
+
+/** The directions --init puts into the first decoder rows, [n, dIn] unit rows. */
+function initDirections(kind: string): Float32Array {
+  const { dIn, nFeatures, groupCount, groupSize } = spec;
+  const grouped = groupCount * groupSize;
+  const rows: Float32Array[] = [];
+  if (kind === 'truth' || kind === 'mixed') for (let f = 0; f < nFeatures; f++) rows.push(truth.dictionary.subarray(f * dIn, (f + 1) * dIn));
+  if (kind === 'sums') {
+    for (let f = grouped; f < nFeatures; f++) rows.push(truth.dictionary.subarray(f * dIn, (f + 1) * dIn));
+    const sums = groupSumDirections(truth);
+    for (let g = 0; g < groupCount; g++) rows.push(sums.subarray(g * dIn, (g + 1) * dIn));
+  }
+  if (kind === 'mixed') {
+    for (let g = 0; g < groupCount; g++) {
+      for (let mask = 1; mask < 1 << groupSize; mask++) {
+        const members = Array.from({ length: groupSize }, (_, m) => m).filter((m) => mask & (1 << m));
+        if (members.length >= 2) rows.push(normalisedSum(truth.dictionary, dIn, members.map((m) => g * groupSize + m)));
+      }
+    }
+  }
+  if (rows.length === 0) throw new Error(`unknown --init ${kind} (truth, sums, mixed)`);
+  const out = new Float32Array(rows.length * dIn);
+  rows.forEach((r, i) => out.set(r, i * dIn));
+  return out;
+}
+
+/** Overwrites the first decoder rows (and the tied encoder columns) with `directions`. */
+function plantDirections(trainer: SaeTrainer, directions: Float32Array): void {
+  const dIn = spec.dIn;
+  const n = directions.length / dIn;
+  if (n > dSae) throw new Error(`--init ${init} needs d_sae ≥ ${n}`);
+  const wDec = trainer.model.params.get('W_dec');
+  const wEnc = trainer.model.params.get('W_enc');
+  if (!wDec || !wEnc) throw new Error(`--init: ${trainer.config.architecture} has no W_enc/W_dec`);
+  wDec.set(directions);
+  for (let r = 0; r < n; r++) for (let j = 0; j < dIn; j++) wEnc[j * dSae + r] = directions[r * dIn + j];
+}
 
 function deepMerge<T>(base: T, over: unknown): T {
   if (over === null) return undefined as T;
@@ -91,11 +128,14 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
   const t0 = performance.now();
   let atSwitch = '';
   const switchStep = config.jumpRelu?.topKWarmupSteps ?? -1;
-  const result = await trainToEnd(train(config, source, undefined, { backend: chosen.backend, progressIntervalMs: 15_000 }), (p) =>
+  const trainer = await startTrainer(config, source, { backend: chosen.backend });
+  if (init !== 'random') plantDirections(trainer, initDirections(init));
+  await trainToEnd(drive(trainer, source, undefined, { progressIntervalMs: 15_000 }), (p) =>
     process.stderr.write(
       `  ${run} step ${p.step}/${p.totalSteps} L0 ${p.l0.toFixed(2)} FVU ${p.fvu.toFixed(4)} dead ${p.deadFraction.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s\n`,
     ),
   );
+  const result = { weights: trainer.exportWeights(), state: trainer.getState(source) };
   // L0 and FVU right after the TopK → JumpReLU switch, from the training history.
   if (switchStep > 0) {
     const after = result.state.history.find((h) => h.step > switchStep);
@@ -104,14 +144,13 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const sae = saeFromWeights(result.weights, chosen.backend);
-  const evalSource = new SyntheticSource(spec); // same dictionary
-  evalSource.setState([11, 22, 33, 44]); // fresh rows, not the training stream
+  const heldOut = evalSource(spec); // same dictionary, fresh rows
   const acc = new ReconstructionAccumulator(spec.dIn);
   const fires = new Float64Array(dSae);
   let active = 0;
   let rows = 0;
-  for (let b = 0; b < 8; b++) {
-    const x = evalSource.nextBatch(4096);
+  for (let b = 0; b < EVAL_BATCHES; b++) {
+    const x = heldOut.nextBatch(EVAL_BATCH_ROWS);
     const { features, reconstruction } = sae.forward(x);
     acc.add(x, reconstruction);
     for (let e = 0; e < features.colIdx.length; e++) fires[features.colIdx[e]]++;
@@ -121,20 +160,23 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
   const wDec = result.weights.tensors.get('W_dec');
   if (!wDec) throw new Error('no W_dec');
   const rec = dictionaryRecovery(wDec.data, dSae, truth.dictionary, spec.nFeatures, spec.dIn, 0.9);
-  // Each group's normalised sum of member directions: at L0 ≈ true L0 one latent per (partial) group event
-  // reconstructs as well as one per member with fewer active latents, so SAEs learn these combinations.
-  const sums = new Float32Array(spec.groupCount * spec.dIn);
-  for (let g = 0; g < spec.groupCount; g++) {
-    let s2 = 0;
-    for (let j = 0; j < spec.dIn; j++) {
-      let v = 0;
-      for (let m = 0; m < spec.groupSize; m++) v += truth.dictionary[(g * spec.groupSize + m) * spec.dIn + j];
-      sums[g * spec.dIn + j] = v;
-      s2 += v * v;
-    }
-    for (let j = 0; j < spec.dIn; j++) sums[g * spec.dIn + j] /= Math.sqrt(s2);
-  }
+  // Each group's normalised sum of member directions: one latent per (partial) group event is the sparser
+  // code of a group's events (bench/synthetic-optima.ts), so SAEs learn these combinations.
+  const sums = groupSumDirections(truth);
   const groupSums = dictionaryRecovery(wDec.data, dSae, sums, spec.groupCount, spec.dIn, 0.9).fractionAbove;
+  // Every member subset of every group (sizes 1–4) as a normalised sum: which ones have a decoder row at
+  // cosine ≥ 0.9, by subset size — what the 64 grouped true directions turned into.
+  const bySize = [0, 0, 0, 0, 0];
+  const ofSize = [0, 0, 0, 0, 0];
+  for (let g = 0; g < spec.groupCount; g++) {
+    for (let mask = 1; mask < 1 << spec.groupSize; mask++) {
+      const members = Array.from({ length: spec.groupSize }, (_, m) => m).filter((m) => mask & (1 << m));
+      const dir = normalisedSum(truth.dictionary, spec.dIn, members.map((m) => g * spec.groupSize + m));
+      ofSize[members.length]++;
+      if (dictionaryRecovery(wDec.data, dSae, dir, 1, spec.dIn, 0.9).fractionAbove > 0) bySize[members.length]++;
+    }
+  }
+  const subsets = bySize.slice(1).map((n, i) => `${n}/${ofSize[i + 1]}`).join(' ');
   let recovered = 0;
   let recoveredGrouped = 0; // the first groupCount·groupSize true directions fire in correlated groups
   const grouped = spec.groupCount * spec.groupSize;
@@ -152,6 +194,7 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
     'rec@0.9 grouped': +(recoveredGrouped / grouped).toFixed(4),
     'rec@0.9 independent': +((recovered - recoveredGrouped) / (spec.nFeatures - grouped)).toFixed(4),
     'group sums@0.9': +groupSums.toFixed(4),
+    'subsets@0.9 by size': subsets,
     dead: fires.filter((f) => f === 0).length,
     dense: fires.filter((f) => f / rows > 0.1).length,
     trainDead: +(result.state.history.at(-1)?.deadFraction ?? Number.NaN).toFixed(4),
@@ -167,12 +210,12 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
   }
-  console.log(`true L0 ${trueL0.toFixed(2)} (k = ${k}), d_in ${spec.dIn}, ${spec.nFeatures} true directions, d_sae ${dSae}, ${tokens} tokens, ${32768} eval rows`);
-  console.log('| run | L0 | FVU | MMCS | rec@0.9 | rec@0.9 grouped / independent | group sums@0.9 | dead | dense | s |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`true L0 ${trueL0.toFixed(2)} (k = ${k}), d_in ${spec.dIn}, ${spec.nFeatures} true directions, d_sae ${dSae}, ${tokens} tokens, ${EVAL_BATCHES * EVAL_BATCH_ROWS} eval rows`);
+  console.log('| run | L0 | FVU | MMCS | rec@0.9 | rec@0.9 grouped / independent | group sums@0.9 | subsets@0.9 (size 1 2 3 4) | dead | dense | s |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.run} | ${r.L0} | ${r.FVU} | ${r.MMCS} | ${r['rec@0.9']} | ${r['rec@0.9 grouped']} / ${r['rec@0.9 independent']} | ${r['group sums@0.9']} | ${r.dead} | ${r.dense} | ${r.seconds} |`,
+      `| ${r.run} | ${r.L0} | ${r.FVU} | ${r.MMCS} | ${r['rec@0.9']} | ${r['rec@0.9 grouped']} / ${r['rec@0.9 independent']} | ${r['group sums@0.9']} | ${r['subsets@0.9 by size']} | ${r.dead} | ${r.dense} | ${r.seconds} |`,
     );
   }
   chosen.dispose();

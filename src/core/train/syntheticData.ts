@@ -20,6 +20,12 @@ export interface SyntheticSpec {
   readonly seed: number;
 }
 
+/** One active true feature of a synthetic row: its index and magnitude (the row is Σ magnitude·direction + noise). */
+export interface TrueCode {
+  readonly feature: number;
+  readonly magnitude: number;
+}
+
 export class SyntheticSource implements DataSource {
   readonly dIn: number;
   /** True directions, [nFeatures, dIn], unit rows. */
@@ -66,18 +72,35 @@ export class SyntheticSource implements DataSource {
   }
 
   nextBatch(rows: number): Matrix {
+    return this.generate(rows);
+  }
+
+  /**
+   * The next rows together with their true codes: which features are active in each row and with what
+   * magnitude (before noise). Draws exactly what nextBatch would, so the stream is the same.
+   */
+  nextBatchWithCodes(rows: number): { x: Matrix; codes: TrueCode[][] } {
+    const codes: TrueCode[][] = [];
+    const x = this.generate(rows, codes);
+    return { x, codes };
+  }
+
+  private generate(rows: number, codes?: TrueCode[][]): Matrix {
     const { dIn, nFeatures } = this.spec;
     const out = new Float32Array(rows * dIn);
     const noise = this.spec.noiseStd ?? 0;
     const groupSize = this.spec.groupSize ?? 0;
     const logQ = Math.log(1 - this.pMax);
+    let rowCode: TrueCode[] = [];
     const addFeature = (base: number, f: number): void => {
       const m = this.magnitude();
       const d = f * dIn;
       for (let j = 0; j < dIn; j++) out[base + j] += m * this.dictionary[d + j];
+      if (codes) rowCode.push({ feature: f, magnitude: m });
     };
     for (let r = 0; r < rows; r++) {
       const base = r * dIn;
+      rowCode = [];
       for (let g = 0; g < (this.spec.groupCount ?? 0); g++) {
         if (this.rng.next() >= (this.spec.groupProb ?? 0)) continue;
         for (let i = 0; i < groupSize; i++) {
@@ -92,6 +115,7 @@ export class SyntheticSource implements DataSource {
         if (this.rng.next() * this.pMax < this.probs[f]) addFeature(base, f);
       }
       if (noise > 0) for (let j = 0; j < dIn; j++) out[base + j] += noise * this.rng.normal();
+      codes?.push(rowCode);
     }
     return { data: out, rows, cols: dIn };
   }
