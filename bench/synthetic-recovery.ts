@@ -7,7 +7,7 @@
 // every subset of a group's members, counted by subset size: 1 = the members themselves), dead (latents that never fire
 // on the evaluation rows) and dense (latents firing on > 10 % of them).
 //
-//   npx tsx bench/synthetic-recovery.ts [--tokens N] [--d-sae N] [--runs topk,jumprelu,...]
+//   npx tsx bench/synthetic-recovery.ts [--tokens N] [--d-sae N] [--seed S] [--runs topk,jumprelu,...]
 //       [--<run>-json '{"jumpRelu":{"auxK":null}}']   (deep-merged into that run's config: ablations)
 //       [--<run>-lambda λ]                            (λ of the λ-controlled runs)
 //       [--init truth|sums|mixed]                     (start decoder rows at known directions, below)
@@ -39,7 +39,9 @@ function flag(name: string, fallback: string): string {
 }
 
 const tokens = Number(flag('tokens', '2000000'));
-const dSae = Number(flag('d-sae', '1024'));
+// d_sae = the dictionary size by default (docs/training.md §4d): with no surplus latents a dead latent is a
+// lost direction; --d-sae 1024 gives the 2× over-complete rows of earlier sessions.
+const dSae = Number(flag('d-sae', '512'));
 const runs = flag('runs', 'topk,batchtopk,matryoshka,jumprelu,anthropic,gated,relu').split(',');
 // The fast backend by default (as training in the extension); --backend reference for the plain kernels.
 const chosen = chooseBackend(parseBackendChoice(flag('backend', 'fast')));
@@ -104,7 +106,7 @@ function deepMerge<T>(base: T, over: unknown): T {
 
 function configFor(run: string): TrainConfig {
   const name = run.split(':')[0]; // "jumprelu:noaux" = a labelled variant of jumprelu
-  const common = { dSae, totalTokens: tokens, seed: 7 };
+  const common = { dSae, totalTokens: tokens, seed: Number(flag('seed', '7')) };
   const lambda = Number(flag(`${run}-lambda`, String(LAMBDA[name] ?? Number.NaN)));
   const req: Record<string, PresetRequest> = {
     topk: { architecture: 'topk', k, ...common },
