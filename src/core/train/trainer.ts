@@ -424,17 +424,20 @@ function scaled(x: Matrix, factor: number): Matrix {
 
 function totalVariance(x: Matrix): number {
   const d = x.cols;
-  let v = 0;
-  for (let j = 0; j < d; j++) {
-    let s = 0;
-    let sq = 0;
-    for (let r = 0; r < x.rows; r++) {
-      const a = x.data[r * d + j];
-      s += a;
-      sq += a * a;
+  // Per-column sums accumulated row by row (the same additions in the same order as column by column,
+  // without reading the batch with a stride of d floats).
+  const s = new Float64Array(d);
+  const sq = new Float64Array(d);
+  for (let r = 0; r < x.rows; r++) {
+    const base = r * d;
+    for (let j = 0; j < d; j++) {
+      const a = x.data[base + j];
+      s[j] += a;
+      sq[j] += a * a;
     }
-    v += sq - (s * s) / x.rows;
   }
+  let v = 0;
+  for (let j = 0; j < d; j++) v += sq[j] - (s[j] * s[j]) / x.rows;
   return v;
 }
 
