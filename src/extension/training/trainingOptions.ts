@@ -71,7 +71,7 @@ export function siteChoices(loaded: LoadResult): Choice<string>[] {
 const ARCHES: Choice<{ arch: SaeArchitecture; preset?: PresetName }>[] = [
   {
     label: 'JumpReLU (TopK warm start → target L0)',
-    description: 'default: first 80 % trained as TopK, then JumpReLU θ from per-latent quantiles, target-L0 loss, AuxK and pre-activation loss on dead latents, frequency penalty (the 10 most frequent latents exempt)',
+    description: 'default: first 80 % trained as TopK, then JumpReLU θ from per-latent quantiles, target-L0 loss, AuxK and pre-activation loss on dead latents, frequency penalty on latents firing above the cap',
     value: { arch: 'jumprelu' },
   },
   {

@@ -60,8 +60,10 @@ test('recipe names say what the preset did (the TopK warm start is part of the d
 test('the default JumpReLU names its frequency cap and dead window, and the cap leaves room for the mean firing rate', () => {
   const d = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 10e6, targetL0: 32 });
   assert.equal(d.jumpRelu?.frequencyPenalty?.cap, 0.08);
-  assert.match(d.recipe ?? '', /frequency penalty above 8 % except on each batch's 10 most frequent latents/);
-  assert.equal(d.jumpRelu?.frequencyPenalty?.exempt, 10);
+  assert.match(d.recipe ?? '', /frequency penalty above 8 % \(from the start/);
+  // No latent exempt by default: the exemption let nine latents fire almost always (docs/training.md §5f).
+  assert.equal(d.jumpRelu?.frequencyPenalty?.exempt, undefined);
+  assert.doesNotMatch(d.recipe ?? '', /exempt|most frequent/);
   assert.equal(d.deadWindowTokens, 20_000); // fixed, not a share of the 10 M budget
   assert.match(d.recipe ?? '', /silent for 20,000 tokens/);
   // L0 128 of 2048 latents is a mean firing rate of 6.25 %: the cap goes to twice that.
