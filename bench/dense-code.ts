@@ -11,16 +11,8 @@ import { openSae } from '../src/core/formats/open-sae';
 import { openNpySource } from '../src/core/store/sources';
 import type { Matrix } from '../src/core/tensor';
 import { withValues } from '../src/core/tensor';
+import { flag, required } from './cliFlags';
 
-function flag(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-function required(name: string): string {
-  const v = flag(name);
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
 
 /** Eigenvalues of a symmetric n×n matrix (row-major, overwritten) by cyclic Jacobi rotations. */
 export function symmetricEigenvalues(a: Float64Array, n: number): number[] {

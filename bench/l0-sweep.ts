@@ -26,16 +26,8 @@ import { evaluateOnModel } from '../src/core/store/evaluateSae';
 import { writeSaeLensFolder } from '../src/core/checkpoints/saelens';
 import type { TrainConfig } from '../src/core/train/config';
 import type { SaeArchitecture } from '../src/core/sae/weights';
+import { flag, required } from './cliFlags';
 
-function flag(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-function required(name: string): string {
-  const v = flag(name);
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
 
 const acts = required('acts');
 const modelPath = required('model');

@@ -15,7 +15,7 @@ const tsx = resolve(benchDir, '../node_modules/.bin/tsx');
 const only = opts.only?.split(',');
 const skip = opts.skip.split(',').filter(Boolean);
 // Modules the benchmarks import (randomDecoder is also a CLI that needs arguments), not benchmarks.
-const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder', 'syntheticToy']);
+const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder', 'syntheticToy', 'cliFlags']);
 const names = readdirSync(benchDir)
   .filter((f) => f.endsWith('.ts') && !HELPERS.has(f.replace(/\.ts$/, '')))
   .map((f) => f.replace(/\.ts$/, ''))
