@@ -4,30 +4,13 @@
 // copies the parameter back (float64 arithmetic: the JavaScript update's results bit for bit). The memory is sized once, at creation, and never grows afterwards (growing
 // would detach the views). Loading throws where WebAssembly SIMD is missing; the caller keeps JavaScript.
 import { DENSE_PASSES_WASM_BASE64 } from './wasm/densePassesWasm';
+import { moduleFromBase64, wasmApi, WASM_PAGE } from './wasmRuntime';
 
 interface PassExports {
   adam(p: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, stepSize: number, sqrtC2: number, eps: number): void;
   adamUnitRows(p: number, g: number, m: number, v: number, rows: number, cols: number, beta1: number, beta2: number, stepSize: number, sqrtC2: number, eps: number): void;
 }
 
-// The few WebAssembly JS-API members used here (the core compiles without the DOM library's typings).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-
-const PAGE = 65536;
-let compiled: object | undefined;
-
-function passesModule(api: WasmApi): object {
-  if (!compiled) compiled = new api.Module(Uint8Array.from(atob(DENSE_PASSES_WASM_BASE64), (c) => c.charCodeAt(0)));
-  return compiled;
-}
 
 /** One update's constants: step = lr / (1 − β1^t), sqrtC2 = √(1 − β2^t). */
 export interface AdamUpdate {
@@ -52,8 +35,7 @@ export interface WasmAdam {
 
 /** Moments for parameters of the given sizes in a fresh module memory. Throws where WebAssembly SIMD is missing. */
 export function loadWasmAdam(sizes: ReadonlyMap<string, number>): WasmAdam {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!api) throw new Error('WebAssembly is not defined');
+  const api = wasmApi();
   const align = (bytes: number): number => (bytes + 15) & ~15;
   let top = 0;
   const at = new Map<string, { m: number; v: number; n: number }>();
@@ -66,8 +48,8 @@ export function loadWasmAdam(sizes: ReadonlyMap<string, number>): WasmAdam {
   const scratchP = top;
   const scratchG = scratchP + align(4 * largest);
   const bytes = scratchG + align(4 * largest);
-  const memory = new api.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
-  const wasm = new api.Instance(passesModule(api), { env: { memory } }).exports as PassExports;
+  const memory = new api.Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE)) });
+  const wasm = new api.Instance(moduleFromBase64(api, DENSE_PASSES_WASM_BASE64), { env: { memory } }).exports as PassExports;
   const m = new Map<string, Float32Array>();
   const v = new Map<string, Float32Array>();
   for (const [name, o] of at) {

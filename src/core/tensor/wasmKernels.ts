@@ -11,6 +11,7 @@ import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
 import type { SparseKernelSet } from './sparseKernels';
 import { SPARSE_KERNELS_WASM_BASE64 } from './wasm/sparseKernelsWasm';
+import { moduleFromBase64, wasmApi, WASM_PAGE, type WasmMemory } from './wasmRuntime';
 
 interface KernelExports {
   gatherAxpy(ptr: number, idx: number, val: number, m: number, d: number, out: number, init: number, g0: number, g1: number): void;
@@ -19,24 +20,6 @@ interface KernelExports {
   byColumn(rows: number, cols: number, rowPtr: number, colIdx: number, values: number, colPtr: number, rowOf: number, valueOf: number, next: number): number;
 }
 
-// The few WebAssembly JS-API members used here (the core compiles without the DOM library's typings).
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-
-function wasmApi(): WasmApi {
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!api) throw new Error('WebAssembly is not defined');
-  return api;
-}
-
-const PAGE = 65536;
 /** 2 GiB: the largest operand set (W_dec, the batch, the gradient) of any SAE trained here is far below. */
 const MAX_PAGES = 32768;
 
@@ -53,7 +36,7 @@ class Arena {
     const at = this.top;
     this.top = (at + bytes + 15) & ~15;
     const have = this.memory.buffer.byteLength;
-    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / PAGE));
+    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / WASM_PAGE));
     return at;
   }
 
@@ -68,12 +51,6 @@ class Arena {
   }
 }
 
-let compiled: object | undefined;
-
-function kernelModule(api: WasmApi): object {
-  if (!compiled) compiled = new api.Module(Uint8Array.from(atob(SPARSE_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)));
-  return compiled;
-}
 
 // Control block shared with the helper: [0] job number posted (−1 = stop), [1] job number done,
 // [2] kernel (1 gatherAxpy, 2 sampledDots), [3..] its arguments.
@@ -168,7 +145,7 @@ export interface WasmSparseKernels extends SparseKernelSet {
 export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSparseKernels {
   const api = wasmApi();
   const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-  const module = kernelModule(api);
+  const module = moduleFromBase64(api, SPARSE_KERNELS_WASM_BASE64);
   const wasm = new api.Instance(module, { env: { memory } }).exports as KernelExports;
   const arena = new Arena(memory);
   let helper: Helper | undefined;
