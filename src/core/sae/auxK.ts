@@ -4,6 +4,7 @@
 // variance Σ‖e − ē‖² over the batch, so α (1/32) means the same whatever the residual's size; the
 // unnormalised form made AuxK ~30× weaker relative to the main loss once the residual was small.
 import type { Matrix, NumericBackend, SparseRows } from '../tensor';
+import { kthLargest } from './activations';
 import type { ExtraCodeGrads } from './saeBase';
 
 export interface AuxKOptions {
@@ -65,4 +66,41 @@ export function auxKLoss(
     loss: (coeff * sum) / variance,
     grads: { features: aux, dOut, dPre: { ...aux, values: featureGrads(aux, dOut) } },
   };
+}
+
+/**
+ * Per row, the k largest entries of `sub` whatever their sign (SAELens's AuxK selection: dead latents'
+ * raw pre-activations, not ReLU'd), in the numbering of a width-`width` code whose latents cols[0..]
+ * (ascending) are the columns of `sub`. Ties keep the lower column; columns come out ascending.
+ * A latent whose pre-activations have all gone negative stays in reach of the loss this way; with a
+ * ReLU'd selection it gets no gradient from anything and stays dead for good.
+ */
+export function signedTopKOfColumns(sub: Matrix, cols: Int32Array, k: number, width: number): SparseRows {
+  const n = sub.cols;
+  const take = Math.min(k, n);
+  const rowPtr = new Int32Array(sub.rows + 1);
+  const colIdx = new Int32Array(sub.rows * take);
+  const values = new Float32Array(sub.rows * take);
+  const scratch = new Float32Array(n);
+  let nnz = 0;
+  for (let r = 0; r < sub.rows; r++) {
+    const row = sub.data.subarray(r * n, (r + 1) * n);
+    if (take > 0) {
+      scratch.set(row);
+      const cut = kthLargest(scratch, take);
+      let above = 0;
+      for (let t = 0; t < n; t++) if (row[t] > cut) above++;
+      let ties = take - above;
+      for (let t = 0; t < n; t++) {
+        const v = row[t];
+        if (v > cut || (v === cut && ties-- > 0)) {
+          colIdx[nnz] = cols[t];
+          values[nnz] = v;
+          nnz++;
+        }
+      }
+    }
+    rowPtr[r + 1] = nnz;
+  }
+  return { rows: sub.rows, cols: width, rowPtr, colIdx: colIdx.slice(0, nnz), values: values.slice(0, nnz) };
 }

@@ -40,6 +40,8 @@ export function topKDefaults(dIn: number, k: number, o: Partial<Omit<TopKOptions
     auxCoeff: o.auxCoeff ?? 1 / 32,
     thresholdEmaRate: o.thresholdEmaRate ?? 0.01,
     ...(o.matryoshkaWidths ? { matryoshkaWidths: o.matryoshkaWidths } : {}),
+    ...(o.auxKSelection ? { auxKSelection: o.auxKSelection } : {}),
+    ...(o.matryoshkaWeights ? { matryoshkaWeights: o.matryoshkaWeights } : {}),
   };
 }
 

@@ -4,9 +4,9 @@
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { batchTopKFromEncoder } from './activations';
-import { auxKActive, auxKLoss } from './auxK';
+import { auxKActive, auxKLoss, signedTopKOfColumns } from './auxK';
 import { mseGradient, mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
-import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
+import { AFFINE_PARAMS, SaeBase, affineGrads, columnsWhere, type AffineInit, type ExtraCodeGrads } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface TopKOptions {
@@ -22,6 +22,14 @@ export interface TopKOptions {
    * 0..m_ℓ−1 reconstructs x on its own and the losses of all levels are summed (weights 1, as SAELens).
    */
   readonly matryoshkaWidths?: readonly number[];
+  /**
+   * Which dead latents AuxK may use: 'positive' (OpenAI, dictionary_learning: the top k_aux of the
+   * ReLU'd pre-activations, so a latent whose pre-activations are all ≤ 0 gets no gradient at all) or
+   * 'signed' (SAELens: the top k_aux raw pre-activations, any sign). Default 'positive'.
+   */
+  readonly auxKSelection?: 'positive' | 'signed';
+  /** Matryoshka: one weight per level (default 1 each, as SAELens). */
+  readonly matryoshkaWeights?: readonly number[];
 }
 
 export class TopKSae extends SaeBase {
@@ -40,6 +48,10 @@ export class TopKSae extends SaeBase {
     if (widths) {
       if (!batchTopK) throw new Error('Matryoshka prefixes are defined for BatchTopK');
       validateMatryoshkaWidths(widths, config.dSae);
+    }
+    const weights = options.matryoshkaWeights;
+    if (weights && !(widths && weights.length === widths.length && weights.every((w) => Number.isFinite(w) && w > 0))) {
+      throw new Error('Matryoshka weights need Matryoshka widths: one positive weight per level');
     }
     // [threshold, batches seen]: NaN until the first training batch sets it.
     if (batchTopK) this.buffers.set('threshold_ema', Float32Array.of(Number.NaN, 0));
@@ -84,7 +96,7 @@ export class TopKSae extends SaeBase {
     const widths = this.options.matryoshkaWidths;
     const main = widths ? this.matryoshkaLoss(feats, x, widths) : this.singleLoss(feats, x);
     const aux = auxKActive(options.dead, { kAux: this.options.kAux, coeff: this.options.auxCoeff })
-      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.kAux, options.dead), x, main.xHat, this.options.auxCoeff, (at, d) =>
+      ? auxKLoss(this.ctx.backend, this.decoder(), this.deadSelection(xin, bEnc, options.dead), x, main.xHat, this.options.auxCoeff, (at, d) =>
           this.featureGrads(at, d),
         )
       : { loss: 0 };
@@ -99,6 +111,13 @@ export class TopKSae extends SaeBase {
       reconstruction: main.xHat,
       grads: affineGrads(this.sharedGrads(main.features, main.dXHat, main.dPre, xin, extras)),
     };
+  }
+
+  /** AuxK's dead latents per row (see TopKOptions.auxKSelection). */
+  private deadSelection(xin: Matrix, bEnc: Float32Array, dead: Uint8Array): SparseRows {
+    if (this.options.auxKSelection !== 'signed') return this.maskedTopK(xin, bEnc, this.options.kAux, dead);
+    const cols = columnsWhere(dead);
+    return signedTopKOfColumns(this.columnPre(xin, bEnc, cols), cols, this.options.kAux, this.dSae);
   }
 
   private singleLoss(feats: SparseRows, x: Matrix): LevelLosses {
@@ -128,7 +147,9 @@ export class TopKSae extends SaeBase {
       for (let i = 0; i < n; i++) level[i] += part.data[i];
       const cur: Matrix = { data: level.slice(), rows: x.rows, cols: x.cols };
       const r = mseGradient(cur, x);
-      loss += r.mse;
+      const w = this.options.matryoshkaWeights?.[g] ?? 1;
+      loss += w * r.mse;
+      if (w !== 1) for (let i = 0; i < n; i++) r.grad.data[i] *= w;
       dLevel.push(r.grad.data);
       if (g === L - 1) {
         mse = r.mse;

@@ -81,6 +81,10 @@ export interface TrainConfig {
     readonly thresholdEmaRate?: number;
     /** Matryoshka BatchTopK: nested prefix widths ending at dSae. */
     readonly matryoshkaWidths?: readonly number[];
+    /** AuxK's dead-latent selection: ReLU'd pre-activations (default) or raw ones of any sign (SAELens). */
+    readonly auxKSelection?: 'positive' | 'signed';
+    /** Matryoshka: per-level loss weights (default 1 each). */
+    readonly matryoshkaWeights?: readonly number[];
   };
   /** Gated: AuxK on dead latents through the gate pre-activations. */
   readonly gated?: { readonly auxK?: { readonly kAux?: number; readonly coeff: number } };
@@ -113,6 +117,12 @@ export function validateTrainConfig(c: TrainConfig): void {
       bad(`Matryoshka widths must be strictly increasing integers ending at dSae ${c.dSae}, got [${w.join(', ')}]`);
     }
   }
+  const mw = c.topK?.matryoshkaWeights;
+  if (mw && !(mw.length === (c.topK?.matryoshkaWidths?.length ?? -1) && mw.every((v) => Number.isFinite(v) && v > 0))) {
+    bad('Matryoshka weights need Matryoshka widths: one positive weight per level');
+  }
+  const sel = c.topK?.auxKSelection;
+  if (sel !== undefined && sel !== 'positive' && sel !== 'signed') bad(`AuxK selection must be 'positive' or 'signed', got ${String(sel)}`);
   if (c.architecture === 'jumprelu') {
     const j = c.jumpRelu ?? bad('jumprelu needs jumpRelu options');
     if (j.sparsity === 'targetL0' && !(j.targetL0 !== undefined && j.targetL0 >= 1 && j.targetL0 <= c.dSae)) {

@@ -197,7 +197,9 @@ export function presetConfig(req: PresetRequest): TrainConfig {
     const widths = defaultMatryoshkaWidths(req.dSae);
     return {
       ...base,
-      recipe: `Matryoshka BatchTopK (k ${k}): prefixes [${widths.join(', ')}], one reconstruction loss per prefix, summed; AuxK on dead latents`,
+      recipe:
+        `Matryoshka BatchTopK (k ${k}): prefixes [${widths.join(', ')}], one reconstruction loss per prefix, summed; ` +
+        `AuxK on dead latents over their raw pre-activations (any sign, as SAELens)`,
       k,
       lr: DEFAULT_LR,
       lrWarmupSteps,
@@ -206,7 +208,10 @@ export function presetConfig(req: PresetRequest): TrainConfig {
       applyBDecToInput: true,
       bDecInit: 'mean',
       deadWindowTokens,
-      topK: { auxCoeff: AUXK_COEFF, matryoshkaWidths: widths },
+      // AuxK picks dead latents by raw pre-activation: with the ReLU'd pick a starved latent whose
+      // pre-activations had all gone negative got no gradient and stayed dead (bundled model, 10 M tokens:
+      // 1,447 of 2,048 dead; docs/training.md, Matryoshka).
+      topK: { auxCoeff: AUXK_COEFF, matryoshkaWidths: widths, auxKSelection: 'signed' },
     };
   }
 

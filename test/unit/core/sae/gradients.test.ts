@@ -229,6 +229,38 @@ test('Matryoshka BatchTopK gradients: summed prefix losses, AuxK', () => {
   assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
 });
 
+test('Matryoshka BatchTopK gradients: weighted levels, AuxK over raw (signed) dead pre-activations', () => {
+  const widths = [2, 5, 8];
+  const weights = [0.25, 0.5, 1];
+  const { model, x } = setup(
+    { architecture: 'batchtopk', applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5, matryoshkaWidths: widths, matryoshkaWeights: weights, auxKSelection: 'signed' } },
+    20,
+  );
+  // Push every dead latent's pre-activations below zero: signed AuxK must still reach them.
+  const bEnc = model.params.get('b_enc');
+  assert.ok(bEnc);
+  for (let j = 0; j < dSae; j++) if (deadMask[j]) bEnc[j] -= 20;
+  const xs = Float64Array.from(x);
+  const residual = topKLoss(toP(model), xs, shape(true), { k: 3, batch: true }).residual;
+  const r = check(model, x, { sparsityCoeff: 0, dead: deadMask, training: false }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    topKLoss(p, xs, shape(true), { k: 3, batch: true, dead: deadMask, kAux: 2, alpha: 0.5, residual, widths, weights, signedAux: true }),
+  );
+  report.push(`matryoshka weighted + signed AuxK: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  const deadGrad = (m: SaeModel): number => {
+    const g = m.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0, dead: deadMask, training: false }).grads.get('b_enc');
+    assert.ok(g);
+    return g.reduce((sum, v, j) => sum + (deadMask[j] ? Math.abs(v) : 0), 0);
+  };
+  assert.ok(deadGrad(model) > 0, 'dead latents with only negative pre-activations get an AuxK gradient');
+  // The ReLU'd selection gives them nothing: nothing could ever revive them.
+  const positive = setup({ architecture: 'batchtopk', applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5, matryoshkaWidths: widths } }, 20).model;
+  for (const [name, v] of model.params) positive.params.get(name)?.set(v);
+  assert.equal(deadGrad(positive), 0);
+});
+
 test('report', () => {
   console.log(report.join('\n'));
   assert.ok(report.length > 0);

@@ -55,6 +55,8 @@ export interface AuxRef {
   readonly alpha: number;
   /** Detached residual e = x − x̂ that AuxK reconstructs. */
   readonly residual: Float64Array;
+  /** SAELens's selection: the top k_aux dead pre-activations of any sign (default: positive ones only). */
+  readonly signed?: boolean;
 }
 
 function decoderNorms(p: P, s: Shape): Float64Array {
@@ -72,7 +74,7 @@ function auxRef(p: P, vals: Float64Array, s: Shape, a: AuxRef): { loss: number; 
   const fa = new Float64Array(vals.length);
   let pattern = '';
   for (let b = 0; b < s.B; b++) {
-    const idx = [...Array(s.dSae).keys()].filter((j) => a.dead[j] === 1 && vals[b * s.dSae + j] > 0);
+    const idx = [...Array(s.dSae).keys()].filter((j) => a.dead[j] === 1 && (a.signed || vals[b * s.dSae + j] > 0));
     idx.sort((u, v) => vals[b * s.dSae + v] - vals[b * s.dSae + u]);
     const top = idx.slice(0, a.kAux);
     for (const j of top) fa[b * s.dSae + j] = vals[b * s.dSae + j];
@@ -206,7 +208,18 @@ export function topKLoss(
   p: P,
   x: Float64Array,
   s: Shape,
-  o: { k: number; batch?: boolean; dead?: Uint8Array; kAux?: number; alpha?: number; residual?: Float64Array; widths?: readonly number[] },
+  o: {
+    k: number;
+    batch?: boolean;
+    dead?: Uint8Array;
+    kAux?: number;
+    alpha?: number;
+    residual?: Float64Array;
+    widths?: readonly number[];
+    /** Matryoshka level weights (default 1 each). */
+    weights?: readonly number[];
+    signedAux?: boolean;
+  },
 ): { loss: number; pattern: string; residual: Float64Array } {
   const pre = preActs(p, 'W_enc', x, s, p.b_dec);
   for (let b = 0; b < s.B; b++) for (let j = 0; j < s.dSae; j++) pre[b * s.dSae + j] += p.b_enc[j];
@@ -226,14 +239,14 @@ export function topKLoss(
     }
   }
   let main = 0;
-  for (const m of o.widths ?? [s.dSae]) {
+  (o.widths ?? [s.dSae]).forEach((m, level) => {
     const prefix = f.map((v, i) => (i % s.dSae < m ? v : 0));
-    main += decodeSq(prefix, p.W_dec, p.b_dec, x, s);
-  }
+    main += (o.weights?.[level] ?? 1) * decodeSq(prefix, p.W_dec, p.b_dec, x, s);
+  });
   const e = residualOf(f, p, x, s);
   let aux = 0;
   if (o.dead) {
-    const a = auxRef(p, pre, s, { dead: o.dead, kAux: o.kAux ?? 0, alpha: o.alpha ?? 0, residual: o.residual ?? e });
+    const a = auxRef(p, pre, s, { dead: o.dead, kAux: o.kAux ?? 0, alpha: o.alpha ?? 0, residual: o.residual ?? e, signed: o.signedAux });
     aux = a.loss;
     pattern += a.pattern;
   }

@@ -16,6 +16,15 @@ test('a target L0 below 1 or above d_sae, or a k outside 1..d_sae, is refused', 
   assert.throws(() => validateTrainConfig({ ...c, jumpRelu: { ...(c.jumpRelu ?? assert.fail()), targetL0: 65 } }), /target L0/);
 });
 
+test('Matryoshka level weights and the AuxK selection are checked before training', () => {
+  const m = presetConfig({ architecture: 'batchtopk', dSae: 64, totalTokens: 1e6, preset: 'matryoshka', k: 4 });
+  const topK = m.topK ?? assert.fail();
+  assert.doesNotThrow(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 1, 1, 2] } }));
+  assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1] } }), /one positive weight per level/);
+  assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 0, 1, 1] } }), /one positive weight per level/);
+  assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, auxKSelection: 'relu' as 'signed' } }), /AuxK selection/);
+});
+
 test('presets are tied to their architecture', () => {
   assert.throws(() => presetConfig({ architecture: 'topk', dSae: 64, totalTokens: 1e6, preset: 'anthropic' }), /anthropic preset is defined for jumprelu/);
   assert.throws(() => presetConfig({ architecture: 'jumprelu', dSae: 64, totalTokens: 1e6, preset: 'matryoshka' }), /matryoshka preset is defined for batchtopk/);
@@ -55,6 +64,9 @@ test('recipe names say what the preset did (the TopK warm start is part of the d
   const m = presetConfig({ architecture: 'batchtopk', dSae: 2048, totalTokens: 2e6, preset: 'matryoshka', k: 32 });
   assert.deepEqual(m.topK?.matryoshkaWidths, [128, 256, 512, 1024, 2048]);
   assert.match(m.recipe ?? '', /Matryoshka BatchTopK \(k 32\): prefixes \[128, 256, 512, 1024, 2048\]/);
+  // AuxK must reach dead latents whose pre-activations are all negative (docs/training.md, Matryoshka).
+  assert.equal(m.topK?.auxKSelection, 'signed');
+  assert.match(m.recipe ?? '', /raw pre-activations/);
 });
 
 test('the default JumpReLU names its frequency cap and dead window, and the cap leaves room for the mean firing rate', () => {
