@@ -124,6 +124,7 @@ export function exportSaeLensScript(run: RunDescription): ExportedRun {
       if (c.architecture === 'batchtopk' && c.topK?.thresholdEmaRate !== undefined) sae.push(['topk_threshold_lr', c.topK.thresholdEmaRate]);
       if (c.topK?.matryoshkaWidths) sae.push(['matryoshka_widths', { raw: `[${c.topK.matryoshkaWidths.join(', ')}]` }]);
       if (c.topK?.kAux !== undefined) unmapped.push(`topK.kAux ${c.topK.kAux}: SAELens uses d_in/2 dead latents for AuxK`);
+      if (c.topK?.matryoshkaWeights) unmapped.push(`topK.matryoshkaWeights [${c.topK.matryoshkaWeights.join(', ')}]: SAELens weights every level 1`);
       break;
   }
   const runner: [string, PyValue][] = [
