@@ -164,20 +164,28 @@ export abstract class SaeBase implements SaeModel {
   ): SharedGrads {
     const { backend } = this.ctx;
     const { dIn, dSae } = this;
-    const wDec = new Float32Array(dSae * dIn);
-    const wEncT = new Float32Array(dSae * dIn);
-    backend.sparseTransMatmulAcc(features, dXHat, { data: wDec, rows: dSae, cols: dIn });
-    backend.sparseTransMatmulAcc(dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
-    const preSums = sparseColumnSums(dPre);
     const extras = extra === undefined ? [] : Array.isArray(extra) ? (extra as readonly ExtraCodeGrads[]) : [extra as ExtraCodeGrads];
-    for (const ex of extras) {
-      backend.sparseTransMatmulAcc(ex.features, ex.dOut, { data: wDec, rows: dSae, cols: dIn });
-      backend.sparseTransMatmulAcc(ex.dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
-      const extraSums = sparseColumnSums(ex.dPre);
-      for (let j = 0; j < dSae; j++) preSums[j] += extraSums[j];
+    const preSums = sparseColumnSums(dPre);
+    let wDec: Float32Array;
+    let wEnc: Float32Array;
+    if (extras.length === 0) {
+      // One code: each gradient comes back fresh, W_enc's already in its [d_in × d_sae] layout.
+      wDec = backend.sparseTransMatmul(features, dXHat, false);
+      wEnc = backend.sparseTransMatmul(dPre, xin, true);
+    } else {
+      wDec = new Float32Array(dSae * dIn);
+      const wEncT = new Float32Array(dSae * dIn);
+      backend.sparseTransMatmulAcc(features, dXHat, { data: wDec, rows: dSae, cols: dIn });
+      backend.sparseTransMatmulAcc(dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
+      for (const ex of extras) {
+        backend.sparseTransMatmulAcc(ex.features, ex.dOut, { data: wDec, rows: dSae, cols: dIn });
+        backend.sparseTransMatmulAcc(ex.dPre, xin, { data: wEncT, rows: dSae, cols: dIn });
+        const extraSums = sparseColumnSums(ex.dPre);
+        for (let j = 0; j < dSae; j++) preSums[j] += extraSums[j];
+      }
+      wEnc = new Float32Array(dIn * dSae);
+      transposeInto(wEncT, dSae, dIn, wEnc);
     }
-    const wEnc = new Float32Array(dIn * dSae);
-    transposeInto(wEncT, dSae, dIn, wEnc);
     const bDec = columnSums(dXHat);
     if (this.config.applyBDecToInput) subtractEncoderPath(bDec, mustGet(this.params, 'W_enc'), preSums, dIn, dSae);
     return { wEnc, wDec, preSums, bDec };

@@ -26,6 +26,11 @@ export interface NumericBackend {
   sparseMatmul(s: SparseRows, b: Matrix, bias?: Float32Array): Matrix;
   /** out[n,d] += S[m,n]ᵀ·A[m,d]: weight gradients that scale with the number of active latents. */
   sparseTransMatmulAcc(s: SparseRows, a: Matrix, out: Matrix): void;
+  /**
+   * S[m,n]ᵀ·A[m,d] as a new [n × d] array, or with `transposed` its transpose [d × n] (an encoder weight
+   * gradient in W_enc's layout): the same sums as sparseTransMatmulAcc into zeros (then transposeInto).
+   */
+  sparseTransMatmul(s: SparseRows, a: Matrix, transposed: boolean): Float32Array;
   /** out[e] = A[r,:]·B[c,:] for each stored entry e = (r, c) of the pattern. A [m,d], B [n,d]. */
   sampledDot(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
   /**

@@ -7,6 +7,7 @@ import { sparseToDense, type SparseRows } from './sparse';
 import { referenceBackend } from './referenceBackend';
 import type { DenseEngine, SaeDenseStepInputs, SaeDenseStepResult } from './denseEngine';
 import { selectAbove, selectRowTopK } from './select';
+import { transposeInto } from './transposeInto';
 import { jsSparseKernels, type SparseKernelSet } from './sparseKernels';
 import { loadWasmSparseKernels } from './wasmKernels';
 
@@ -53,7 +54,7 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   const gatherAbove = options.gatherAbove ?? DEFAULT_GATHER_ABOVE;
   const isDense = (s: SparseRows): boolean => s.colIdx.length > denseAbove * s.rows * s.cols;
   const { kernels, notice } = sparseKernelsFor(options.sparseKernels ?? 'wasm', options.sparseThreads ?? 1);
-  const { sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots } = kernels;
+  const { sparseTimesDense, sparseTransposeTimesDenseAcc, sparseTransposeTimesDense, sampledDots } = kernels;
 
   const backend: FastBackend = {
     name: `fast (${engine.name}, ${kernels.name} sparse kernels)`,
@@ -107,6 +108,19 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
         return;
       }
       sparseTransposeTimesDenseAcc(s, a, out);
+    },
+
+    sparseTransMatmul(s, a, transposed) {
+      if (s.rows !== a.rows) throw new Error('sparseTransMatmul shapes');
+      if (isDense(s) && s.rows * s.cols * a.cols >= minWork) {
+        // The same product as sparseTransMatmulAcc's dense path, so both give the same sums.
+        const g = engine.gemm(sparseToDense(s), a, { transA: true }).data;
+        if (!transposed) return g;
+        const t = new Float32Array(g.length);
+        transposeInto(g, s.cols, a.cols, t);
+        return t;
+      }
+      return sparseTransposeTimesDense(s, a, transposed);
     },
 
     sampledDot(pattern, a, b, out) {

@@ -6,6 +6,7 @@ export { SparseBuilder, sparseColumnSums, sparseToDense, withValues, type Sparse
 export type { NumericBackend } from './backend';
 export { referenceBackend } from './referenceBackend';
 export { matmulTransposed, transpose } from './gemm';
+export { transposeInto } from './transposeInto';
 export { floatToHalf, halfDataToFloat32, halfToFloat } from './half';
 export { pickRows, replaceRows, selectAbove, selectRowTopK } from './select';
 export { createFastBackend, NonFiniteError, type FastBackend, type FastBackendOptions } from './fastBackend';

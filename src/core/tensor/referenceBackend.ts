@@ -3,6 +3,7 @@ import type { NumericBackend } from './backend';
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
 import { selectAbove, selectRowTopK } from './select';
+import { transposeInto } from './transposeInto';
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`reference backend: ${what}`);
@@ -116,6 +117,15 @@ export const referenceBackend: NumericBackend = {
         for (let j = 0; j < d; j++) O[oBase + j] += v * A[aBase + j];
       }
     }
+  },
+
+  sparseTransMatmul(s, a, transposed) {
+    const g = new Float32Array(s.cols * a.cols);
+    this.sparseTransMatmulAcc(s, a, { data: g, rows: s.cols, cols: a.cols });
+    if (!transposed) return g;
+    const t = new Float32Array(g.length);
+    transposeInto(g, s.cols, a.cols, t);
+    return t;
   },
 
   sampledDot(pattern, a, b, out) {

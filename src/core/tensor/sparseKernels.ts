@@ -4,12 +4,15 @@
 // each output element is loaded and stored once per group instead of once per entry.
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
+import { transposeInto } from './transposeInto';
 
 /** The three products over sparse codes, as one swappable set (JavaScript here, WebAssembly in wasmKernels.ts). */
 export interface SparseKernelSet {
   readonly name: string;
   sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix;
   sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void;
+  /** S[m,n]ᵀ·A[m,d] as a new [n × d] array ([d × n] when transposed): NumericBackend.sparseTransMatmul. */
+  sparseTransposeTimesDense(s: SparseRows, a: Matrix, transposed: boolean): Float32Array;
   sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
   /** CSR from k unordered candidates per row ([rows × k]), keeping those with score > 0, columns ascending. */
   candidatesToRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, scores: Float32Array): SparseRows;
@@ -98,6 +101,16 @@ export function sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matr
   }
 }
 
+/** sparseTransposeTimesDenseAcc into zeros, transposed after when asked. */
+export function sparseTransposeTimesDense(s: SparseRows, a: Matrix, transposed: boolean): Float32Array {
+  const g = new Float32Array(s.cols * a.cols);
+  sparseTransposeTimesDenseAcc(s, a, { data: g, rows: s.cols, cols: a.cols });
+  if (!transposed) return g;
+  const t = new Float32Array(g.length);
+  transposeInto(g, s.cols, a.cols, t);
+  return t;
+}
+
 /** out[e] = A[r,:]·B[c,:] for each entry e = (r, c) of the pattern. */
 export function sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void {
   const d = a.cols;
@@ -151,4 +164,11 @@ export function candidatesToRows(k: number, rows: number, cols: number, indices:
   return { rows, cols, rowPtr, colIdx: colIdx.slice(0, nnz), values: vals.slice(0, nnz) };
 }
 
-export const jsSparseKernels: SparseKernelSet = { name: 'JavaScript', sparseTimesDense, sparseTransposeTimesDenseAcc, sampledDots, candidatesToRows };
+export const jsSparseKernels: SparseKernelSet = {
+  name: 'JavaScript',
+  sparseTimesDense,
+  sparseTransposeTimesDenseAcc,
+  sparseTransposeTimesDense,
+  sampledDots,
+  candidatesToRows,
+};

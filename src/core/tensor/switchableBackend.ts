@@ -46,6 +46,7 @@ export class SwitchableBackend implements NumericBackend {
   matmulTransB: NumericBackend['matmulTransB'] = (a, b) => this.current.matmulTransB(a, b);
   sparseMatmul: NumericBackend['sparseMatmul'] = (s, b, bias) => this.current.sparseMatmul(s, b, bias);
   sparseTransMatmulAcc: NumericBackend['sparseTransMatmulAcc'] = (s, a, out) => this.current.sparseTransMatmulAcc(s, a, out);
+  sparseTransMatmul: NumericBackend['sparseTransMatmul'] = (s, a, transposed) => this.current.sparseTransMatmul(s, a, transposed);
   sampledDot: NumericBackend['sampledDot'] = (p, a, b, out) => this.current.sampledDot(p, a, b, out);
   matmulRowTopK: NumericBackend['matmulRowTopK'] = (a, b, bias, k, mask) => this.current.matmulRowTopK(a, b, bias, k, mask);
   matmulAbove: NumericBackend['matmulAbove'] = (a, b, bias, lower) => this.current.matmulAbove(a, b, bias, lower);

@@ -18,6 +18,7 @@ interface KernelExports {
   sampledDots(rowPtr: number, colIdx: number, a: number, b: number, d: number, out: number, r0: number, r1: number): void;
   sortCandidates(idx: number, val: number, score: number, k: number, r0: number, r1: number, outCols: number, outVals: number, count: number): void;
   byColumn(rows: number, cols: number, rowPtr: number, colIdx: number, values: number, colPtr: number, rowOf: number, valueOf: number, next: number): number;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
 /** 2 GiB: the largest operand set (W_dec, the batch, the gradient) of any SAE trained here is far below. */
@@ -167,6 +168,24 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
     helper.run(OP_GATHER_AXPY, [ptr, idx, val, m, d, out, init, mid, groups], () => wasm.gatherAxpy(ptr, idx, val, m, d, out, init, 0, mid));
   };
 
+  // out (already in the module at byte offset o, [s.cols × a.cols]) += Sᵀ·A; the code grouped by column
+  // (CSC) is built in the module from the CSR, as sparseKernels.ts byColumn. Allocates after o in the arena.
+  const transposedProduct = (s: SparseRows, a: Matrix, o: number): void => {
+    const d = a.cols;
+    const nnz = s.colIdx.length;
+    const rowPtr = arena.put(s.rowPtr);
+    const colIdx = arena.put(s.colIdx);
+    const values = arena.put(s.values);
+    const ptr = arena.alloc((s.cols + 1) * 4);
+    new Int32Array(memory.buffer, ptr, s.cols + 1).fill(0);
+    const idx = arena.alloc(nnz * 4);
+    const val = arena.alloc(nnz * 4);
+    const next = arena.alloc(s.cols * 4);
+    wasm.byColumn(s.rows, s.cols, rowPtr, colIdx, values, ptr, idx, val, next);
+    const m = arena.put(a.data);
+    gatherAxpy(new Int32Array(memory.buffer, ptr, s.cols + 1), s.cols, ptr, idx, val, m, d, o, 0);
+  };
+
   return {
     name: 'WebAssembly SIMD',
     threads: helper ? 2 : 1,
@@ -186,23 +205,23 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
     },
 
     sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void {
-      const d = a.cols;
-      const nnz = s.colIdx.length;
       arena.reset();
-      // The code grouped by column (CSC) is built in the module from the CSR, as sparseKernels.ts byColumn.
-      const rowPtr = arena.put(s.rowPtr);
-      const colIdx = arena.put(s.colIdx);
-      const values = arena.put(s.values);
-      const ptr = arena.alloc((s.cols + 1) * 4);
-      new Int32Array(memory.buffer, ptr, s.cols + 1).fill(0);
-      const idx = arena.alloc(nnz * 4);
-      const val = arena.alloc(nnz * 4);
-      const next = arena.alloc(s.cols * 4);
-      wasm.byColumn(s.rows, s.cols, rowPtr, colIdx, values, ptr, idx, val, next);
-      const m = arena.put(a.data);
       const o = arena.put(out.data);
-      gatherAxpy(new Int32Array(memory.buffer, ptr, s.cols + 1), s.cols, ptr, idx, val, m, d, o, 0);
+      transposedProduct(s, a, o);
       out.data.set(arena.f32(o, out.data.length));
+    },
+
+    sparseTransposeTimesDense(s: SparseRows, a: Matrix, transposed: boolean): Float32Array {
+      // Fresh zeros in the module (no copy in); the transpose runs in the module too, one copy out.
+      arena.reset();
+      const len = s.cols * a.cols;
+      const o = arena.alloc(len * 4);
+      arena.f32(o, len).fill(0);
+      transposedProduct(s, a, o);
+      if (!transposed) return arena.f32(o, len).slice();
+      const t = arena.alloc(len * 4);
+      wasm.transpose(o, s.cols, a.cols, t);
+      return arena.f32(t, len).slice();
     },
 
     sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void {

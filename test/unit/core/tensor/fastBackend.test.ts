@@ -64,6 +64,10 @@ for (const [label, be] of [['engine', viaEngine], ['javascript', viaJs], ['wasm'
     be.sparseTransMatmulAcc(s, a, out1);
     ref.sparseTransMatmulAcc(s, a, out2);
     near(out1.data, out2.data, 'sparseTransMatmulAcc');
+    near(be.sparseTransMatmul(s, a, false), ref.sparseTransMatmul(s, a, false), 'sparseTransMatmul');
+    const t = be.sparseTransMatmul(s, a, true); // [6 × 37]
+    const plain = ref.sparseTransMatmul(s, a, false); // [37 × 6]
+    near(t, Float32Array.from({ length: 6 * 37 }, (_, k) => plain[(k % 37) * 6 + Math.floor(k / 37)]), 'sparseTransMatmul transposed');
     const got = new Float32Array(s.colIdx.length);
     const want = new Float32Array(s.colIdx.length);
     be.sampledDot(s, a, w, got);

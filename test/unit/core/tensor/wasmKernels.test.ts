@@ -4,6 +4,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceBackend as ref, SparseBuilder, type Matrix, type SparseRows } from '../../../../src/core/tensor';
 import { jsSparseKernels } from '../../../../src/core/tensor/sparseKernels';
+import { transposeInto } from '../../../../src/core/tensor/transposeInto';
 import { loadWasmSparseKernels } from '../../../../src/core/tensor/wasmKernels';
 import { Rng } from '../../../../src/core/util/rng';
 
@@ -52,6 +53,13 @@ for (const d of [1, 3, 4, 13, 16, 37, 64]) {
       kernels.sparseTransposeTimesDenseAcc(code, a, got);
       ref.sparseTransMatmulAcc(code, a, want);
       near(got.data, want.data, 'transposed accumulation');
+      // Into fresh zeros, and transposed in the module: exactly the accumulation into zeros (same sums).
+      const zeros: Matrix = { data: new Float32Array(cols * d), rows: cols, cols: d };
+      kernels.sparseTransposeTimesDenseAcc(code, a, zeros);
+      assert.deepEqual(kernels.sparseTransposeTimesDense(code, a, false), zeros.data, 'fresh product');
+      const t = new Float32Array(cols * d);
+      transposeInto(zeros.data, cols, d, t);
+      assert.deepEqual(kernels.sparseTransposeTimesDense(code, a, true), t, 'fresh product, transposed');
       const dots = new Float32Array(code.colIdx.length);
       const dotsRef = new Float32Array(code.colIdx.length);
       kernels.sampledDots(code, a, w, dots);
@@ -60,6 +68,35 @@ for (const d of [1, 3, 4, 13, 16, 37, 64]) {
     }
   });
 }
+
+test('wasm sparse kernels: the fresh (and transposed) gradient product at every 4×4-tile remainder, with empty and all-active codes, equals the JavaScript kernels', () => {
+  for (let cols = 1; cols <= 9; cols++) {
+    for (const d of [1, 2, 3, 4, 5, 7, 8, 9]) {
+      const rows = 6;
+      const a = rand(rows, d);
+      const empty = randomSparse(rows, cols, () => 0);
+      const full = randomSparse(rows, cols, () => cols); // every latent active in every row
+      for (const code of [empty, full, randomSparse(rows, cols, (r) => r % 3)]) {
+        for (const transposed of [false, true]) {
+          const got = kernels.sparseTransposeTimesDense(code, a, transposed);
+          const want = jsSparseKernels.sparseTransposeTimesDense(code, a, transposed);
+          near(got, want, `${cols}×${d}${transposed ? ' transposed' : ''}`);
+          if (code === empty) assert.ok(got.every((v) => v === 0), 'an empty code gives zeros');
+        }
+      }
+    }
+  }
+  // A non-finite input reaches the output (the trainer's finiteness check reports it), it is not dropped.
+  const b = new SparseBuilder(4, 5);
+  b.push(2, 1.5);
+  b.endRow();
+  for (let r = 1; r < 4; r++) b.endRow();
+  const a = rand(4, 7);
+  a.data[3] = Number.NaN; // row 0, column 3
+  const t = kernels.sparseTransposeTimesDense(b.finish(), a, true); // [7 × 5]
+  assert.ok(Number.isNaN(t[3 * 5 + 2]), 'NaN reaches its entry');
+  assert.equal(t.filter((v) => Number.isNaN(v)).length, 1, 'and no other');
+});
 
 test('wasm sparse kernels: operands beyond the initial memory grow it, and later small calls still agree', () => {
   const s = randomSparse(600, 3000, () => 24);
