@@ -13,6 +13,7 @@ import { Adam } from './adam';
 import { totalSteps, validateTrainConfig, type TrainConfig } from './config';
 import type { DataSource } from './dataSource';
 import { geometricDecay, linearWarmup, lrFactor } from './schedules';
+import { scaledFiniteBatch } from './stepBatch';
 
 export interface StepMetrics {
   readonly step: number;
@@ -128,6 +129,7 @@ export class SaeTrainer {
   readonly history: HistoryRecord[] = [];
   private readonly adam: Adam;
   private readonly tracker: FiringTracker;
+  private batchBuffer: Float32Array | undefined;
   /** Receives one-line notices (e.g. the fast backend replaced by the reference backend). */
   onNotice: (message: string) => void = () => undefined;
 
@@ -252,14 +254,16 @@ export class SaeTrainer {
 
   /** One optimiser step on a raw (unnormalised) batch. Undefined if no usable row or a non-finite loss. */
   trainStep(raw: Matrix): StepMetrics | undefined {
-    const { rows: good, skipped } = finiteRows(raw);
+    // The batch buffer is reused: nothing keeps x beyond this step.
+    const batch = scaledFiniteBatch(raw, 1 / this.scale, this.batchBuffer);
+    this.batchBuffer = batch.buffer;
+    const { x, skipped } = batch;
     this.skippedRows += skipped;
-    if (good.rows === 0) {
+    if (x.rows === 0) {
       this.skippedSteps++;
       return undefined;
     }
     const c = this.config;
-    const x = this.scale === 1 ? good : scaled(good, 1 / this.scale);
     const t = this.stepCount;
     const sparsityCoeff = c.sparsityCoeff * linearWarmup(t, c.sparsityWarmupSteps);
     const warmupSteps = c.jumpRelu?.topKWarmupSteps ?? 0;
@@ -320,7 +324,7 @@ export class SaeTrainer {
     this.tracker.add(res.features);
     this.stepCount++;
     this.tokenCount += x.rows;
-    const variance = totalVariance(x);
+    const { variance } = batch;
     const metrics: StepMetrics = {
       step: this.stepCount,
       tokens: this.tokenCount,
@@ -420,25 +424,6 @@ function scaled(x: Matrix, factor: number): Matrix {
   const data = new Float32Array(x.data.length);
   for (let i = 0; i < data.length; i++) data[i] = x.data[i] * factor;
   return { data, rows: x.rows, cols: x.cols };
-}
-
-function totalVariance(x: Matrix): number {
-  const d = x.cols;
-  // Per-column sums accumulated row by row (the same additions in the same order as column by column,
-  // without reading the batch with a stride of d floats).
-  const s = new Float64Array(d);
-  const sq = new Float64Array(d);
-  for (let r = 0; r < x.rows; r++) {
-    const base = r * d;
-    for (let j = 0; j < d; j++) {
-      const a = x.data[base + j];
-      s[j] += a;
-      sq[j] += a * a;
-    }
-  }
-  let v = 0;
-  for (let j = 0; j < d; j++) v += sq[j] - (s[j] * s[j]) / x.rows;
-  return v;
 }
 
 /** θ_j = the (1 − rate) quantile of latent j's pre-activations, so each fires on ≈ rate of tokens at step 0. */
