@@ -1,7 +1,8 @@
 // Where the fused dense Gated / ReLU step (DenseEngine.saeDenseStep) spends its time: the engine call alone
 // on random weights of the trainer's shapes, timed per step, and with --profile ONNX Runtime's own per-node
 // profile (session option enableProfiling) summed per node and per operator type. The dense-encoder GEMM
-// (xin·W_enc, the floor bench/train.ts divides by) is timed in the same process for scale.
+// (xin·W_enc, the floor bench/train.ts divides by) is timed in the same process for scale. The process CPU
+// time per step is printed too: on a machine other jobs load, it moves much less than the wall time.
 //   npx tsx bench/dense-step-profile.ts [--scale 512x8192] [--batch 4096] [--arch relu,gated] [--steps 3]
 //                                       [--threads 2] [--profile] [--top 30]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -110,18 +111,22 @@ function main(): void {
       ...(kind === 'gated' ? { bMag: new Float32Array(N), scale: new Float32Array(N).fill(1) } : {}),
     };
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let checksum = 0;
     let faults = 0;
     for (let s = 0; s < WARMUP + STEPS; s++) {
       const f0 = process.resourceUsage().minorPageFault;
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const r = engine.saeDenseStep!(inputs);
+      const c = process.cpuUsage(c0);
       if (s >= WARMUP) times.push(performance.now() - t0);
+      if (s >= WARMUP) cpuTimes.push((c.user + c.system) / 1000);
       if (s >= WARMUP) faults += process.resourceUsage().minorPageFault - f0;
       checksum = r.sqErr;
     }
     const m = median(times);
-    process.stdout.write(`${kind}: step median ${m.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(' ')}) = ${(m / median(gemmMs)).toFixed(2)}× the GEMM; ${Math.round(faults / STEPS)} page faults/step (${((faults / STEPS) * 4096 / 2 ** 20).toFixed(0)} MiB); Σ‖x−x̂‖² ${checksum.toExponential(4)}; peak RSS so far ${peakRssMiB()} MiB\n`);
+    process.stdout.write(`${kind}: step median ${m.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(' ')}) = ${(m / median(gemmMs)).toFixed(2)}× the GEMM; CPU median ${median(cpuTimes).toFixed(0)} ms (${cpuTimes.map((t) => t.toFixed(0)).join(' ')}); ${Math.round(faults / STEPS)} page faults/step (${((faults / STEPS) * 4096 / 2 ** 20).toFixed(0)} MiB); Σ‖x−x̂‖² ${checksum.toExponential(4)}; peak RSS so far ${peakRssMiB()} MiB\n`);
   }
   engine.dispose(); // ends the profiles
   if (opts.profile) {

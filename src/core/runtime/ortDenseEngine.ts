@@ -6,6 +6,7 @@ import { binding, initOrt } from 'onnxruntime-node/dist/binding';
 import type { AboveEntries, DenseEngine, GemmOptions, RowTopK, SaeDenseStepInputs, SaeDenseStepResult } from '../tensor/denseEngine';
 import type { Matrix } from '../tensor';
 import { encodeModel, onnx } from './onnxProto';
+import { transposeInto } from '../sae/model';
 
 type NativeSession = InstanceType<typeof binding.InferenceSession>;
 
@@ -60,6 +61,8 @@ const sumAll = (input: string, output: string): onnx.INodeProto => op('ReduceSum
  * firing bits right after their input exists, the gate path before the magnitude path), so that fewer
  * [B×n] buffers are alive at once. Σ over rows of dL/dpre comes out of the W_enc-gradient GEMM as one
  * more row, from xin extended by a column of ones, instead of another pass over [B×n].
+ * The weight gradients add onto acc_w_enc [d+1 × n] and acc_w_dec_t [d × n] (or a [1 × n] row of zeros,
+ * broadcast, for the first slice).
  */
 function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
   // x̂ = code·W_dec + b_dec, Σ‖x̂ − x‖², dL/dx̂ (`out` names x̂, the rest are prefixed with `tag`).
@@ -74,11 +77,18 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
   // of two 2^0..2^(blk−1) gives, per block of rows and latent, an integer whose bits are the rows that
   // fired (exact in float32 for blk ≤ 24): one cheap read of the mask instead of a strided ReduceMax.
   const fireBits = (fire: string): onnx.INodeProto[] => [op('Reshape', [fire, 'block_shape'], 'fire_blocks'), op('MatMul', ['block_bits', 'fire_blocks'], 'fire_bits')];
+  // The two weight gradients run as plain (untransposed) products whose left operand is a small transposed
+  // copy ([d × rows]): MLAS packs only its right operand, and with transA it transposes panels of the left one
+  // again for every block of output columns (slower in bench/dense-floor.ts). Each adds onto its C input,
+  // the sum over the previous slices, so the slices' gradients are summed inside the graph.
   // [xin | 1]ᵀ·dL/dpre: W_enc's gradient [d×n] followed by the row Σ_b dL/dpre [n].
   const encoderGrad = (dPre: string): onnx.INodeProto[] => [
-    op('Concat', ['xin', 'ones'], 'xin1', [intAttr('axis', 1)]),
-    op('Gemm', ['xin1', dPre], 'g_w_enc_sums', [intAttr('transA', 1)]),
+    op('Transpose', ['xin'], 'xin_t'),
+    op('Concat', ['xin_t', 'ones'], 'xin1_t', [intAttr('axis', 0)]),
+    op('Gemm', ['xin1_t', dPre, 'acc_w_enc'], 'g_w_enc_sums'),
   ];
+  // dL/dx̂ᵀ·code: W_dec's gradient transposed [d×n] (the engine transposes the sum once).
+  const decoderGrad = (code: string): onnx.INodeProto[] => [op('Transpose', ['dxhat'], 'dxhat_t'), op('Gemm', ['dxhat_t', code, 'acc_w_dec_t'], 'g_w_dec_t')];
   if (kind === 'relu') {
     return [
       op('Gemm', ['xin', 'w_enc', 'bias'], 'pre'),
@@ -89,7 +99,7 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
       sumRows('f', 'act_sums'),
       ...decode('f', 'xhat', ''),
       sumRows('dxhat', 'dxhat_sums'),
-      op('Gemm', ['f', 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
+      ...decoderGrad('f'),
       // dL/dpre = (dL/dx̂·W_decᵀ + penalty)·1[f > 0]; the penalty rides in as Gemm's bias.
       op('Gemm', ['dxhat', 'w_dec', 'penalty'], 'df_pen', [intAttr('transB', 1)]),
       op('Mul', ['df_pen', 'active'], 'dpre'),
@@ -117,7 +127,7 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
     ...fireBits('fired'),
     ...decode('f', 'xhat', ''),
     sumRows('dxhat', 'dxhat_sums'),
-    op('Gemm', ['f', 'dxhat'], 'g_w_dec', [intAttr('transA', 1)]),
+    ...decoderGrad('f'),
     op('Gemm', ['dxhat', 'w_dec'], 'dmag', [intAttr('transB', 1)]),
     op('Mul', ['dmag', 'fired'], 'dpi_mag'),
     sumRows('dpi_mag', 'mag_sums'),
@@ -207,7 +217,9 @@ class OrtDenseEngine implements DenseEngine {
       s = new binding.InferenceSession();
       s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
         executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
+        // The dense step's graph runs as written: ONNX Runtime's optimiser would fold its Transposes back
+        // into the weight-gradient Gemms as transA (GemmTransposeFusion), the slower layout.
+        graphOptimizationLevel: key.startsWith('sae-dense') ? 'disabled' : 'all',
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -424,15 +436,17 @@ class OrtDenseEngine implements DenseEngine {
           io('k2', [1]),
           io('block_shape', [3], INT64),
           io('block_bits', [1, 'blk']),
-          io('ones', ['b', 1]),
+          io('ones', [1, 'b']),
           ...(gated ? [io('b_mag', ['n']), io('scale', ['n'])] : []),
+          io('acc_w_enc', ['ae', 'n']),
+          io('acc_w_dec_t', ['ad', 'n']),
         ],
         [
           io('xhat', ['b', 'd']),
           io('sq_err', []),
           ...(gated ? [io('aux_sq_err', [])] : []),
           io('g_w_enc_sums', ['d1', 'n']),
-          io('g_w_dec', ['n', 'd']),
+          io('g_w_dec_t', ['d', 'n']),
           io('dxhat_sums', ['d']),
           ...vec.map((v) => io(v, ['n'])),
           io('fire_bits', ['nb', 1, 'n']),
@@ -451,9 +465,11 @@ class OrtDenseEngine implements DenseEngine {
       k2: t(Float32Array.of(2 / B), [1]),
       ...(gated ? { b_mag: t(inputs.bMag!, [n]), scale: t(inputs.scale!, [n]) } : {}),
     };
-    const names = ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc_sums', 'g_w_dec', 'dxhat_sums', ...vec, 'fire_bits', 'checksum'];
+    const names = ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc_sums', 'g_w_dec_t', 'dxhat_sums', ...vec, 'fire_bits', 'checksum'];
     // Equal slices of at most denseStepRows rows; every output is a sum over rows except x̂ (placed) and
-    // the firing statistics (shifted by the slice's first row).
+    // the firing statistics (shifted by the slice's first row). The weight gradients are summed inside the
+    // graph: each slice's Gemm adds onto the previous slice's result (its C input); the first onto a
+    // broadcast row of zeros.
     const slices = Math.ceil(B / this.denseStepRows);
     const per = Math.ceil(B / slices);
     const xhat = slices === 1 ? undefined : new Float32Array(B * d);
@@ -463,6 +479,9 @@ class OrtDenseEngine implements DenseEngine {
     let sqErr = 0;
     let auxSqErr = 0;
     let checksum = 0;
+    const zeros = t(new Float32Array(n), [1, n]);
+    let accWEnc = zeros;
+    let accWDecT = zeros;
     for (let r0 = 0; r0 < B; r0 += per) {
       const rows = Math.min(per, B - r0);
       const blk = rowBlock(rows);
@@ -474,7 +493,9 @@ class OrtDenseEngine implements DenseEngine {
           xin: t(xin.data.subarray(r0 * d, (r0 + rows) * d), [rows, d]),
           block_shape: new ort.Tensor('int64', BigInt64Array.of(BigInt(rows / blk), BigInt(blk), BigInt(n)), [3]),
           block_bits: t(Float32Array.from({ length: blk }, (_, i) => 2 ** i), [1, blk]),
-          ones: t(new Float32Array(rows).fill(1), [rows, 1]),
+          ones: t(new Float32Array(rows).fill(1), [1, rows]),
+          acc_w_enc: accWEnc,
+          acc_w_dec_t: accWDecT,
         },
         names,
       );
@@ -488,7 +509,9 @@ class OrtDenseEngine implements DenseEngine {
         fireCount[j] += fired.fireCount[j];
         if (fired.lastRow[j] > 0) lastRow[j] = r0 + fired.lastRow[j];
       }
-      const acc = ['xhat', 'g_w_enc_sums', 'g_w_dec', 'dxhat_sums', ...vec];
+      accWEnc = out.g_w_enc_sums;
+      accWDecT = out.g_w_dec_t;
+      const acc = ['xhat', 'dxhat_sums', ...vec];
       if (!sum) {
         sum = Object.fromEntries(acc.map((name) => [name, f32(name)]));
       } else {
@@ -500,14 +523,17 @@ class OrtDenseEngine implements DenseEngine {
       }
     }
     const v = sum!;
+    const gWEncSums = accWEnc.data as Float32Array;
+    const gWDec = new Float32Array(n * d);
+    transposeInto(accWDecT.data as Float32Array, d, n, gWDec);
     return {
       reconstruction: { data: xhat ?? v.xhat, rows: B, cols: d },
       sqErr,
       auxSqErr,
-      gWEnc: v.g_w_enc_sums.subarray(0, d * n),
-      gWDec: v.g_w_dec,
+      gWEnc: gWEncSums.subarray(0, d * n),
+      gWDec,
       dXHatSums: v.dxhat_sums,
-      preSums: v.g_w_enc_sums.subarray(d * n),
+      preSums: gWEncSums.subarray(d * n),
       actSums: v.act_sums,
       ...(gated ? { gateSums: v.gate_sums, magSums: v.mag_sums, magPSums: v.mag_p_sums } : {}),
       fireCount,

@@ -184,6 +184,20 @@ test('a NaN in the fused dense step is a NonFiniteError, not a silently dropped 
   assert.throws(() => fast.saeDenseStep!({ ...inp, wEnc }), NonFiniteError);
 });
 
+test('a NaN or ∞ only in the last, shorter slice still makes the sliced step a NonFiniteError (the slices add up inside the engine)', () => {
+  for (const kind of ['relu', 'gated'] as const) {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const inp = inputs(kind, 37, 7, 29); // slices of 13, 13 and 11 rows
+      const xin = { ...inp.xin, data: inp.xin.data.slice() };
+      xin.data[36 * 7 + 2] = bad; // the last row
+      assert.throws(() => sliced.saeDenseStep!({ ...inp, xin }), NonFiniteError, `${kind} with ${bad}`);
+      // The same inputs without it are finite everywhere (the error is the bad entry's, not the slicing's).
+      const ok = sliced.saeDenseStep!(inp);
+      assert.ok(Number.isFinite(ok.checksum) && ok.gWEnc.every(Number.isFinite) && ok.gWDec.every(Number.isFinite), `${kind}: finite without it`);
+    }
+  }
+});
+
 test('a fused dense step that turns non-finite mid-run is replaced by the reference backend, with one notice and finite weights', async () => {
   for (const arch of ['relu', 'gated'] as const) {
     let calls = 0;
