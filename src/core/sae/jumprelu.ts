@@ -104,10 +104,13 @@ export class JumpReluSae extends SaeBase {
 
     // One pass: active entries (features), entries whose f has a gradient (active or in the STE window
     // |pre − θ| < ε/2), and the dPre pattern (those plus dead latents below θ for the pre-activation loss).
-    const features = new SparseBuilder(B, dSae);
-    const touched = new SparseBuilder(B, dSae);
-    const pattern = new SparseBuilder(B, dSae);
-    const touchAt: number[] = []; // pattern index of each touched entry
+    // Sized for every candidate up front (no regrowth while filling; finish() trims).
+    const capacity = cand.colIdx.length + nDead * B;
+    const features = new SparseBuilder(B, dSae, cand.colIdx.length);
+    const touched = new SparseBuilder(B, dSae, capacity);
+    const pattern = new SparseBuilder(B, dSae, capacity);
+    let touchAt = new Int32Array(Math.max(16, cand.colIdx.length)); // pattern index of each touched entry
+    let nTouched = 0;
     const windowCount = new Float64Array(dSae);
     const fireCount = new Float64Array(dSae);
     let activeTotal = 0;
@@ -127,7 +130,12 @@ export class JumpReluSae extends SaeBase {
         const below = preActOn && dead && dead[j] !== 0 && u < 0;
         if (active || inWindow) {
           touched.push(j, p);
-          touchAt.push(nPattern);
+          if (nTouched === touchAt.length) {
+            const bigger = new Int32Array(2 * touchAt.length);
+            bigger.set(touchAt);
+            touchAt = bigger;
+          }
+          touchAt[nTouched++] = nPattern;
         }
         if (active || inWindow || below) {
           pattern.push(j, p);

@@ -31,6 +31,13 @@ export interface WasmAdam {
    * is left unchanged).
    */
   step(name: string, p: Float32Array, g: Float32Array, u: AdamUpdate, unitRows?: { rows: number; cols: number }): void;
+  /**
+   * Moves each named parameter of `params` into the module's memory: its values are copied into a slot
+   * there and the map's entry is replaced by a view of that slot, which step() then updates in place (no
+   * copy of the parameter in and out per step). Whoever reads the parameters through the map sees the
+   * same values; arrays taken from the map before this call are no longer the parameters.
+   */
+  adopt(params: Map<string, Float32Array>): void;
 }
 
 /** Moments for parameters of the given sizes in a fresh module memory. Throws where WebAssembly SIMD is missing. */
@@ -38,11 +45,11 @@ export function loadWasmAdam(sizes: ReadonlyMap<string, number>): WasmAdam {
   const api = wasmApi();
   const align = (bytes: number): number => (bytes + 15) & ~15;
   let top = 0;
-  const at = new Map<string, { m: number; v: number; n: number }>();
+  const at = new Map<string, { m: number; v: number; p: number; n: number }>();
   let largest = 0;
   for (const [name, n] of sizes) {
-    at.set(name, { m: top, v: top + align(4 * n), n });
-    top += 2 * align(4 * n);
+    at.set(name, { m: top, v: top + align(4 * n), p: top + 2 * align(4 * n), n });
+    top += 3 * align(4 * n);
     largest = Math.max(largest, n);
   }
   const scratchP = top;
@@ -56,6 +63,7 @@ export function loadWasmAdam(sizes: ReadonlyMap<string, number>): WasmAdam {
     m.set(name, new Float32Array(memory.buffer, o.m, o.n));
     v.set(name, new Float32Array(memory.buffer, o.v, o.n));
   }
+  const resident = new Map<string, Float32Array>(); // adopted parameters: their views
   const pView = new Float32Array(memory.buffer, scratchP, largest);
   const gView = new Float32Array(memory.buffer, scratchG, largest);
   return {
@@ -64,15 +72,27 @@ export function loadWasmAdam(sizes: ReadonlyMap<string, number>): WasmAdam {
     step(name, p, g, u, unitRows) {
       const o = at.get(name);
       if (!o || p.length !== o.n || g.length !== o.n) throw new Error(`Adam: no moments of ${p.length} floats for ${name}`);
-      pView.set(p);
+      const inPlace = resident.get(name) === p;
+      const pAt = inPlace ? o.p : scratchP;
+      if (!inPlace) pView.set(p);
       gView.set(g);
       if (unitRows) {
         if (unitRows.rows * unitRows.cols !== o.n) throw new Error(`Adam: ${name} is not ${unitRows.rows}×${unitRows.cols}`);
-        wasm.adamUnitRows(scratchP, scratchG, o.m, o.v, unitRows.rows, unitRows.cols, u.beta1, u.beta2, u.stepSize, u.sqrtC2, u.eps);
+        wasm.adamUnitRows(pAt, scratchG, o.m, o.v, unitRows.rows, unitRows.cols, u.beta1, u.beta2, u.stepSize, u.sqrtC2, u.eps);
       } else {
-        wasm.adam(scratchP, scratchG, o.m, o.v, o.n, u.beta1, u.beta2, u.stepSize, u.sqrtC2, u.eps);
+        wasm.adam(pAt, scratchG, o.m, o.v, o.n, u.beta1, u.beta2, u.stepSize, u.sqrtC2, u.eps);
       }
-      p.set(pView.subarray(0, o.n));
+      if (!inPlace) p.set(pView.subarray(0, o.n));
+    },
+    adopt(params) {
+      for (const [name, p] of params) {
+        const o = at.get(name);
+        if (!o || p.length !== o.n || resident.get(name) === p) continue;
+        const view = new Float32Array(memory.buffer, o.p, o.n);
+        view.set(p);
+        params.set(name, view);
+        resident.set(name, view);
+      }
     },
   };
 }

@@ -49,6 +49,15 @@ export class Adam {
     }
   }
 
+  /**
+   * With the WebAssembly passes: moves the parameters into the module's memory (the map's entries become
+   * views of it, updated in place by step(): no copy of each parameter in and out per step). Without
+   * them, nothing changes. See WasmAdam.adopt.
+   */
+  adopt(params: Map<string, Float32Array>): void {
+    this.kernels?.adopt(params);
+  }
+
   /** 'WebAssembly SIMD' or 'JavaScript'. */
   get kernelName(): string {
     return this.kernels ? 'WebAssembly SIMD' : 'JavaScript';

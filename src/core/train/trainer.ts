@@ -143,6 +143,9 @@ export class SaeTrainer {
     this.totalSteps = totalSteps(config);
     // The WebAssembly update gives the JavaScript one's results bit for bit, on either backend.
     this.adam = new Adam({ beta1: config.beta1, beta2: config.beta2, eps: config.adamEps }, model.params, { wasm: true });
+    // The parameters live in the optimiser's WebAssembly memory from here on (the model reads them
+    // through its params map, which now holds views of it): no per-step copy in and out of Adam.
+    this.adam.adopt(model.params);
     this.tracker = new FiringTracker(config.dSae);
   }
 

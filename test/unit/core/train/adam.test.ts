@@ -100,3 +100,39 @@ test('moments written through the views (a resumed checkpoint) are what the next
   assert.deepEqual(p.get('w'), q.get('w'));
   assert.deepEqual(a.m.get('w'), b.m.get('w'));
 });
+
+test('adopted parameters (views of the WebAssembly memory, updated in place) follow the JavaScript update bit for bit', () => {
+  const rng = new Rng(9);
+  const rows = 13;
+  const cols = 7;
+  const init = randomParams(rng, { W_dec: rows * cols, b_enc: 13, b_dec: 7 });
+  normalizeRows(init.get('W_dec')!, rows, cols);
+  const js = copy(init);
+  const adopted = copy(init);
+  const before = adopted.get('b_enc')!;
+  const adamJs = new Adam(config, js);
+  const adamWa = new Adam(config, adopted, { wasm: true });
+  adamWa.adopt(adopted);
+  assert.notEqual(adopted.get('b_enc'), before, 'the map now holds a view of the module memory');
+  assert.deepEqual(adopted.get('b_enc'), before, 'with the same values');
+  adamWa.adopt(adopted); // a second adoption changes nothing
+  const unit = { name: 'W_dec', rows, cols };
+  for (let step = 1; step <= 5; step++) {
+    const grads = randomParams(rng, { W_dec: rows * cols, b_enc: 13, b_dec: 7 });
+    adamJs.step(js, copy(grads), 0.02, () => step, unit);
+    adamWa.step(adopted, copy(grads), 0.02, () => step, unit);
+  }
+  for (const [name, p] of js) assert.deepEqual(adopted.get(name), p, name);
+  // A parameter array that is not the adopted view (e.g. a copy) is still updated, by the copying path.
+  const other = copy(adopted);
+  const g = randomParams(rng, { W_dec: rows * cols, b_enc: 13, b_dec: 7 });
+  const otherJs = copy(js);
+  adamWa.step(other, copy(g), 0.02, () => 6, unit);
+  adamJs.step(otherJs, copy(g), 0.02, () => 6, unit);
+  for (const [name, p] of otherJs) assert.deepEqual(other.get(name), p, `${name} (copy)`);
+  // Without WebAssembly, adopt leaves the map alone.
+  const plain = copy(init);
+  const b = plain.get('b_dec');
+  new Adam(config, plain).adopt(plain);
+  assert.equal(plain.get('b_dec'), b);
+});
