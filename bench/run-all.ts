@@ -14,8 +14,9 @@ const benchDir = __dirname;
 const tsx = resolve(benchDir, '../node_modules/.bin/tsx');
 const only = opts.only?.split(',');
 const skip = opts.skip.split(',').filter(Boolean);
-// Modules the benchmarks import (randomDecoder is also a CLI that needs arguments), not benchmarks.
-const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder', 'syntheticToy', 'cliFlags']);
+// Modules the benchmarks import (randomDecoder is also a CLI that needs arguments) and acts-screen (needs
+// activation files), not benchmarks to run without arguments.
+const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder', 'syntheticToy', 'cliFlags', 'acts-screen']);
 const names = readdirSync(benchDir)
   .filter((f) => f.endsWith('.ts') && !HELPERS.has(f.replace(/\.ts$/, '')))
   .map((f) => f.replace(/\.ts$/, ''))

@@ -110,6 +110,8 @@ export function exportSaeLensScript(run: RunDescription): ExportedRun {
       if (j.thresholdParam === 'log') unmapped.push('jumpRelu.thresholdParam log: SAELens (≥ 6.48) learns θ directly');
       if (j.bandwidthStart !== undefined) unmapped.push(`jumpRelu.bandwidthStart ${j.bandwidthStart} (decaying bandwidth): SAELens keeps jumprelu_bandwidth fixed`);
       if (j.topKWarmupSteps) unmapped.push(`jumpRelu.topKWarmupSteps ${j.topKWarmupSteps}: SAELens has no TopK warm start`);
+      if (j.switchBlendSteps) unmapped.push(`jumpRelu.switchBlendSteps ${j.switchBlendSteps}: SAELens has no TopK warm start to blend out`);
+      if (j.switchThreshold && j.switchThreshold !== 'quantile') unmapped.push(`jumpRelu.switchThreshold ${j.switchThreshold}: SAELens has no TopK warm start`);
       break;
     }
     case 'relu':

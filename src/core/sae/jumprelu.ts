@@ -15,6 +15,8 @@ import { AFFINE_PARAMS, SaeBase, affineGrads, columnsWhere, topKOfColumns, type 
 import type { SaeConfig, SaeWeights } from './weights';
 
 export type ThresholdParametrisation = 'log' | 'raw';
+/** How θ is set at the TopK → JumpReLU switch (thresholdFromWarmup). */
+export type SwitchThresholdRule = 'quantile' | 'topkAgreement';
 export type JumpReluSparsity =
   | { kind: 'l0' }
   | { kind: 'targetL0'; targetL0: number }
@@ -321,8 +323,12 @@ export class JumpReluSae extends SaeBase {
    * selected gets its largest pre-activation on `x` (it stays silent; AuxK or the pre-activation loss can
    * revive it).
    */
-  thresholdFromWarmup(x: Matrix, k: number, batch: boolean): void {
+  thresholdFromWarmup(x: Matrix, k: number, batch: boolean, rule: SwitchThresholdRule = 'quantile'): void {
     const { dSae } = this;
+    if (!batch && rule === 'topkAgreement') {
+      this.setThreshold(this.thresholdAgreeingWithTopK(x, k));
+      return;
+    }
     if (batch) {
       // BatchTopK warm start: its rule on this batch is a JumpReLU with θ = the smallest kept value for
       // every latent, so starting there changes nothing at the switch; each θ_j then moves on its own.
@@ -348,6 +354,58 @@ export class JumpReluSae extends SaeBase {
       const hi = Math.min(n - 1, lo + 1);
       theta[j] = Math.max(1e-6, col[lo] + (pos - lo) * (col[hi] - col[lo]));
     }
+    if (this.options.thresholdParam === 'log') mustGet(this.params, 'log_threshold').set(theta.map(Math.log));
+    else mustGet(this.params, 'threshold').set(theta);
+  }
+
+  /**
+   * Per latent j, the θ_j at which "pre > θ_j" agrees with TopK's own selections of j on `x` on the most rows:
+   * the sorted column is cut where (unselected rows above) + (selected rows below) is smallest, θ_j halfway
+   * between the two values at the cut. So each latent fires on (nearly) the rows TopK gave it, not merely as
+   * often (the quantile rule matches the count but, lacking TopK's per-row competition, picks other rows).
+   * A latent TopK never selected gets its largest pre-activation (silent, as with the quantile rule).
+   */
+  thresholdAgreeingWithTopK(x: Matrix, k: number): Float32Array {
+    const { dSae } = this;
+    const { pre } = this.preActivations(x);
+    const n = x.rows;
+    const selected = new Uint8Array(n * dSae);
+    for (let r = 0; r < n; r++) {
+      // The k largest of row r (ties at the boundary: the lower index first, as a stable sort would).
+      const row = pre.data.subarray(r * dSae, (r + 1) * dSae);
+      const order = Array.from({ length: dSae }, (_, j) => j).sort((a, b) => row[b] - row[a] || a - b);
+      for (let i = 0; i < Math.min(k, dSae); i++) selected[r * dSae + order[i]] = 1;
+    }
+    const theta = new Float32Array(dSae);
+    const rows = Array.from({ length: n }, (_, r) => r);
+    for (let j = 0; j < dSae; j++) {
+      rows.sort((a, b) => pre.data[b * dSae + j] - pre.data[a * dSae + j]);
+      let selectedTotal = 0;
+      for (let r = 0; r < n; r++) selectedTotal += selected[r * dSae + j];
+      const value = (i: number): number => pre.data[rows[i] * dSae + j];
+      if (selectedTotal === 0) {
+        theta[j] = Math.max(1e-6, value(0));
+        continue;
+      }
+      // Cut after the first i rows (they fire): errors = unselected among them + selected below.
+      let errors = selectedTotal;
+      let best = errors;
+      let bestCut = 0;
+      for (let i = 0; i < n; i++) {
+        errors += selected[rows[i] * dSae + j] ? -1 : 1;
+        if (errors < best) {
+          best = errors;
+          bestCut = i + 1;
+        }
+      }
+      const above = value(bestCut - 1);
+      const below = bestCut < n ? value(bestCut) : above;
+      theta[j] = Math.max(1e-6, bestCut === 0 ? value(0) : (above + below) / 2);
+    }
+    return theta;
+  }
+
+  private setThreshold(theta: Float32Array): void {
     if (this.options.thresholdParam === 'log') mustGet(this.params, 'log_threshold').set(theta.map(Math.log));
     else mustGet(this.params, 'threshold').set(theta);
   }

@@ -72,6 +72,17 @@ export interface TrainConfig {
     readonly topKWarmupSteps?: number;
     /** 'batch': the warm start is BatchTopK and θ starts at its threshold (default 'row': TopK, θ from quantiles). */
     readonly warmupSelection?: 'row' | 'batch';
+    /**
+     * θ at the switch (row warm start): 'quantile' (default) = each latent's pre-activation quantile at its
+     * recent TopK selection rate; 'topkAgreement' = per latent the cut that best reproduces TopK's selections
+     * of it on the switch batch.
+     */
+    readonly switchThreshold?: 'quantile' | 'topkAgreement';
+    /**
+     * Gradual switch: for this many steps after the TopK warm start the loss is (1 − α)·TopK's + α·JumpReLU's,
+     * α rising linearly from 1/(n + 1) to n/(n + 1) (default 0: an abrupt switch).
+     */
+    readonly switchBlendSteps?: number;
     /** θ's learning rate as a fraction of lr (default 1): Adam moves every θ by ≈ its lr per step however small the gradient. */
     readonly thresholdLrScale?: number;
   };

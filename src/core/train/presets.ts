@@ -224,6 +224,9 @@ export function presetConfig(req: PresetRequest): TrainConfig {
       // TopK for the first 80 % (it finds the dictionary fastest), JumpReLU for the last 20 % (the lr decay):
       // measured on the toy (docs/training.md), a 50 % switch lost 0.05 MMCS to the switch's disruption.
       const warm = Math.floor(0.8 * steps);
+      // An abrupt switch: blending TopK's loss out over the steps after it (jumpRelu.switchBlendSteps, an
+      // option) made the switch continuous and recovered the toy's dictionary better, but cost FVU +0.0005 at
+      // blocks.1 in both seeds of a paired 2 M-token screen (docs/training.md §4e).
       const cap = jumpReluFrequencyCap(targetL0, req.dSae);
       return {
         ...base,

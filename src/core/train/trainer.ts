@@ -273,7 +273,7 @@ export class SaeTrainer {
     const inWarmup = t < warmupSteps && this.model instanceof JumpReluSae;
     const warmupK = Math.max(1, Math.round(c.jumpRelu?.targetL0 ?? 1));
     const batchWarmup = c.jumpRelu?.warmupSelection === 'batch';
-    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup(x, warmupK, batchWarmup);
+    if (t === warmupSteps && warmupSteps > 0 && this.model instanceof JumpReluSae) this.model.thresholdFromWarmup(x, warmupK, batchWarmup, c.jumpRelu?.switchThreshold);
     const lossOptions = {
       ...(inWarmup ? { topKWarmup: warmupK, batchWarmup } : {}),
       sparsityCoeff,
@@ -281,12 +281,21 @@ export class SaeTrainer {
       dead: this.tracker.deadMask(c.deadWindowTokens),
       training: true,
     };
+    // Gradual switch: for blendSteps steps after it, the loss is (1 − α)·TopK's + α·JumpReLU's, α rising
+    // linearly to 1, so the encoder learns a code thresholds can select before TopK's competition goes.
+    const blendSteps = c.jumpRelu?.switchBlendSteps ?? 0;
+    const alpha = warmupSteps > 0 && t >= warmupSteps && t < warmupSteps + blendSteps ? (t - warmupSteps + 1) / (blendSteps + 1) : 1;
+    const model = this.model;
+    const lossOf = (): LossResult =>
+      alpha < 1 && model instanceof JumpReluSae
+        ? blendLosses(model.lossAndGrads(x, { ...lossOptions, topKWarmup: warmupK, training: false }), model.lossAndGrads(x, lossOptions), alpha)
+        : model.lossAndGrads(x, lossOptions);
     const fast = this.backend?.isFast === true;
     const buffersBefore = fast ? copyOf(this.model.buffers) : undefined;
     let res: LossResult | undefined;
     let failure = 'produced a non-finite value';
     try {
-      res = this.model.lossAndGrads(x, lossOptions);
+      res = lossOf();
     } catch (err) {
       if (!fast) throw err;
       failure = `failed (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`;
@@ -296,7 +305,7 @@ export class SaeTrainer {
       // The same step on the reference backend decides whether the engine or the data is at fault.
       for (const [name, saved] of buffersBefore) this.model.buffers.get(name)?.set(saved);
       this.backend.useReference();
-      res = this.model.lossAndGrads(x, lossOptions);
+      res = lossOf();
       usable = Number.isFinite(res.loss) && allFinite(res.grads);
       if (usable) {
         this.onNotice(`step ${t + 1}: the ${this.backend.requested.name} backend ${failure}; continuing on the reference backend`);
@@ -448,4 +457,31 @@ function initThresholdFromQuantile(model: JumpReluSae, x: Matrix, rate: number):
   const log = model.params.get('log_threshold');
   if (log) log.set(theta.map(Math.log));
   else mustGet(model.params, 'threshold').set(theta);
+}
+
+/**
+ * (1 − α)·a + α·b for the losses and gradients (a parameter missing from one side counts as a zero
+ * gradient there); the firing pattern, L0 and reconstruction are b's: the rule training moves towards.
+ */
+export function blendLosses(a: LossResult, b: LossResult, alpha: number): LossResult {
+  const mix = (u: number, v: number): number => (1 - alpha) * u + alpha * v;
+  const grads = new Map<string, Float32Array>();
+  for (const name of new Set([...a.grads.keys(), ...b.grads.keys()])) {
+    const ga = a.grads.get(name);
+    const gb = b.grads.get(name);
+    const n = (ga ?? gb)?.length ?? 0;
+    const g = new Float32Array(n);
+    for (let i = 0; i < n; i++) g[i] = (1 - alpha) * (ga ? ga[i] : 0) + alpha * (gb ? gb[i] : 0);
+    grads.set(name, g);
+  }
+  return {
+    loss: mix(a.loss, b.loss),
+    mse: mix(a.mse, b.mse),
+    sparsityLoss: mix(a.sparsityLoss, b.sparsityLoss),
+    auxLoss: mix(a.auxLoss, b.auxLoss),
+    l0: b.l0,
+    features: b.features,
+    reconstruction: b.reconstruction,
+    grads,
+  };
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createSae, type SaeSpec } from '../../../../src/core/sae/create';
 import type { LossOptions, SaeModel } from '../../../../src/core/sae/model';
 import { Rng } from '../../../../src/core/util/rng';
+import { blendLosses } from '../../../../src/core/train/trainer';
 import { gatedLoss, jumpReluLoss, reluLoss, topKLoss, type P, type Shape } from './reference64';
 
 const B = 6;
@@ -259,6 +260,34 @@ test('Matryoshka BatchTopK gradients: weighted levels, AuxK over raw (signed) de
   const positive = setup({ architecture: 'batchtopk', applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5, matryoshkaWidths: widths } }, 20).model;
   for (const [name, v] of model.params) positive.params.get(name)?.set(v);
   assert.equal(deadGrad(positive), 0);
+});
+
+test('JumpReLU gradual switch: (1 − α)·TopK loss + α·JumpReLU loss, both gradients mixed (α 0.3)', () => {
+  const { model, x } = setup(
+    { architecture: 'jumprelu', applyBDecToInput: true, jumpRelu: { thresholdParam: 'raw', sparsity: { kind: 'targetL0', targetL0: 3 }, thresholdInit: 0.4 } },
+    17,
+  );
+  const xs = Float64Array.from(x);
+  const alpha = 0.3;
+  const blended = {
+    params: model.params,
+    lossAndGrads: (xm: Parameters<SaeModel['lossAndGrads']>[0], o: LossOptions) =>
+      blendLosses(model.lossAndGrads(xm, { ...o, topKWarmup: 3, training: false }), model.lossAndGrads(xm, o), alpha),
+  } as unknown as SaeModel;
+  const r = check(blended, x, { sparsityCoeff: 0.3, bandwidth: 0.001 }, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) => {
+    const a = topKLoss(p, xs, shape(true), { k: 3 });
+    const b = jumpReluLoss(p, xs, shape(true), { coeff: 0.3, targetL0: 3 });
+    return { loss: (1 - alpha) * a.loss + alpha * b.loss, pattern: `${a.pattern}|${b.pattern}` };
+  });
+  report.push(`jumprelu blended switch: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  // θ only has JumpReLU's (straight-through) gradient, scaled by α; TopK's side has none.
+  const jr = model.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0.3, bandwidth: 0.001 }).grads.get('threshold');
+  const mixed = blended.lossAndGrads({ data: x, rows: B, cols: dIn }, { sparsityCoeff: 0.3, bandwidth: 0.001 }).grads.get('threshold');
+  assert.ok(jr && mixed);
+  for (let j = 0; j < dSae; j++) assert.ok(Math.abs(mixed[j] - alpha * jr[j]) <= 1e-6 * Math.max(1, Math.abs(jr[j])), `θ_${j}`);
 });
 
 test('report', () => {

@@ -58,6 +58,9 @@ test('recipe names say what the preset did (the TopK warm start is part of the d
   assert.match(d.recipe ?? '', /AuxK/);
   assert.match(d.recipe ?? '', /frequency penalty/);
   assert.equal(d.jumpRelu?.topKWarmupSteps, 1563);
+  // An abrupt switch: the blend is an option, not the default (docs/training.md §4e).
+  assert.equal(d.jumpRelu?.switchBlendSteps, undefined);
+  assert.doesNotMatch(d.recipe ?? '', /blended/);
   const a = presetConfig({ architecture: 'jumprelu', dSae: 2048, totalTokens: 2e6, preset: 'anthropic' });
   assert.match(a.recipe ?? '', /Anthropic/);
   assert.equal(a.jumpRelu?.sparsity, 'tanh');

@@ -10,6 +10,7 @@ import type { DataSource } from '../../../../src/core/train/dataSource';
 import { CancellationError } from '../../../../src/core/util/abort';
 import type { Matrix } from '../../../../src/core/tensor';
 import type { SaeArchitecture } from '../../../../src/core/sae/weights';
+import { JumpReluSae } from '../../../../src/core/sae/jumprelu';
 
 const spec = { dIn: 8, nFeatures: 24, firingProb: 0.08, groupCount: 2, groupSize: 3, groupProb: 0.1, memberProb: 0.7, noiseStd: 0.02, seed: 3 };
 
@@ -245,4 +246,64 @@ test('a BatchTopK warm start hands over with θ = the batch threshold: L0 at the
   assert.ok(Math.abs(at.l0 - 3) < 0.5, `L0 at the switch ${at.l0}`);
   const theta = state.params.threshold;
   assert.ok(theta.some((v) => v !== theta[0]), 'θ moved per latent after the switch');
+});
+
+test('a gradual switch: each step after the warm start takes (1 − α)·TopK loss + α·JumpReLU loss, α = i/(n + 1), then JumpReLU alone', async () => {
+  const base = { ...smallConfig('jumprelu'), totalTokens: 64 * 30, historyEvery: 1, deadWindowTokens: 1e9 };
+  const jr = base.jumpRelu;
+  assert.ok(jr);
+  const config: TrainConfig = { ...base, jumpRelu: { ...jr, topKWarmupSteps: 20, bandwidthDecaySteps: 30, switchBlendSteps: 4 } };
+  const source = new SyntheticSource(spec);
+  const trainer = await SaeTrainer.create(config, source);
+  for (let t = 0; t < 20; t++) trainer.trainStep(await source.nextBatch(64));
+  for (let i = 1; i <= 6; i++) {
+    const raw = await source.nextBatch(64);
+    const x = { ...raw, data: raw.data.map((v) => v / trainer.inputScale) };
+    // The same step worked out by hand on a copy of the trainer: θ set at the switch, both losses on the batch.
+    const copy = SaeTrainer.fromState(trainer.getState(), spec.dIn);
+    const model = copy.model as JumpReluSae;
+    if (i === 1) model.thresholdFromWarmup(x, 3, false);
+    const opts = { sparsityCoeff: config.sparsityCoeff, bandwidth: copy.bandwidthAt(copy.step), training: false };
+    const topk = model.lossAndGrads(x, { ...opts, topKWarmup: 3 }).loss;
+    const jump = model.lossAndGrads(x, opts).loss;
+    const alpha = i <= 4 ? i / 5 : 1;
+    const step = trainer.trainStep(raw);
+    assert.ok(step);
+    const expected = (1 - alpha) * topk + alpha * jump;
+    assert.ok(Math.abs(step.loss - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `step ${i} after the switch: loss ${step.loss}, expected ${expected} (α ${alpha})`);
+    if (i <= 4) assert.ok(Math.abs(topk - jump) > 1e-6, 'the two losses differ, so the mix is visible');
+  }
+});
+
+test('θ by agreement with TopK keeps at least as many of TopK\'s selections as the quantile rule, on the switch batch', async () => {
+  const base = { ...smallConfig('jumprelu'), totalTokens: 64 * 30 };
+  const jr = base.jumpRelu;
+  assert.ok(jr);
+  const config: TrainConfig = { ...base, jumpRelu: { ...jr, topKWarmupSteps: 20, bandwidthDecaySteps: 30 } };
+  const source = new SyntheticSource(spec);
+  const trainer = await SaeTrainer.create(config, source);
+  for (let t = 0; t < 20; t++) trainer.trainStep(await source.nextBatch(64));
+  const raw = await source.nextBatch(256);
+  const x = { ...raw, data: raw.data.map((v) => v / trainer.inputScale) };
+  const model = trainer.model as JumpReluSae;
+  const { pre } = model.preActivations(x);
+  const dSae = config.dSae;
+  // TopK's selections (k 3) on x, and the share of (row, latent) decisions a θ gets right.
+  const selected = new Uint8Array(x.rows * dSae);
+  for (let r = 0; r < x.rows; r++) {
+    const row = Array.from(pre.data.subarray(r * dSae, (r + 1) * dSae));
+    const order = row.map((_, j) => j).sort((a, b) => row[b] - row[a] || a - b);
+    for (const j of order.slice(0, 3)) selected[r * dSae + j] = 1;
+  }
+  const agreement = (theta: Float32Array): number => {
+    let n = 0;
+    for (let e = 0; e < selected.length; e++) n += Number((pre.data[e] > theta[e % dSae]) === (selected[e] === 1));
+    return n / selected.length;
+  };
+  model.thresholdFromWarmup(x, 3, false, 'quantile');
+  const byQuantile = agreement(model.threshold());
+  model.thresholdFromWarmup(x, 3, false, 'topkAgreement');
+  const byAgreement = agreement(model.threshold());
+  assert.ok(byAgreement >= byQuantile, `agreement rule ${byAgreement} vs quantile ${byQuantile}`);
+  assert.ok(byAgreement > 0.9, `agreement ${byAgreement}`);
 });

@@ -1,0 +1,82 @@
+// Screens a recipe variant of the default JumpReLU on real activations: trains presetConfig's default
+// JumpReLU on a training .npy with a JSON override deep-merged into its config (none = the default as it
+// is), then evaluates it on a held-out .npy (L0, FVU, dead = never firing on those rows, dense = firing on
+// > 10 % of them). The CLI's `train --acts` / `eval --acts` do the same for the default itself; this adds
+// the override, so a candidate is compared with the default at the same budget and seed before it becomes
+// the default (docs/training.md §4e).
+//
+//   npx tsx bench/acts-screen.ts --train train.npy --heldout heldout.npy [--d-sae 2048] [--target-l0 32]
+//       [--tokens 2000000] [--seed 0] [--name label] [--json '{"jumpRelu":{...}}']
+import { presetConfig } from '../src/core/train/presets';
+import { drive, startTrainer, trainToEnd } from '../src/core/train/driver';
+import type { TrainConfig } from '../src/core/train/config';
+import { openNpySource } from '../src/core/store/sources';
+import { evaluateOnActivations } from '../src/core/store/evaluateSae';
+import { saeFromWeights } from '../src/core/sae/create';
+import { chooseBackend, parseBackendChoice } from '../src/core/train/backendChoice';
+
+function flag(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i > 0 ? process.argv[i + 1] : undefined;
+  if (v !== undefined) return v;
+  if (fallback === undefined) throw new Error(`--${name} is required`);
+  return fallback;
+}
+
+function deepMerge<T>(base: T, over: unknown): T {
+  if (over === null) return undefined as T;
+  if (typeof over !== 'object' || Array.isArray(over) || typeof base !== 'object' || base === null) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, v] of Object.entries(over as Record<string, unknown>)) {
+    const merged = deepMerge(out[key], v);
+    if (merged === undefined) delete out[key];
+    else out[key] = merged;
+  }
+  return out as T;
+}
+
+async function main(): Promise<void> {
+  const dSae = Number(flag('d-sae', '2048'));
+  const targetL0 = Number(flag('target-l0', '32'));
+  const tokens = Number(flag('tokens', '2000000'));
+  const seed = Number(flag('seed', '0'));
+  const name = flag('name', 'default');
+  const config = deepMerge<TrainConfig>(presetConfig({ architecture: 'jumprelu', dSae, targetL0, totalTokens: tokens, seed }), JSON.parse(flag('json', '{}')) as unknown);
+  const chosen = chooseBackend(parseBackendChoice(flag('backend', 'fast')));
+  const source = openNpySource(flag('train'), { seed });
+  const t0 = performance.now();
+  const trainer = await startTrainer(config, source, { backend: chosen.backend });
+  const warm = config.jumpRelu?.topKWarmupSteps ?? -1;
+  const trace: string[] = [];
+  await trainToEnd(drive(trainer, source, undefined, { progressIntervalMs: 0 }), (p) => {
+    const since = p.step - warm;
+    if ([0, 1, 2, 5, 10, 20, 50, 100, 200, 400].includes(since)) trace.push(`${since}: ${p.l0.toFixed(1)}/${p.fvu.toFixed(3)}/${(100 * p.deadFraction).toFixed(0)}%`);
+    if (p.step % 200 === 0) process.stderr.write(`  ${name} step ${p.step}/${p.totalSteps} L0 ${p.l0.toFixed(2)} FVU ${p.fvu.toFixed(4)} dead ${p.deadFraction.toFixed(3)}\n`);
+  });
+  source.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const sae = saeFromWeights(trainer.exportWeights(), chosen.backend);
+  const held = openNpySource(flag('heldout'), { shuffle: false });
+  const e = evaluateOnActivations(sae, held, held.rows);
+  held.close();
+  const row = {
+    name,
+    recipe: config.recipe,
+    tokens,
+    seed,
+    evalTokens: e.tokens,
+    l0: +e.l0.toFixed(2),
+    fvu: +e.fvu.toFixed(4),
+    dead: e.deadFeatures,
+    dense: e.denseFeatures,
+    afterSwitch: trace.join(', '),
+    trainSeconds: Math.round(seconds),
+  };
+  console.log(JSON.stringify(row));
+  chosen.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
