@@ -5,13 +5,30 @@
 // unnormalised form made AuxK ~30× weaker relative to the main loss once the residual was small.
 import type { Matrix, NumericBackend, SparseRows } from '../tensor';
 import { kthLargest } from './activations';
-import type { ExtraCodeGrads } from './saeBase';
+import { topKOfColumns, type ExtraCodeGrads } from './saeBase';
+
+/**
+ * Which dead latents AuxK uses per row: 'positive' (OpenAI, dictionary_learning: the top k_aux of the
+ * ReLU'd pre-activations, so a latent whose pre-activations are all ≤ 0 gets no gradient at all) or
+ * 'signed' (SAELens: the top k_aux raw pre-activations, any sign).
+ */
+export type AuxKSelection = 'positive' | 'signed';
 
 export interface AuxKOptions {
   /** Dead latents used per row (Gao: d_in/2). */
   readonly kAux: number;
   /** Weight α of the normalised term (Gao: 1/32). */
   readonly coeff: number;
+  /** Default 'positive'. */
+  readonly selection?: AuxKSelection;
+}
+
+/**
+ * AuxK's pick: per row the k_aux dead latents among the columns of `sub` (their pre-activations, or
+ * Gated's π_gate; cols ascending), numbered in a width-`width` code.
+ */
+export function deadLatentTopK(sub: Matrix, cols: Int32Array, k: number, width: number, selection: AuxKSelection | undefined): SparseRows {
+  return selection === 'signed' ? signedTopKOfColumns(sub, cols, k, width) : topKOfColumns(sub, cols, k, width);
 }
 
 export interface AuxKResult {

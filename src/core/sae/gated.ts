@@ -3,8 +3,8 @@
 // from ReLU(π_gate) through a frozen (stop-gradient) copy of the decoder, so the gate learns to reconstruct.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { mustGet, type LossOptions, type LossResult, type ModelContext } from './model';
-import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
-import { SaeBase, columnsWhere, firingTotal, topKOfColumns } from './saeBase';
+import { auxKActive, auxKLoss, deadLatentTopK, type AuxKOptions } from './auxK';
+import { SaeBase, columnsWhere, firingTotal } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface GatedInit {
@@ -153,7 +153,7 @@ export class GatedSae extends SaeBase {
     const piGate = this.columnPre(xin, undefined, deadCols);
     const n = deadCols.length;
     for (let r = 0; r < x.rows; r++) for (let t = 0; t < n; t++) piGate.data[r * n + t] += bGate[deadCols[t]];
-    const sel = topKOfColumns(piGate, deadCols, this.options.auxK?.kAux ?? 1, this.dSae);
+    const sel = deadLatentTopK(piGate, deadCols, this.options.auxK?.kAux ?? 1, this.dSae, this.options.auxK?.selection);
     const deadAux = auxKLoss(this.ctx.backend, this.decoder(), sel, x, xHat, this.options.auxK?.coeff ?? 0, (at, d) => this.featureGrads(at, d));
     if (deadAux.grads) {
       const dPi = deadAux.grads.dPre;

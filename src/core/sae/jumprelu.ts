@@ -9,9 +9,9 @@
 //   through the L0 step's pseudo-derivative, so latents that fire on too many tokens raise their θ.
 import { SparseBuilder, withValues, type Matrix, type SparseRows } from '../tensor';
 import { batchTopK, batchTopKFromEncoder } from './activations';
-import { auxKActive, auxKLoss, type AuxKOptions } from './auxK';
+import { auxKActive, auxKLoss, deadLatentTopK, type AuxKOptions } from './auxK';
 import { mustGet, rowNorms, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
-import { AFFINE_PARAMS, SaeBase, affineGrads, columnsWhere, topKOfColumns, type AffineInit } from './saeBase';
+import { AFFINE_PARAMS, SaeBase, affineGrads, columnsWhere, type AffineInit } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export type ThresholdParametrisation = 'log' | 'raw';
@@ -248,7 +248,7 @@ export class JumpReluSae extends SaeBase {
 
     const aux =
       auxOn && deadPre
-        ? auxKLoss(this.ctx.backend, this.decoder(), topKOfColumns(deadPre, deadCols, o.auxK?.kAux ?? 1, dSae), x, xHat, o.auxK?.coeff ?? 0, (at, d) =>
+        ? auxKLoss(this.ctx.backend, this.decoder(), deadLatentTopK(deadPre, deadCols, o.auxK?.kAux ?? 1, dSae, o.auxK?.selection), x, xHat, o.auxK?.coeff ?? 0, (at, d) =>
             this.featureGrads(at, d),
           )
         : { loss: 0 };
@@ -297,7 +297,7 @@ export class JumpReluSae extends SaeBase {
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre = withValues(feats, this.featureGrads(feats, dXHat));
     const aux = auxKActive(options.dead, this.options.auxK)
-      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.auxK?.kAux ?? 1, options.dead), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
+      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.auxK?.kAux ?? 1, options.dead, this.options.auxK?.selection), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
           this.featureGrads(at, d),
         )
       : { loss: 0 };

@@ -16,6 +16,7 @@ import {
   type ModelContext,
   type SaeModel,
 } from './model';
+import { deadLatentTopK, type AuxKSelection } from './auxK';
 import type { SaeConfig, SaeWeights } from './weights';
 
 /** The four tensors of an SAE with an affine encoder (SAELens names W_enc, W_dec, b_enc, b_dec). */
@@ -114,13 +115,13 @@ export abstract class SaeBase implements SaeModel {
   }
 
   /**
-   * Per row, the k largest positive pre-activations among latents with mask ≠ 0 (AuxK's dead latents):
-   * the same selection as selectRowTopK on the dense pre-activations with that mask, from a GEMM over the
-   * masked latents only.
+   * Per row, AuxK's k dead latents among those with mask ≠ 0 (deadLatentTopK: the k largest positive
+   * pre-activations, as selectRowTopK on the masked dense pre-activations, or under 'signed' the k largest
+   * of any sign), from a GEMM over the masked latents only.
    */
-  protected maskedTopK(xin: Matrix, bias: Float32Array | undefined, k: number, mask: Uint8Array): SparseRows {
+  protected maskedTopK(xin: Matrix, bias: Float32Array | undefined, k: number, mask: Uint8Array, selection?: AuxKSelection): SparseRows {
     const cols = columnsWhere(mask);
-    return topKOfColumns(this.columnPre(xin, bias, cols), cols, k, this.dSae);
+    return deadLatentTopK(this.columnPre(xin, bias, cols), cols, k, this.dSae, selection);
   }
 
   protected decoder(): Matrix {

@@ -4,9 +4,9 @@
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { batchTopKFromEncoder } from './activations';
-import { auxKActive, auxKLoss, signedTopKOfColumns } from './auxK';
+import { auxKActive, auxKLoss } from './auxK';
 import { mseGradient, mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
-import { AFFINE_PARAMS, SaeBase, affineGrads, columnsWhere, type AffineInit, type ExtraCodeGrads } from './saeBase';
+import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
 
 export interface TopKOptions {
@@ -115,9 +115,7 @@ export class TopKSae extends SaeBase {
 
   /** AuxK's dead latents per row (see TopKOptions.auxKSelection). */
   private deadSelection(xin: Matrix, bEnc: Float32Array, dead: Uint8Array): SparseRows {
-    if (this.options.auxKSelection !== 'signed') return this.maskedTopK(xin, bEnc, this.options.kAux, dead);
-    const cols = columnsWhere(dead);
-    return signedTopKOfColumns(this.columnPre(xin, bEnc, cols), cols, this.options.kAux, this.dSae);
+    return this.maskedTopK(xin, bEnc, this.options.kAux, dead, this.options.auxKSelection);
   }
 
   private singleLoss(feats: SparseRows, x: Matrix): LevelLosses {

@@ -53,8 +53,11 @@ export interface TrainConfig {
     readonly unitNormDecoder?: boolean;
     /** Initial decoder row norm when rows are not kept at unit norm (SAELens: 0.1). */
     readonly decoderInitNorm?: number;
-    /** AuxK on dead latents (normalised by the residual's variance, Gao et al.). */
-    readonly auxK?: { readonly kAux?: number; readonly coeff: number };
+    /**
+     * AuxK on dead latents (normalised by the residual's variance, Gao et al.), in the TopK warm start and
+     * after it; selection: ReLU'd pre-activations (default) or raw ones of any sign (SAELens).
+     */
+    readonly auxK?: { readonly kAux?: number; readonly coeff: number; readonly selection?: 'positive' | 'signed' };
     /** Anthropic's pre-activation loss on dead latents. */
     readonly preActCoeff?: number;
     /**
@@ -98,7 +101,7 @@ export interface TrainConfig {
     readonly matryoshkaWeights?: readonly number[];
   };
   /** Gated: AuxK on dead latents through the gate pre-activations. */
-  readonly gated?: { readonly auxK?: { readonly kAux?: number; readonly coeff: number } };
+  readonly gated?: { readonly auxK?: { readonly kAux?: number; readonly coeff: number; readonly selection?: 'positive' | 'signed' } };
 
   /** Append a metrics record to the history every this many steps. */
   readonly historyEvery: number;
@@ -132,8 +135,9 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (mw && !(mw.length === (c.topK?.matryoshkaWidths?.length ?? -1) && mw.every((v) => Number.isFinite(v) && v > 0))) {
     bad('Matryoshka weights need Matryoshka widths: one positive weight per level');
   }
-  const sel = c.topK?.auxKSelection;
-  if (sel !== undefined && sel !== 'positive' && sel !== 'signed') bad(`AuxK selection must be 'positive' or 'signed', got ${String(sel)}`);
+  for (const sel of [c.topK?.auxKSelection, c.jumpRelu?.auxK?.selection, c.gated?.auxK?.selection]) {
+    if (sel !== undefined && sel !== 'positive' && sel !== 'signed') bad(`AuxK selection must be 'positive' or 'signed', got ${String(sel)}`);
+  }
   if (c.architecture === 'jumprelu') {
     const j = c.jumpRelu ?? bad('jumprelu needs jumpRelu options');
     if (j.sparsity === 'targetL0' && !(j.targetL0 !== undefined && j.targetL0 >= 1 && j.targetL0 <= c.dSae)) {

@@ -1,6 +1,7 @@
 // The SAE trainer: a step-by-step state machine (SaeTrainer) whose whole state is plain data for exact
 // resume. driver.ts is the one loop that steps it.
 import { kthLargest } from '../sae/activations';
+import type { AuxKOptions } from '../sae/auxK';
 import { createSae, type SaeSpec } from '../sae/create';
 import { foldInputScale } from '../sae/fold';
 import { JumpReluSae } from '../sae/jumprelu';
@@ -54,7 +55,11 @@ export interface TrainerState {
 
 function specOf(c: TrainConfig, dIn: number): SaeSpec {
   const j = c.jumpRelu;
-  const kAux = (o: { kAux?: number } | undefined): number => o?.kAux ?? Math.max(1, Math.floor(dIn / 2));
+  const auxKOptions = (o: { kAux?: number; coeff: number; selection?: 'positive' | 'signed' }): AuxKOptions => ({
+    kAux: o.kAux ?? Math.max(1, Math.floor(dIn / 2)),
+    coeff: o.coeff,
+    ...(o.selection ? { selection: o.selection } : {}),
+  });
   return {
     architecture: c.architecture,
     dIn,
@@ -75,14 +80,14 @@ function specOf(c: TrainConfig, dIn: number): SaeSpec {
             ...(j.steToInput ? { steToInput: true } : {}),
             ...(j.unitNormDecoder === false ? { unitNormDecoder: false } : {}),
             ...(j.decoderInitNorm !== undefined ? { decoderInitNorm: j.decoderInitNorm } : {}),
-            ...(j.auxK ? { auxK: { kAux: kAux(j.auxK), coeff: j.auxK.coeff } } : {}),
+            ...(j.auxK ? { auxK: auxKOptions(j.auxK) } : {}),
             ...(j.preActCoeff ? { preActCoeff: j.preActCoeff } : {}),
             ...(j.frequencyPenalty ? { frequencyPenalty: j.frequencyPenalty } : {}),
           },
         }
       : {}),
     ...(c.topK ? { topK: c.topK } : {}),
-    ...(c.gated?.auxK ? { gated: { auxK: { kAux: kAux(c.gated.auxK), coeff: c.gated.auxK.coeff } } } : {}),
+    ...(c.gated?.auxK ? { gated: { auxK: auxKOptions(c.gated.auxK) } } : {}),
   } as SaeSpec;
 }
 

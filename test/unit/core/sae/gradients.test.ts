@@ -290,6 +290,110 @@ test('JumpReLU gradual switch: (1 − α)·TopK loss + α·JumpReLU loss, both g
   for (let j = 0; j < dSae; j++) assert.ok(Math.abs(mixed[j] - alpha * jr[j]) <= 1e-6 * Math.max(1, Math.abs(jr[j])), `θ_${j}`);
 });
 
+// Signed AuxK (SAELens's pick) outside Matryoshka: dead latents whose pre-activations (π_gate for Gated) are
+// all far below zero still get a gradient, matching finite differences; the ReLU'd pick gives them none.
+/** Σ |gradient| over the dead latents' entries of a per-latent parameter. */
+function deadGradient(model: SaeModel, x: Float32Array, opts: LossOptions, param: string): number {
+  const g = model.lossAndGrads({ data: x, rows: B, cols: dIn }, opts).grads.get(param);
+  assert.ok(g, `gradient for ${param}`);
+  return g.reduce((sum, v, j) => sum + (deadMask[j] ? Math.abs(v) : 0), 0);
+}
+
+/** The same model under the other selection (same parameters). */
+function withSelection(model: SaeModel, spec: Omit<SaeSpec, 'dIn' | 'dSae'>, seed: number): SaeModel {
+  const other = setup(spec, seed).model;
+  for (const [name, v] of model.params) other.params.get(name)?.set(v);
+  return other;
+}
+
+function starveDead(model: SaeModel, param: string): void {
+  const b = model.params.get(param);
+  assert.ok(b);
+  for (let j = 0; j < dSae; j++) if (deadMask[j]) b[j] -= 20;
+}
+
+test('TopK gradients with signed AuxK: starved dead latents get a gradient (none under the ReLU\'d pick)', () => {
+  const spec = (selection: 'positive' | 'signed') => ({ architecture: 'topk' as const, applyBDecToInput: true, k: 3, topK: { kAux: 2, auxCoeff: 0.5, auxKSelection: selection } });
+  const { model, x } = setup(spec('signed'), 21);
+  starveDead(model, 'b_enc');
+  const xs = Float64Array.from(x);
+  const residual = topKLoss(toP(model), xs, shape(true), { k: 3 }).residual;
+  const opts = { sparsityCoeff: 0, dead: deadMask, training: false };
+  const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    topKLoss(p, xs, shape(true), { k: 3, dead: deadMask, kAux: 2, alpha: 0.5, residual, signedAux: true }),
+  );
+  report.push(`topk + signed AuxK: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  assert.ok(deadGradient(model, x, opts, 'b_enc') > 0, 'signed: starved dead latents get a gradient');
+  assert.equal(deadGradient(withSelection(model, spec('positive'), 21), x, opts, 'b_enc'), 0);
+});
+
+test('JumpReLU TopK warm start with signed AuxK: starved dead latents get a gradient (none under the ReLU\'d pick)', () => {
+  const spec = (selection: 'positive' | 'signed') => ({
+    architecture: 'jumprelu' as const,
+    applyBDecToInput: true,
+    jumpRelu: { thresholdParam: 'raw' as const, sparsity: { kind: 'l0' as const }, thresholdInit: 0.4, auxK: { kAux: 2, coeff: 0.5, selection } },
+  });
+  const { model, x } = setup(spec('signed'), 22);
+  starveDead(model, 'b_enc');
+  const xs = Float64Array.from(x);
+  const residual = topKLoss(toP(model), xs, shape(true), { k: 3 }).residual;
+  const opts = { sparsityCoeff: 0.3, topKWarmup: 3, dead: deadMask, training: false };
+  const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    topKLoss(p, xs, shape(true), { k: 3, dead: deadMask, kAux: 2, alpha: 0.5, residual, signedAux: true }),
+  );
+  report.push(`jumprelu warm start + signed AuxK: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  assert.ok(deadGradient(model, x, opts, 'b_enc') > 0, 'signed: starved dead latents get a gradient');
+  assert.equal(deadGradient(withSelection(model, spec('positive'), 22), x, opts, 'b_enc'), 0);
+});
+
+test('JumpReLU gradients with signed AuxK after the warm start: starved dead latents get a gradient (none under the ReLU\'d pick)', () => {
+  const spec = (selection: 'positive' | 'signed') => ({
+    architecture: 'jumprelu' as const,
+    applyBDecToInput: true,
+    jumpRelu: { thresholdParam: 'raw' as const, sparsity: { kind: 'targetL0' as const, targetL0: 3 }, thresholdInit: 0.4, auxK: { kAux: 2, coeff: 0.5, selection } },
+  });
+  const { model, x } = setup(spec('signed'), 23);
+  starveDead(model, 'b_enc');
+  const xs = Float64Array.from(x);
+  const residual = jumpReluLoss(toP(model), xs, shape(true), { coeff: 0.3, targetL0: 3 }).residual;
+  const opts = { sparsityCoeff: 0.3, bandwidth: 0.001, dead: deadMask, training: false };
+  const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+    jumpReluLoss(p, xs, shape(true), { coeff: 0.3, targetL0: 3, auxK: { dead: deadMask, kAux: 2, alpha: 0.5, residual, signed: true } }),
+  );
+  report.push(`jumprelu + signed AuxK: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  assert.ok(deadGradient(model, x, opts, 'b_enc') > 0, 'signed: starved dead latents get a gradient');
+  assert.equal(deadGradient(withSelection(model, spec('positive'), 23), x, opts, 'b_enc'), 0);
+});
+
+test('Gated gradients with signed AuxK through π_gate: starved dead gates get a gradient (none under the ReLU\'d pick)', () => {
+  const spec = (selection: 'positive' | 'signed') => ({ architecture: 'gated' as const, applyBDecToInput: true, gated: { auxK: { kAux: 2, coeff: 0.5, selection } } });
+  const { model, x } = setup(spec('signed'), 24);
+  starveDead(model, 'b_gate');
+  const frozen = { W_dec: Float64Array.from(model.params.get('W_dec') ?? []), b_dec: Float64Array.from(model.params.get('b_dec') ?? []) };
+  const xs = Float64Array.from(x);
+  const residual = gatedLoss(toP(model), frozen, xs, shape(true), 0.15).residual;
+  const opts = { sparsityCoeff: 0.15, dead: deadMask, training: false };
+  const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_gate', 'b_mag', 'r_mag', 'b_dec'], (p) =>
+    gatedLoss(p, frozen, xs, shape(true), 0.15, { dead: deadMask, kAux: 2, alpha: 0.5, residual, signed: true }),
+  );
+  report.push(`gated + signed AuxK: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+  assert.ok(r.checked > 80, `checked ${r.checked}`);
+  assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+  assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+  // The sparsity term's λ/B reaches every open gate; starved dead gates are all shut, so only AuxK moves them.
+  assert.ok(deadGradient(model, x, opts, 'b_gate') > 0, 'signed: starved dead gates get a gradient');
+  assert.equal(deadGradient(withSelection(model, spec('positive'), 24), x, opts, 'b_gate'), 0);
+});
+
 test('report', () => {
   console.log(report.join('\n'));
   assert.ok(report.length > 0);

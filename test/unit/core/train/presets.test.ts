@@ -23,6 +23,13 @@ test('Matryoshka level weights and the AuxK selection are checked before trainin
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1] } }), /one positive weight per level/);
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 0, 1, 1] } }), /one positive weight per level/);
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, auxKSelection: 'relu' as 'signed' } }), /AuxK selection/);
+  // The JumpReLU and Gated AuxK selections are checked the same way.
+  const j = presetConfig({ architecture: 'jumprelu', dSae: 64, totalTokens: 1e6, targetL0: 8 });
+  const jr = j.jumpRelu ?? assert.fail();
+  assert.doesNotThrow(() => validateTrainConfig({ ...j, jumpRelu: { ...jr, auxK: { coeff: 0.03, selection: 'signed' } } }));
+  assert.throws(() => validateTrainConfig({ ...j, jumpRelu: { ...jr, auxK: { coeff: 0.03, selection: 'relu' as 'signed' } } }), /AuxK selection/);
+  const g = presetConfig({ architecture: 'gated', dSae: 64, totalTokens: 1e6 });
+  assert.throws(() => validateTrainConfig({ ...g, gated: { auxK: { coeff: 0.03, selection: 'any' as 'signed' } } }), /AuxK selection/);
 });
 
 test('presets are tied to their architecture', () => {
