@@ -297,7 +297,7 @@ export class JumpReluSae extends SaeBase {
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre = withValues(feats, this.featureGrads(feats, dXHat));
     const aux = auxKActive(options.dead, this.options.auxK)
-      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.auxK?.kAux ?? 1, options.dead, this.options.auxK?.selection), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
+      ? auxKLoss(this.ctx.backend, this.decoder(), this.maskedTopK(xin, bEnc, this.options.auxK?.kAux ?? 1, options.dead, (sub, cols, k, width) => deadLatentTopK(sub, cols, k, width, this.options.auxK?.selection)), x, xHat, this.options.auxK?.coeff ?? 0, (at, d) =>
           this.featureGrads(at, d),
         )
       : { loss: 0 };

@@ -16,7 +16,6 @@ import {
   type ModelContext,
   type SaeModel,
 } from './model';
-import { deadLatentTopK, type AuxKSelection } from './auxK';
 import type { SaeConfig, SaeWeights } from './weights';
 
 /** The four tensors of an SAE with an affine encoder (SAELens names W_enc, W_dec, b_enc, b_dec). */
@@ -115,13 +114,13 @@ export abstract class SaeBase implements SaeModel {
   }
 
   /**
-   * Per row, AuxK's k dead latents among those with mask ≠ 0 (deadLatentTopK: the k largest positive
-   * pre-activations, as selectRowTopK on the masked dense pre-activations, or under 'signed' the k largest
-   * of any sign), from a GEMM over the masked latents only.
+   * Per row, k latents among those with mask ≠ 0 (AuxK's dead latents), picked by `select` from their
+   * pre-activations (default topKOfColumns: the k largest positive ones, as selectRowTopK on the masked dense
+   * pre-activations; auxK.ts's deadLatentTopK for AuxK's selection), from a GEMM over the masked latents only.
    */
-  protected maskedTopK(xin: Matrix, bias: Float32Array | undefined, k: number, mask: Uint8Array, selection?: AuxKSelection): SparseRows {
+  protected maskedTopK(xin: Matrix, bias: Float32Array | undefined, k: number, mask: Uint8Array, select: ColumnPick = topKOfColumns): SparseRows {
     const cols = columnsWhere(mask);
-    return deadLatentTopK(this.columnPre(xin, bias, cols), cols, k, this.dSae, selection);
+    return select(this.columnPre(xin, bias, cols), cols, k, this.dSae);
   }
 
   protected decoder(): Matrix {
@@ -296,6 +295,9 @@ export function columnsWhere(mask: Uint8Array): Int32Array {
   for (let j = 0; j < mask.length; j++) if (mask[j] !== 0) out[n++] = j;
   return out;
 }
+
+/** Per row, k of the columns of `sub` (latents cols[0..], ascending) in the numbering of a width-`width` code. */
+export type ColumnPick = (sub: Matrix, cols: Int32Array, k: number, width: number) => SparseRows;
 
 /**
  * selectRowTopK over the columns of `sub`, which hold latents cols[0..] (ascending) of a width-`width`

@@ -4,7 +4,7 @@
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { batchTopKFromEncoder } from './activations';
-import { auxKActive, auxKLoss } from './auxK';
+import { auxKActive, auxKLoss, deadLatentTopK } from './auxK';
 import { mseGradient, mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
@@ -115,7 +115,8 @@ export class TopKSae extends SaeBase {
 
   /** AuxK's dead latents per row (see TopKOptions.auxKSelection). */
   private deadSelection(xin: Matrix, bEnc: Float32Array, dead: Uint8Array): SparseRows {
-    return this.maskedTopK(xin, bEnc, this.options.kAux, dead, this.options.auxKSelection);
+    const selection = this.options.auxKSelection;
+    return this.maskedTopK(xin, bEnc, this.options.kAux, dead, (sub, cols, k, width) => deadLatentTopK(sub, cols, k, width, selection));
   }
 
   private singleLoss(feats: SparseRows, x: Matrix): LevelLosses {
