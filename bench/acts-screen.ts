@@ -14,6 +14,7 @@ import { openNpySource } from '../src/core/store/sources';
 import { evaluateOnActivations } from '../src/core/store/evaluateSae';
 import { saeFromWeights } from '../src/core/sae/create';
 import { chooseBackend, parseBackendChoice } from '../src/core/train/backendChoice';
+import { deepMerge } from './deepMerge';
 
 function flag(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,17 +24,6 @@ function flag(name: string, fallback?: string): string {
   return fallback;
 }
 
-function deepMerge<T>(base: T, over: unknown): T {
-  if (over === null) return undefined as T;
-  if (typeof over !== 'object' || Array.isArray(over) || typeof base !== 'object' || base === null) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, v] of Object.entries(over as Record<string, unknown>)) {
-    const merged = deepMerge(out[key], v);
-    if (merged === undefined) delete out[key];
-    else out[key] = merged;
-  }
-  return out as T;
-}
 
 async function main(): Promise<void> {
   const dSae = Number(flag('d-sae', '2048'));

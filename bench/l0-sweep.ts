@@ -27,6 +27,7 @@ import { writeSaeLensFolder } from '../src/core/checkpoints/saelens';
 import type { TrainConfig } from '../src/core/train/config';
 import type { SaeArchitecture } from '../src/core/sae/weights';
 import { flag, required } from './cliFlags';
+import { deepMerge } from './deepMerge';
 
 
 const acts = required('acts');
@@ -41,17 +42,6 @@ const out = flag('out');
 const saveDir = flag('save-dir');
 const seed = Number(flag('seed', '0'));
 
-export function deepMerge<T>(base: T, over: unknown): T {
-  if (over === null) return undefined as T;
-  if (typeof over !== 'object' || Array.isArray(over) || typeof base !== 'object' || base === null) return over as T;
-  const merged: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, v] of Object.entries(over as Record<string, unknown>)) {
-    const m = deepMerge(merged[key], v);
-    if (m === undefined) delete merged[key];
-    else merged[key] = m;
-  }
-  return merged as T;
-}
 
 interface RunSpec {
   readonly name: string;

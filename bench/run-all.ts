@@ -16,7 +16,7 @@ const only = opts.only?.split(',');
 const skip = opts.skip.split(',').filter(Boolean);
 // Modules the benchmarks import (randomDecoder is also a CLI that needs arguments) and acts-screen (needs
 // activation files), not benchmarks to run without arguments.
-const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder', 'syntheticToy', 'cliFlags', 'acts-screen']);
+const HELPERS = new Set(['run-all', 'trainResult', 'randomDecoder', 'syntheticToy', 'cliFlags', 'deepMerge', 'poolSource', 'acts-screen']);
 const names = readdirSync(benchDir)
   .filter((f) => f.endsWith('.ts') && !HELPERS.has(f.replace(/\.ts$/, '')))
   .map((f) => f.replace(/\.ts$/, ''))

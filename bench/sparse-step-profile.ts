@@ -13,7 +13,7 @@ import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
 import { createFastBackend, type Matrix } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
 import { SaeTrainer } from '../src/core/train/trainer';
-import type { DataSource } from '../src/core/train/dataSource';
+import { PoolSource } from './poolSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
 import { Rng } from '../src/core/util/rng';
 
@@ -39,16 +39,6 @@ interface TraceEvent {
   args?: { op_name?: string };
 }
 
-class PoolSource implements DataSource {
-  private i = 0;
-  constructor(
-    readonly dIn: number,
-    private readonly pool: Matrix[],
-  ) {}
-  nextBatch(): Matrix {
-    return this.pool[this.i++ % this.pool.length];
-  }
-}
 
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 

@@ -9,10 +9,10 @@
 import { Session } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
-import { createFastBackend, type Matrix } from '../src/core/tensor';
+import { createFastBackend } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
 import { SaeTrainer } from '../src/core/train/trainer';
-import type { DataSource } from '../src/core/train/dataSource';
+import { PoolSource } from './poolSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
 import { Rng } from '../src/core/util/rng';
 
@@ -79,16 +79,6 @@ function summarise(p: Profile, top: number): void {
   show('self', self);
 }
 
-class PoolSource implements DataSource {
-  private i = 0;
-  constructor(
-    readonly dIn: number,
-    private readonly pool: Matrix[],
-  ) {}
-  nextBatch(): Matrix {
-    return this.pool[this.i++ % this.pool.length];
-  }
-}
 
 async function main(): Promise<void> {
   const [dIn, dSae] = opts.scale.split('x').map(Number);

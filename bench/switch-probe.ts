@@ -15,12 +15,13 @@ import { SyntheticSource, dictionaryRecovery } from '../src/core/train/synthetic
 import { drive, startTrainer, trainToEnd } from '../src/core/train/driver';
 import type { TrainerState } from '../src/core/train/trainer';
 import type { TrainConfig } from '../src/core/train/config';
-import { EVAL_BATCHES, EVAL_BATCH_ROWS, TOY_SPEC, evalSource } from './syntheticToy';
+import { TOY_SPEC, heldOutScore } from './syntheticToy';
 import { saeFromWeights } from '../src/core/sae/create';
 import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
 import { chooseBackend, parseBackendChoice } from '../src/core/train/backendChoice';
 import { JumpReluSae, type SwitchThresholdRule } from '../src/core/sae/jumprelu';
 import type { Matrix, SparseRows } from '../src/core/tensor';
+import { deepMerge } from './deepMerge';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,17 +49,6 @@ const baseConfig = deepMerge(presetConfig({ architecture: 'jumprelu', targetL0: 
 const warm = baseConfig.jumpRelu?.topKWarmupSteps ?? 0;
 const k = Math.max(1, Math.round(trueL0));
 
-function deepMerge<T>(base: T, over: unknown): T {
-  if (over === null) return undefined as T;
-  if (typeof over !== 'object' || Array.isArray(over) || typeof base !== 'object' || base === null) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, v] of Object.entries(over as Record<string, unknown>)) {
-    const merged = deepMerge(out[key], v);
-    if (merged === undefined) delete out[key];
-    else out[key] = merged;
-  }
-  return out as T;
-}
 
 async function warmState(): Promise<TrainerState> {
   mkdirSync(cacheDir, { recursive: true });
@@ -169,25 +159,13 @@ async function main(): Promise<void> {
     });
     const weights = trainer.exportWeights();
     const sae = saeFromWeights(weights, chosen.backend);
-    const heldOut = evalSource(spec);
-    const acc = new ReconstructionAccumulator(spec.dIn);
-    const fires = new Float64Array(dSae);
-    let active = 0;
-    let rows = 0;
-    for (let b = 0; b < EVAL_BATCHES; b++) {
-      const xe = heldOut.nextBatch(EVAL_BATCH_ROWS);
-      const { features, reconstruction } = sae.forward(xe);
-      acc.add(xe, reconstruction);
-      for (let e = 0; e < features.colIdx.length; e++) fires[features.colIdx[e]]++;
-      active += features.colIdx.length;
-      rows += xe.rows;
-    }
+    const score = heldOutScore(sae, dSae, spec);
     const wd = weights.tensors.get('W_dec');
     if (!wd) throw new Error('no W_dec');
     const rec = dictionaryRecovery(wd.data, dSae, truth.dictionary, spec.nFeatures, spec.dIn, 0.9);
     const row =
-      `| ${name} | ${(active / rows).toFixed(2)} | ${acc.fvu().toFixed(4)} | ${rec.meanMaxCos.toFixed(4)} | ${rec.fractionAbove.toFixed(4)} | ` +
-      `${fires.filter((v) => v === 0).length} | ${fires.filter((v) => v / rows > 0.1).length} | ${trace.join(', ')} | ${Math.round((performance.now() - t0) / 1000)} |`;
+      `| ${name} | ${score.l0.toFixed(2)} | ${score.fvu.toFixed(4)} | ${rec.meanMaxCos.toFixed(4)} | ${rec.fractionAbove.toFixed(4)} | ` +
+      `${score.dead} | ${score.dense} | ${trace.join(', ')} | ${Math.round((performance.now() - t0) / 1000)} |`;
     process.stderr.write(`${row}\n`);
     results.push(row);
   }

@@ -27,11 +27,11 @@ import { presetConfig, type PresetRequest } from '../src/core/train/presets';
 import { SyntheticSource, dictionaryRecovery } from '../src/core/train/syntheticData';
 import { drive, startTrainer, trainToEnd } from '../src/core/train/driver';
 import type { SaeTrainer } from '../src/core/train/trainer';
-import { EVAL_BATCHES, EVAL_BATCH_ROWS, TOY_SPEC, evalSource, groupSumDirections, normalisedSum } from './syntheticToy';
+import { EVAL_BATCHES, EVAL_BATCH_ROWS, TOY_SPEC, groupSumDirections, heldOutScore, normalisedSum } from './syntheticToy';
 import { saeFromWeights } from '../src/core/sae/create';
-import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
 import type { TrainConfig } from '../src/core/train/config';
 import { chooseBackend, parseBackendChoice } from '../src/core/train/backendChoice';
+import { deepMerge } from './deepMerge';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -92,17 +92,6 @@ function plantDirections(trainer: SaeTrainer, directions: Float32Array): void {
   for (let r = 0; r < n; r++) for (let j = 0; j < dIn; j++) wEnc[j * dSae + r] = directions[r * dIn + j];
 }
 
-function deepMerge<T>(base: T, over: unknown): T {
-  if (over === null) return undefined as T;
-  if (typeof over !== 'object' || Array.isArray(over) || typeof base !== 'object' || base === null) return over as T;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, v] of Object.entries(over as Record<string, unknown>)) {
-    const merged = deepMerge(out[key], v);
-    if (merged === undefined) delete out[key];
-    else out[key] = merged;
-  }
-  return out as T;
-}
 
 function configFor(run: string): TrainConfig {
   const name = run.split(':')[0]; // "jumprelu:noaux" = a labelled variant of jumprelu
@@ -146,19 +135,7 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const sae = saeFromWeights(result.weights, chosen.backend);
-  const heldOut = evalSource(spec); // same dictionary, fresh rows
-  const acc = new ReconstructionAccumulator(spec.dIn);
-  const fires = new Float64Array(dSae);
-  let active = 0;
-  let rows = 0;
-  for (let b = 0; b < EVAL_BATCHES; b++) {
-    const x = heldOut.nextBatch(EVAL_BATCH_ROWS);
-    const { features, reconstruction } = sae.forward(x);
-    acc.add(x, reconstruction);
-    for (let e = 0; e < features.colIdx.length; e++) fires[features.colIdx[e]]++;
-    active += features.colIdx.length;
-    rows += x.rows;
-  }
+  const score = heldOutScore(sae, dSae, spec); // same dictionary, fresh rows
   const wDec = result.weights.tensors.get('W_dec');
   if (!wDec) throw new Error('no W_dec');
   const rec = dictionaryRecovery(wDec.data, dSae, truth.dictionary, spec.nFeatures, spec.dIn, 0.9);
@@ -189,16 +166,16 @@ async function runOne(run: string): Promise<Record<string, number | string>> {
   });
   return {
     run,
-    L0: +(active / rows).toFixed(2),
-    FVU: +acc.fvu().toFixed(4),
+    L0: +score.l0.toFixed(2),
+    FVU: +score.fvu.toFixed(4),
     MMCS: +rec.meanMaxCos.toFixed(4),
     'rec@0.9': +(recovered / spec.nFeatures).toFixed(4),
     'rec@0.9 grouped': +(recoveredGrouped / grouped).toFixed(4),
     'rec@0.9 independent': +((recovered - recoveredGrouped) / (spec.nFeatures - grouped)).toFixed(4),
     'group sums@0.9': +groupSums.toFixed(4),
     'subsets@0.9 by size': subsets,
-    dead: fires.filter((f) => f === 0).length,
-    dense: fires.filter((f) => f / rows > 0.1).length,
+    dead: score.dead,
+    dense: score.dense,
     trainDead: +(result.state.history.at(-1)?.deadFraction ?? Number.NaN).toFixed(4),
     seconds: Math.round(seconds),
     ...(atSwitch ? { atSwitch } : {}),

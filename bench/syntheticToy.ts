@@ -1,6 +1,8 @@
 // The project's toy with a known dictionary, shared by the synthetic benches: its spec, its held-out
 // evaluation stream, and the normalised sums of each correlated group's member directions.
 import { SyntheticSource, type SyntheticSpec } from '../src/core/train/syntheticData';
+import { ReconstructionAccumulator } from '../src/core/metrics/reconstruction';
+import type { Matrix, SparseRows } from '../src/core/tensor';
 
 export const TOY_SPEC = {
   dIn: 64,
@@ -45,4 +47,40 @@ export function groupSumDirections(truth: SyntheticSource): Float32Array {
     out.set(normalisedSum(truth.dictionary, dIn, members), g * dIn);
   }
   return out;
+}
+
+export interface HeldOutScore {
+  readonly l0: number;
+  readonly fvu: number;
+  /** Latents that never fire on the held-out rows. */
+  readonly dead: number;
+  /** Latents firing on more than 10 % of them. */
+  readonly dense: number;
+}
+
+/** L0, FVU, dead and dense of a trained SAE on the toy's held-out rows (the same rows for every run). */
+export function heldOutScore(
+  sae: { forward(x: Matrix): { features: SparseRows; reconstruction: Matrix } },
+  dSae: number,
+  spec: SyntheticSpec = TOY_SPEC,
+): HeldOutScore {
+  const heldOut = evalSource(spec);
+  const acc = new ReconstructionAccumulator(spec.dIn);
+  const fires = new Float64Array(dSae);
+  let active = 0;
+  let rows = 0;
+  for (let b = 0; b < EVAL_BATCHES; b++) {
+    const x = heldOut.nextBatch(EVAL_BATCH_ROWS);
+    const { features, reconstruction } = sae.forward(x);
+    acc.add(x, reconstruction);
+    for (let e = 0; e < features.colIdx.length; e++) fires[features.colIdx[e]]++;
+    active += features.colIdx.length;
+    rows += x.rows;
+  }
+  return {
+    l0: active / rows,
+    fvu: acc.fvu(),
+    dead: fires.filter((v) => v === 0).length,
+    dense: fires.filter((v) => v / rows > 0.1).length,
+  };
 }
