@@ -4,12 +4,18 @@
 // (xin·W_enc, the floor bench/train.ts divides by) is timed in the same process for scale. The process CPU
 // time per step is printed too: on a machine other jobs load, it moves much less than the wall time.
 //   npx tsx bench/dense-step-profile.ts [--scale 512x8192] [--batch 4096] [--arch relu,gated] [--steps 3]
-//                                       [--threads 2] [--profile] [--top 30]
+//                                       [--threads 2] [--rows 1024] [--profile] [--top 30] [--engine path.ts]
+//                                       [--versus path.ts|this] [--versus-rows 1024] [--versus-spinning]
+// --rows sets the rows per run of the fused step (the engine's denseStepRows); --engine loads
+// createOrtDenseEngine from another file (e.g. main's ortDenseEngine.ts copied aside). --versus adds a second
+// engine (a file, or `this` for this checkout's with --versus-rows) and alternates the two step by step in
+// one process, so both see the same minutes of a loaded machine (peak RSS is then the pair's).
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
+import { resolve } from 'node:path';
+import { DENSE_STEP_ROWS, createOrtDenseEngine as ownEngine } from '../src/core/runtime/ortDenseEngine';
 import type { Matrix } from '../src/core/tensor';
 import type { SaeDenseStepInputs } from '../src/core/tensor/denseEngine';
 import { Rng } from '../src/core/util/rng';
@@ -22,6 +28,11 @@ const { values: opts } = parseArgs({
     steps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
+    rows: { type: 'string', default: String(DENSE_STEP_ROWS) },
+    engine: { type: 'string' },
+    versus: { type: 'string' },
+    'versus-rows': { type: 'string' },
+    'versus-spinning': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
   },
@@ -30,6 +41,9 @@ const [D, N] = opts.scale.split('x').map(Number);
 const B = Number(opts.batch);
 const STEPS = Number(opts.steps);
 const WARMUP = Number(opts.warmup);
+const ROWS = Number(opts.rows);
+/** ONNX Runtime runs per step: the batch runs in slices of at most ROWS rows. */
+const RUNS_PER_STEP = Math.ceil(B / ROWS);
 
 const profilePrefix = join(tmpdir(), `fl-dense-prof-${process.pid}-`);
 
@@ -51,7 +65,8 @@ function summarise(file: string, steps: number, top: number): void {
   const all = JSON.parse(readFileSync(file, 'utf8')) as TraceEvent[];
   // The warm-up runs (first-touch memory: ONNX Runtime's arena settles after two runs) are left out.
   const runs = all.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
-  const warmEnd = runs.length > WARMUP ? runs[WARMUP - 1].ts + runs[WARMUP - 1].dur : -Infinity;
+  const warm = WARMUP * RUNS_PER_STEP;
+  const warmEnd = warm > 0 && runs.length > warm ? runs[warm - 1].ts + runs[warm - 1].dur : -Infinity;
   const events = all.filter((e) => e.ts >= warmEnd);
   const byNode = new Map<string, { op: string; us: number }>();
   const byOp = new Map<string, number>();
@@ -81,8 +96,20 @@ function peakRssMiB(): number {
   return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
 }
 
-function main(): void {
-  const engine = createOrtDenseEngine({ intraOpThreads: Number(opts.threads), ...(opts.profile ? { profileFilePrefix: profilePrefix } : {}) });
+async function engineFrom(path: string | undefined): Promise<typeof ownEngine> {
+  if (path === undefined || path === 'this') return ownEngine;
+  return ((await import(resolve(path))) as { createOrtDenseEngine: typeof ownEngine }).createOrtDenseEngine;
+}
+
+async function main(): Promise<void> {
+  const createOrtDenseEngine = await engineFrom(opts.engine);
+  const engine = createOrtDenseEngine({ intraOpThreads: Number(opts.threads), denseStepRows: ROWS, ...(opts.profile ? { profileFilePrefix: profilePrefix } : {}) });
+  const engines = [{ label: `${opts.engine ?? 'this checkout'} (${ROWS} rows per run)`, engine }];
+  if (opts.versus !== undefined) {
+    const rows = Number(opts['versus-rows'] ?? ROWS);
+    const spin = opts['versus-spinning'];
+    engines.push({ label: `${opts.versus} (${rows} rows per run${spin ? ', spinning' : ''})`, engine: (await engineFrom(opts.versus))({ intraOpThreads: Number(opts.threads), denseStepRows: rows, denseStepSpinning: spin }) });
+  }
   const rng = new Rng(7);
   const x: Matrix = { data: gaussian(rng, B * D, 1), rows: B, cols: D };
   const wEnc: Matrix = { data: gaussian(rng, D * N, 1 / Math.sqrt(D)), rows: D, cols: N };
@@ -97,7 +124,7 @@ function main(): void {
     if (s > 0) gemmMs.push(performance.now() - t0);
   }
   const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-  process.stdout.write(`d_in ${D}, d_sae ${N}, batch ${B}, ${opts.threads} threads; dense encoder GEMM median ${median(gemmMs).toFixed(0)} ms\n`);
+  process.stdout.write(`${engines.map((e) => e.label).join(' vs ')}; d_in ${D}, d_sae ${N}, batch ${B}, ${opts.threads} threads; dense encoder GEMM median ${median(gemmMs).toFixed(0)} ms\n`);
   for (const kind of opts.arch.split(',') as ('relu' | 'gated')[]) {
     const inputs: SaeDenseStepInputs = {
       kind,
@@ -110,24 +137,29 @@ function main(): void {
       penalty,
       ...(kind === 'gated' ? { bMag: new Float32Array(N), scale: new Float32Array(N).fill(1) } : {}),
     };
-    const times: number[] = [];
-    const cpuTimes: number[] = [];
-    let checksum = 0;
-    let faults = 0;
+    const runs = engines.map(() => ({ times: [] as number[], cpuTimes: [] as number[], faults: 0, checksum: 0 }));
     for (let s = 0; s < WARMUP + STEPS; s++) {
-      const f0 = process.resourceUsage().minorPageFault;
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      const r = engine.saeDenseStep!(inputs);
-      const c = process.cpuUsage(c0);
-      if (s >= WARMUP) times.push(performance.now() - t0);
-      if (s >= WARMUP) cpuTimes.push((c.user + c.system) / 1000);
-      if (s >= WARMUP) faults += process.resourceUsage().minorPageFault - f0;
-      checksum = r.sqErr;
+      engines.forEach(({ engine: e }, i) => {
+        const f0 = process.resourceUsage().minorPageFault;
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        const r = e.saeDenseStep!(inputs);
+        const c = process.cpuUsage(c0);
+        const run = runs[i];
+        if (s >= WARMUP) run.times.push(performance.now() - t0);
+        if (s >= WARMUP) run.cpuTimes.push((c.user + c.system) / 1000);
+        if (s >= WARMUP) run.faults += process.resourceUsage().minorPageFault - f0;
+        run.checksum = r.sqErr;
+      });
     }
-    const m = median(times);
-    process.stdout.write(`${kind}: step median ${m.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(' ')}) = ${(m / median(gemmMs)).toFixed(2)}× the GEMM; CPU median ${median(cpuTimes).toFixed(0)} ms (${cpuTimes.map((t) => t.toFixed(0)).join(' ')}); ${Math.round(faults / STEPS)} page faults/step (${((faults / STEPS) * 4096 / 2 ** 20).toFixed(0)} MiB); Σ‖x−x̂‖² ${checksum.toExponential(4)}; peak RSS so far ${peakRssMiB()} MiB\n`);
+    engines.forEach(({ label }, i) => {
+      const { times, cpuTimes, faults, checksum } = runs[i];
+      const m = median(times);
+      const who = engines.length > 1 ? ` [${label}]` : '';
+      process.stdout.write(`${kind}${who}: step median ${m.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(' ')}) = ${(m / median(gemmMs)).toFixed(2)}× the GEMM; CPU median ${median(cpuTimes).toFixed(0)} ms (${cpuTimes.map((t) => t.toFixed(0)).join(' ')}); ${Math.round(faults / STEPS)} page faults/step (${((faults / STEPS) * 4096 / 2 ** 20).toFixed(0)} MiB); Σ‖x−x̂‖² ${checksum.toExponential(4)}; peak RSS so far ${peakRssMiB()} MiB\n`);
+    });
   }
+  for (const { engine: e } of engines.slice(1)) e.dispose();
   engine.dispose(); // ends the profiles
   if (opts.profile) {
     for (const f of readdirSync(tmpdir()).filter((name) => join(tmpdir(), name).startsWith(profilePrefix)).sort()) {
@@ -141,4 +173,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

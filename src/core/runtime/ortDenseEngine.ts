@@ -50,11 +50,21 @@ const op = (opType: string, input: string[], output: string, attribute: onnx.IAt
 /** Σ over the batch (axis 0) of a [B × n] tensor, [n]. */
 const sumRows = (input: string, output: string): onnx.INodeProto => op('ReduceSum', [input, 'axis0'], output, [intAttr('keepdims', 0)]);
 const sumAll = (input: string, output: string): onnx.INodeProto => op('ReduceSum', [input], output, [intAttr('keepdims', 0)]);
+/**
+ * Σ over the rows of a [rows × n] tensor as the product ones[1 × rows]·input, [1 × n]: MLAS reads the
+ * tensor once at memory speed, where ReduceSum over axis 0 took 2–4× as long (bench/dense-step-profile.ts).
+ */
+const sumRowsByProduct = (input: string, output: string): onnx.INodeProto => op('MatMul', ['ones', input], output);
+/** 1 where input > 0, else 0, as float: Greater + Cast, both vectorised (Sign over floats is not, 3–4× slower). */
+const positive = (input: string, output: string): onnx.INodeProto[] => [
+  op('Greater', [input, 'zero'], `${output}_b`),
+  op('Cast', [`${output}_b`], output, [intAttr('to', FLOAT)]),
+];
 
 /**
  * The nodes of a dense ReLU / Gated step (DenseEngine.saeDenseStep). Inputs x, xin [B×d], w_enc [d×n],
  * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B, ones [B×1].
- * Masks are Sign of a ReLU output (0 or 1). Every GEMM runs in MLAS; only [d×n], [n×d], [n] and [B×d]
+ * Masks are 0/1 floats (Greater + Cast). Every GEMM runs in MLAS; only [d×n], [n×d], [n] and [B×d]
  * tensors leave the graph.
  *
  * The order is chosen for memory: each [B×n] tensor is consumed as soon as possible (the checksum and the
@@ -94,9 +104,9 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
       op('Gemm', ['xin', 'w_enc', 'bias'], 'pre'),
       sumAll('pre', 'checksum'),
       op('Relu', ['pre'], 'f'),
-      op('Sign', ['f'], 'active'),
+      ...positive('pre', 'active'),
       ...fireBits('active'),
-      sumRows('f', 'act_sums'),
+      sumRowsByProduct('f', 'act_sums'),
       ...decode('f', 'xhat', ''),
       sumRows('dxhat', 'dxhat_sums'),
       ...decoderGrad('f'),
@@ -112,27 +122,27 @@ function saeDenseStepNodes(kind: 'relu' | 'gated'): onnx.INodeProto[] {
     // Gate path first, so that G is gone before the magnitude path's tensors exist.
     op('Add', ['p', 'bias'], 'pi_gate'),
     op('Relu', ['pi_gate'], 'g'),
-    op('Sign', ['g'], 'open'),
-    sumRows('g', 'act_sums'),
+    ...positive('pi_gate', 'open'),
+    sumRowsByProduct('g', 'act_sums'),
     // The auxiliary reconstruction from G through the (frozen) decoder reaches π_gate only.
     ...decode('g', 'xaux', 'aux_'),
     op('Gemm', ['aux_dxhat', 'w_dec', 'penalty'], 'dgate_pen', [intAttr('transB', 1)]),
     op('Mul', ['dgate_pen', 'open'], 'dpi_gate'),
-    sumRows('dpi_gate', 'gate_sums'),
+    sumRowsByProduct('dpi_gate', 'gate_sums'),
     op('Mul', ['p', 'scale'], 'p_scaled'),
     op('Add', ['p_scaled', 'b_mag'], 'pi_mag'),
     op('Relu', ['pi_mag'], 'mag'),
     op('Mul', ['mag', 'open'], 'f'),
-    op('Sign', ['f'], 'fired'),
+    ...positive('f', 'fired'),
     ...fireBits('fired'),
     ...decode('f', 'xhat', ''),
     sumRows('dxhat', 'dxhat_sums'),
     ...decoderGrad('f'),
     op('Gemm', ['dxhat', 'w_dec'], 'dmag', [intAttr('transB', 1)]),
     op('Mul', ['dmag', 'fired'], 'dpi_mag'),
-    sumRows('dpi_mag', 'mag_sums'),
+    sumRowsByProduct('dpi_mag', 'mag_sums'),
     op('Mul', ['dpi_mag', 'p'], 'dpi_mag_p'),
-    sumRows('dpi_mag_p', 'mag_p_sums'),
+    sumRowsByProduct('dpi_mag_p', 'mag_p_sums'),
     op('Mul', ['dpi_mag', 'scale'], 'dpi_mag_scaled'),
     op('Add', ['dpi_gate', 'dpi_mag_scaled'], 'dp'),
     ...encoderGrad('dp'),
@@ -152,12 +162,13 @@ function firingFromBits(bits: Float32Array, nb: number, blk: number, n: number):
   for (let b = 0; b < nb; b++) {
     const base = b * n;
     for (let j = 0; j < n; j++) {
-      let m = bits[base + j];
+      let m = bits[base + j] | 0; // an integer below 2^24
       if (m === 0) continue;
       lastRow[j] = b * blk + 32 - Math.clz32(m); // highest set bit i: row b·blk + i, counted from 1
-      let c = 0;
-      for (; m !== 0; c++) m &= m - 1;
-      fireCount[j] += c;
+      // Population count without a loop per set bit (about half of a mask's bits are set at initialisation).
+      m -= (m >>> 1) & 0x55555555;
+      m = (m & 0x33333333) + ((m >>> 2) & 0x33333333);
+      fireCount[j] += Math.imul((m + (m >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
     }
   }
   return { fireCount, lastRow };
@@ -188,6 +199,8 @@ export interface OrtEngineOptions {
   readonly profileFilePrefix?: string;
   /** Rows per run of the fused dense step (DENSE_STEP_ROWS); tests set it small to exercise the split. */
   readonly denseStepRows?: number;
+  /** Benchmarks only: let the fused dense step's intra-op threads spin between nodes (other sessions never do). */
+  readonly denseStepSpinning?: boolean;
 }
 
 /**
@@ -206,6 +219,7 @@ class OrtDenseEngine implements DenseEngine {
     private readonly threads: number,
     private readonly profileFilePrefix?: string,
     private readonly denseStepRows = DENSE_STEP_ROWS,
+    private readonly denseStepSpinning = false,
   ) {
     this.name = `onnxruntime (${threads} threads)`;
   }
@@ -226,7 +240,7 @@ class OrtDenseEngine implements DenseEngine {
         logSeverityLevel: 3,
         ...(this.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: `${this.profileFilePrefix}${key.replace(/[^a-z0-9-]/gi, '_')}` } : {}),
         // Spinning pools steal the cores the JavaScript half of the step needs.
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
+        extra: { session: { intra_op: { allow_spinning: this.denseStepSpinning && key.startsWith('sae-dense') ? '1' : '0' } } },
       });
       this.sessions.set(key, s);
     }
@@ -437,6 +451,7 @@ class OrtDenseEngine implements DenseEngine {
           io('block_shape', [3], INT64),
           io('block_bits', [1, 'blk']),
           io('ones', [1, 'b']),
+          io('zero', []),
           ...(gated ? [io('b_mag', ['n']), io('scale', ['n'])] : []),
           io('acc_w_enc', ['ae', 'n']),
           io('acc_w_dec_t', ['ad', 'n']),
@@ -448,7 +463,7 @@ class OrtDenseEngine implements DenseEngine {
           io('g_w_enc_sums', ['d1', 'n']),
           io('g_w_dec_t', ['d', 'n']),
           io('dxhat_sums', ['d']),
-          ...vec.map((v) => io(v, ['n'])),
+          ...vec.map((v) => io(v, [1, 'n'])),
           io('fire_bits', ['nb', 1, 'n']),
           io('checksum', []),
         ],
@@ -463,6 +478,7 @@ class OrtDenseEngine implements DenseEngine {
       bias: t(bias, [n]),
       penalty: t(penalty, [n]),
       k2: t(Float32Array.of(2 / B), [1]),
+      zero: t(Float32Array.of(0), []),
       ...(gated ? { b_mag: t(inputs.bMag!, [n]), scale: t(inputs.scale!, [n]) } : {}),
     };
     const names = ['xhat', 'sq_err', ...(gated ? ['aux_sq_err'] : []), 'g_w_enc_sums', 'g_w_dec_t', 'dxhat_sums', ...vec, 'fire_bits', 'checksum'];
@@ -570,5 +586,5 @@ class OrtDenseEngine implements DenseEngine {
 /** Loads ONNX Runtime's native binding; throws if it cannot (the caller falls back to the reference backend). */
 export function createOrtDenseEngine(options: OrtEngineOptions = {}): DenseEngine {
   initOrt();
-  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)), options.profileFilePrefix, Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)));
+  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)), options.profileFilePrefix, Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)), options.denseStepSpinning === true);
 }
