@@ -5,7 +5,7 @@
 // time per step is printed too: on a machine other jobs load, it moves much less than the wall time.
 //   npx tsx bench/dense-step-profile.ts [--scale 512x8192] [--batch 4096] [--arch relu,gated] [--steps 3]
 //                                       [--threads 2] [--rows 1024] [--profile] [--top 30] [--engine path.ts]
-//                                       [--versus path.ts|this] [--versus-rows 1024] [--versus-spinning]
+//                                       [--versus path.ts|this] [--versus-rows 1024]
 // --rows sets the rows per run of the fused step (the engine's denseStepRows); --engine loads
 // createOrtDenseEngine from another file (e.g. main's ortDenseEngine.ts copied aside). --versus adds a second
 // engine (a file, or `this` for this checkout's with --versus-rows) and alternates the two step by step in
@@ -32,7 +32,6 @@ const { values: opts } = parseArgs({
     engine: { type: 'string' },
     versus: { type: 'string' },
     'versus-rows': { type: 'string' },
-    'versus-spinning': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
   },
@@ -107,8 +106,7 @@ async function main(): Promise<void> {
   const engines = [{ label: `${opts.engine ?? 'this checkout'} (${ROWS} rows per run)`, engine }];
   if (opts.versus !== undefined) {
     const rows = Number(opts['versus-rows'] ?? ROWS);
-    const spin = opts['versus-spinning'];
-    engines.push({ label: `${opts.versus} (${rows} rows per run${spin ? ', spinning' : ''})`, engine: (await engineFrom(opts.versus))({ intraOpThreads: Number(opts.threads), denseStepRows: rows, denseStepSpinning: spin }) });
+    engines.push({ label: `${opts.versus} (${rows} rows per run)`, engine: (await engineFrom(opts.versus))({ intraOpThreads: Number(opts.threads), denseStepRows: rows }) });
   }
   const rng = new Rng(7);
   const x: Matrix = { data: gaussian(rng, B * D, 1), rows: B, cols: D };

@@ -63,7 +63,7 @@ const positive = (input: string, output: string): onnx.INodeProto[] => [
 
 /**
  * The nodes of a dense ReLU / Gated step (DenseEngine.saeDenseStep). Inputs x, xin [B×d], w_enc [d×n],
- * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B, ones [B×1].
+ * w_dec [n×d], b_dec [d], bias, penalty [n] (gated also b_mag, scale [n]), k2 [1] = 2/B, ones [1×B], zero [].
  * Masks are 0/1 floats (Greater + Cast). Every GEMM runs in MLAS; only [d×n], [n×d], [n] and [B×d]
  * tensors leave the graph.
  *
@@ -199,8 +199,6 @@ export interface OrtEngineOptions {
   readonly profileFilePrefix?: string;
   /** Rows per run of the fused dense step (DENSE_STEP_ROWS); tests set it small to exercise the split. */
   readonly denseStepRows?: number;
-  /** Benchmarks only: let the fused dense step's intra-op threads spin between nodes (other sessions never do). */
-  readonly denseStepSpinning?: boolean;
 }
 
 /**
@@ -219,7 +217,6 @@ class OrtDenseEngine implements DenseEngine {
     private readonly threads: number,
     private readonly profileFilePrefix?: string,
     private readonly denseStepRows = DENSE_STEP_ROWS,
-    private readonly denseStepSpinning = false,
   ) {
     this.name = `onnxruntime (${threads} threads)`;
   }
@@ -240,7 +237,7 @@ class OrtDenseEngine implements DenseEngine {
         logSeverityLevel: 3,
         ...(this.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: `${this.profileFilePrefix}${key.replace(/[^a-z0-9-]/gi, '_')}` } : {}),
         // Spinning pools steal the cores the JavaScript half of the step needs.
-        extra: { session: { intra_op: { allow_spinning: this.denseStepSpinning && key.startsWith('sae-dense') ? '1' : '0' } } },
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       this.sessions.set(key, s);
     }
@@ -586,5 +583,5 @@ class OrtDenseEngine implements DenseEngine {
 /** Loads ONNX Runtime's native binding; throws if it cannot (the caller falls back to the reference backend). */
 export function createOrtDenseEngine(options: OrtEngineOptions = {}): DenseEngine {
   initOrt();
-  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)), options.profileFilePrefix, Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)), options.denseStepSpinning === true);
+  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)), options.profileFilePrefix, Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)));
 }

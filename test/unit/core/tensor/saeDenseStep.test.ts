@@ -167,6 +167,39 @@ for (const kind of ['relu', 'gated'] as const) {
 }
 }
 
+test('firing statistics and masks at the extremes: latents that fire in every row of full 24-row bit masks, in none, and Gated gates open with no magnitude', () => {
+  for (const kind of ['relu', 'gated'] as const) {
+    for (const backend of [fast, sliced]) {
+      const inp = inputs(kind, 48, 7, 29);
+      const bias = inp.bias.slice();
+      bias[0] = 100; // π > 0 in every row: all 24 bits of both masks set
+      bias[1] = -100; // never
+      const bMag = inp.bMag?.slice();
+      if (bMag) {
+        bMag[0] = 100; // the magnitude of latent 0 too
+        bias[2] = 100; // the gate is open in every row…
+        bMag[2] = -100; // …but the magnitude is never positive: no firing, yet an activation sum and a gate gradient
+      }
+      const run = { ...inp, bias, ...(bMag ? { bMag } : {}) };
+      const got = backend.saeDenseStep!(run);
+      const want = expected(run);
+      assert.deepEqual([...got.fireCount], [...want.fireCount], `${kind}: fire counts`);
+      assert.deepEqual([...got.lastRow], [...want.lastRow], `${kind}: last firing rows`);
+      assert.deepEqual([got.fireCount[0], got.lastRow[0], got.fireCount[1], got.lastRow[1]], [48, 48, 0, 0], kind);
+      near(got.actSums, want.actSums, `${kind}: Σ activations`);
+      near(got.preSums, want.preSums, `${kind}: Σ dL/dpre`);
+      near(got.gWEnc, want.gWEnc.data, `${kind}: W_enc gradient`);
+      if (kind === 'gated') {
+        assert.equal(got.fireCount[2], 0);
+        assert.ok(got.actSums[2] > 48 * 50, `gate 2 open: Σ G ${got.actSums[2]}`);
+        near(got.gateSums!, want.gateSums!, 'Σ dL/dπ_gate');
+        near(got.magSums!, want.magSums!, 'Σ dL/dπ_mag');
+        near(got.magPSums!, want.magPSums!, 'Σ dL/dπ_mag·P');
+      }
+    }
+  }
+});
+
 test('a sparse selection releases the fused dense step, and the next dense step builds it again with the same result', () => {
   const inp = inputs('gated', 40, 7, 29);
   const before = slicedEngine.saeDenseStep!(inp);
