@@ -125,6 +125,7 @@ export function exportSaeLensScript(run: RunDescription): ExportedRun {
       if (c.topK?.auxCoeff !== undefined) sae.push(['aux_loss_coefficient', c.topK.auxCoeff]);
       if (c.architecture === 'batchtopk' && c.topK?.thresholdEmaRate !== undefined) sae.push(['topk_threshold_lr', c.topK.thresholdEmaRate]);
       if (c.topK?.matryoshkaWidths) sae.push(['matryoshka_widths', { raw: `[${c.topK.matryoshkaWidths.join(', ')}]` }]);
+      if (c.topK?.matryoshkaAuxK === 'perLevel') sae.push(['use_matryoshka_aux_loss', true]);
       if (c.topK?.kAux !== undefined) unmapped.push(`topK.kAux ${c.topK.kAux}: SAELens uses d_in/2 dead latents for AuxK`);
       if (c.topK?.matryoshkaWeights) unmapped.push(`topK.matryoshkaWeights [${c.topK.matryoshkaWeights.join(', ')}]: SAELens weights every level 1`);
       break;

@@ -37,6 +37,15 @@ export interface AuxKResult {
   readonly grads?: ExtraCodeGrads;
 }
 
+/**
+ * SAELens's damping of AuxK's weight when few latents are dead: min(n_dead/k_aux, 1). With fewer dead
+ * latents than k_aux every one of them is picked on every row, so undamped they all get the full pull
+ * towards the residual at once. Used only where a caller asks for it (TopKOptions.auxKDeadScale).
+ */
+export function auxKDeadShare(nDead: number, kAux: number): number {
+  return Math.min(nDead / kAux, 1);
+}
+
 /** Whether AuxK has anything to do this step. */
 export function auxKActive(dead: Uint8Array | undefined, o: AuxKOptions | undefined): dead is Uint8Array {
   return !!dead && !!o && o.coeff > 0 && o.kAux >= 1 && dead.some((v) => v !== 0);

@@ -42,6 +42,8 @@ export function topKDefaults(dIn: number, k: number, o: Partial<Omit<TopKOptions
     ...(o.matryoshkaWidths ? { matryoshkaWidths: o.matryoshkaWidths } : {}),
     ...(o.auxKSelection ? { auxKSelection: o.auxKSelection } : {}),
     ...(o.matryoshkaWeights ? { matryoshkaWeights: o.matryoshkaWeights } : {}),
+    ...(o.auxKDeadScale ? { auxKDeadScale: true } : {}),
+    ...(o.matryoshkaAuxK ? { matryoshkaAuxK: o.matryoshkaAuxK } : {}),
   };
 }
 

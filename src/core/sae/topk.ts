@@ -4,7 +4,7 @@
 // JumpReLU with one global threshold (an EMA of the smallest kept activation), and is exported that way.
 import { SparseBuilder, type Matrix, type SparseRows } from '../tensor';
 import { batchTopKFromEncoder } from './activations';
-import { auxKActive, auxKLoss, deadLatentTopK } from './auxK';
+import { auxKActive, auxKDeadShare, auxKLoss, deadLatentTopK } from './auxK';
 import { mseGradient, mustGet, tensor, type LossOptions, type LossResult, type ModelContext } from './model';
 import { AFFINE_PARAMS, SaeBase, affineGrads, type AffineInit, type ExtraCodeGrads } from './saeBase';
 import type { SaeConfig, SaeWeights } from './weights';
@@ -30,6 +30,17 @@ export interface TopKOptions {
   readonly auxKSelection?: 'positive' | 'signed';
   /** Matryoshka: one weight per level (default 1 each, as SAELens). */
   readonly matryoshkaWeights?: readonly number[];
+  /**
+   * SAELens's damping of AuxK when few latents are dead: α·min(n_dead/k_aux, 1), n_dead counted where the
+   * term picks from (the whole code, or one Matryoshka group). Default off (α as it is).
+   */
+  readonly auxKDeadScale?: boolean;
+  /**
+   * Matryoshka: 'full' (default) — every dead latent reconstructs the full width's residual; 'perLevel'
+   * (SAELens's use_matryoshka_aux_loss) — the dead latents of group g reconstruct level g's residual
+   * x − x̂⁽ᵍ⁾, one AuxK term per group with dead latents, the terms summed.
+   */
+  readonly matryoshkaAuxK?: 'full' | 'perLevel';
 }
 
 export class TopKSae extends SaeBase {
@@ -95,12 +106,8 @@ export class TopKSae extends SaeBase {
     }
     const widths = this.options.matryoshkaWidths;
     const main = widths ? this.matryoshkaLoss(feats, x, widths) : this.singleLoss(feats, x);
-    const aux = auxKActive(options.dead, { kAux: this.options.kAux, coeff: this.options.auxCoeff })
-      ? auxKLoss(this.ctx.backend, this.decoder(), this.deadSelection(xin, bEnc, options.dead), x, main.xHat, this.options.auxCoeff, (at, d) =>
-          this.featureGrads(at, d),
-        )
-      : { loss: 0 };
-    const extras = aux.grads ? [...main.extras, aux.grads] : main.extras;
+    const aux = this.auxK(xin, bEnc, x, main, options.dead);
+    const extras = [...main.extras, ...aux.grads];
     return {
       loss: main.loss + aux.loss,
       mse: main.mse,
@@ -119,10 +126,42 @@ export class TopKSae extends SaeBase {
     return this.maskedTopK(xin, bEnc, this.options.kAux, dead, (sub, cols, k, width) => deadLatentTopK(sub, cols, k, width, selection));
   }
 
+  /**
+   * The AuxK term(s): one over all dead latents against the full residual, or (Matryoshka 'perLevel') one per
+   * group against that level's residual; each α damped by min(n_dead/k_aux, 1) when auxKDeadScale is set.
+   */
+  private auxK(xin: Matrix, bEnc: Float32Array, x: Matrix, main: LevelLosses, dead: Uint8Array | undefined): { loss: number; grads: ExtraCodeGrads[] } {
+    const o = this.options;
+    if (!auxKActive(dead, { kAux: o.kAux, coeff: o.auxCoeff })) return { loss: 0, grads: [] };
+    const widths = o.matryoshkaWidths;
+    const parts: { mask: Uint8Array; xHat: Matrix }[] = [];
+    if (widths && o.matryoshkaAuxK === 'perLevel') {
+      widths.forEach((w, g) => {
+        const mask = new Uint8Array(dead.length);
+        for (let j = g === 0 ? 0 : widths[g - 1]; j < w; j++) mask[j] = dead[j];
+        parts.push({ mask, xHat: main.levels[g] });
+      });
+    } else {
+      parts.push({ mask: dead, xHat: main.xHat });
+    }
+    let loss = 0;
+    const grads: ExtraCodeGrads[] = [];
+    for (const { mask, xHat } of parts) {
+      let nDead = 0;
+      for (const v of mask) if (v !== 0) nDead++;
+      if (nDead === 0) continue;
+      const coeff = o.auxCoeff * (o.auxKDeadScale ? auxKDeadShare(nDead, o.kAux) : 1);
+      const r = auxKLoss(this.ctx.backend, this.decoder(), this.deadSelection(xin, bEnc, mask), x, xHat, coeff, (at, d) => this.featureGrads(at, d));
+      loss += r.loss;
+      if (r.grads) grads.push(r.grads);
+    }
+    return { loss, grads };
+  }
+
   private singleLoss(feats: SparseRows, x: Matrix): LevelLosses {
     const { xHat, mse, dXHat } = this.reconstructionLoss(feats, x);
     const dPre: SparseRows = { ...feats, values: this.featureGrads(feats, dXHat) };
-    return { loss: mse, mse, xHat, features: feats, dXHat, dPre, extras: [] };
+    return { loss: mse, mse, xHat, levels: [xHat], features: feats, dXHat, dPre, extras: [] };
   }
 
   /**
@@ -141,10 +180,12 @@ export class TopKSae extends SaeBase {
     let loss = 0;
     let mse = 0;
     let xHat: Matrix = { data: level, rows: x.rows, cols: x.cols };
+    const levels: Matrix[] = [];
     for (let g = 0; g < L; g++) {
       const part = backend.sparseMatmul(groups[g], this.decoder());
       for (let i = 0; i < n; i++) level[i] += part.data[i];
       const cur: Matrix = { data: level.slice(), rows: x.rows, cols: x.cols };
+      levels.push(cur);
       const r = mseGradient(cur, x);
       const w = this.options.matryoshkaWeights?.[g] ?? 1;
       loss += w * r.mse;
@@ -165,7 +206,7 @@ export class TopKSae extends SaeBase {
       G[g] = { data: next, rows: x.rows, cols: x.cols };
     }
     const grads = groups.map((f, g) => ({ features: f, dOut: G[g], dPre: { ...f, values: this.featureGrads(f, G[g]) } }));
-    return { loss, mse, xHat, features: grads[0].features, dXHat: G[0], dPre: grads[0].dPre, extras: grads.slice(1) };
+    return { loss, mse, xHat, levels, features: grads[0].features, dXHat: G[0], dPre: grads[0].dPre, extras: grads.slice(1) };
   }
 
   private updateThreshold(minKept: number): void {
@@ -201,6 +242,8 @@ interface LevelLosses {
   /** Full-width mean ‖x − x̂‖². */
   readonly mse: number;
   readonly xHat: Matrix;
+  /** Each level's reconstruction x̂⁽ℓ⁾ (one level, x̂, without Matryoshka). */
+  readonly levels: readonly Matrix[];
   /** The main code (the first group for Matryoshka) and its dL/dx̂ (which also trains b_dec). */
   readonly features: SparseRows;
   readonly dXHat: Matrix;

@@ -99,6 +99,10 @@ export interface TrainConfig {
     readonly auxKSelection?: 'positive' | 'signed';
     /** Matryoshka: per-level loss weights (default 1 each). */
     readonly matryoshkaWeights?: readonly number[];
+    /** AuxK's α damped by min(n_dead/k_aux, 1) (SAELens). Default off. */
+    readonly auxKDeadScale?: boolean;
+    /** Matryoshka: AuxK against the full residual ('full', default) or one term per group against its level's ('perLevel', SAELens's use_matryoshka_aux_loss). */
+    readonly matryoshkaAuxK?: 'full' | 'perLevel';
   };
   /** Gated: AuxK on dead latents through the gate pre-activations. */
   readonly gated?: { readonly auxK?: { readonly kAux?: number; readonly coeff: number; readonly selection?: 'positive' | 'signed' } };
@@ -134,6 +138,10 @@ export function validateTrainConfig(c: TrainConfig): void {
   const mw = c.topK?.matryoshkaWeights;
   if (mw && !(mw.length === (c.topK?.matryoshkaWidths?.length ?? -1) && mw.every((v) => Number.isFinite(v) && v > 0))) {
     bad('Matryoshka weights need Matryoshka widths: one positive weight per level');
+  }
+  const levelAux = c.topK?.matryoshkaAuxK;
+  if (levelAux !== undefined && !((levelAux === 'full' || levelAux === 'perLevel') && c.topK?.matryoshkaWidths)) {
+    bad(`Matryoshka AuxK must be 'full' or 'perLevel' and needs Matryoshka widths, got ${String(levelAux)}`);
   }
   for (const sel of [c.topK?.auxKSelection, c.jumpRelu?.auxK?.selection, c.gated?.auxK?.selection]) {
     if (sel !== undefined && sel !== 'positive' && sel !== 'signed') bad(`AuxK selection must be 'positive' or 'signed', got ${String(sel)}`);

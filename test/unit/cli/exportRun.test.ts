@@ -149,8 +149,14 @@ test('every preset exports with documented SAELens fields only (Anthropic tanh J
       for (const key of kwargsOf(exported.text, cls).keys()) assert.ok(SAELENS_SAE_FIELDS[cls].includes(key), `${preset}/${architecture}: ${cls}.${key} is not documented`);
       if (config.jumpRelu?.sparsity === 'tanh') assert.match(exported.text, /jumprelu_sparsity_loss_mode="tanh"/);
       if (config.topK?.matryoshkaWidths) assert.match(exported.text, /matryoshka_widths=\[/);
+      if (config.topK?.matryoshkaAuxK === 'perLevel') assert.match(exported.text, /use_matryoshka_aux_loss=True/);
       checked++;
     }
   }
   assert.ok(checked >= 6, `${checked} preset/architecture pairs`);
+  // Per-level Matryoshka AuxK is SAELens's use_matryoshka_aux_loss.
+  const m = presetConfig({ architecture: 'batchtopk', dSae: 4096, totalTokens: 50_000_000, preset: 'matryoshka', k: 64 });
+  const perLevel = exportSaeLensScript({ ...run('batchtopk'), config: { ...m, topK: { ...m.topK, matryoshkaAuxK: 'perLevel' } } });
+  assert.match(perLevel.text, /use_matryoshka_aux_loss=True/);
+  assert.ok(kwargsOf(perLevel.text, 'MatryoshkaBatchTopKTrainingSAEConfig').has('use_matryoshka_aux_loss'));
 });

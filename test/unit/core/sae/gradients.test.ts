@@ -262,6 +262,45 @@ test('Matryoshka BatchTopK gradients: weighted levels, AuxK over raw (signed) de
   assert.equal(deadGrad(positive), 0);
 });
 
+for (const selection of ['signed', 'positive'] as const) {
+  test(`Matryoshka BatchTopK gradients: per-level ${selection} AuxK (each group against its level's residual), α damped by min(n_dead/k_aux, 1)`, () => {
+    const widths = [2, 5, 8];
+    // k_aux 4 with one dead latent per group (0, 3, 6): each per-level term is damped to 1/4, the full one to 3/4.
+    const topK = { kAux: 4, auxCoeff: 0.5, matryoshkaWidths: widths, auxKSelection: selection };
+    const { model, x } = setup({ architecture: 'batchtopk', applyBDecToInput: true, k: 3, topK: { ...topK, auxKDeadScale: true, matryoshkaAuxK: 'perLevel' } }, 24);
+    const bEnc = model.params.get('b_enc');
+    assert.ok(bEnc);
+    // Signed: every dead latent's pre-activations below zero (AuxK must still reach them). Positive: lifted
+    // so that the ReLU'd pick has positive values to take.
+    for (let j = 0; j < dSae; j++) if (deadMask[j]) bEnc[j] += selection === 'signed' ? -20 : 1;
+    const xs = Float64Array.from(x);
+    const levelResiduals = topKLoss(toP(model), xs, shape(true), { k: 3, batch: true, widths }).levelResiduals;
+    const opts = { sparsityCoeff: 0, dead: deadMask, training: false };
+    const r = check(model, x, opts, ['W_enc', 'W_dec', 'b_enc', 'b_dec'], (p) =>
+      topKLoss(p, xs, shape(true), {
+        k: 3, batch: true, dead: deadMask, kAux: 4, alpha: 0.5, widths, signedAux: selection === 'signed', deadScale: true, perLevelAux: true, levelResiduals,
+      }),
+    );
+    report.push(`matryoshka per-level ${selection} AuxK, damped: max rel err ${r.maxErr.toExponential(2)} over ${r.checked}`);
+    assert.ok(r.checked > 80, `checked ${r.checked}`);
+    assert.ok(r.lossDiff < 1e-5, `loss differs by ${r.lossDiff}`);
+    assert.ok(r.maxErr < TOL, `max relative error ${r.maxErr}`);
+    // The damping is exactly min(n_dead/k_aux, 1): 3 dead of k_aux 4 scale the full-residual term by 3/4.
+    const auxOf = (extra: object): number => {
+      const m = setup({ architecture: 'batchtopk', applyBDecToInput: true, k: 3, topK: { ...topK, ...extra } }, 24).model;
+      for (const [name, v] of model.params) m.params.get(name)?.set(v);
+      return m.lossAndGrads({ data: x, rows: B, cols: dIn }, opts).auxLoss;
+    };
+    const full = auxOf({});
+    assert.ok(full > 0);
+    assert.ok(Math.abs(auxOf({ auxKDeadScale: true }) - 0.75 * full) <= 1e-6 * full);
+    // Per level, each group's dead latent reconstructs its own level's residual: a different term from the full one.
+    const perLevel = auxOf({ matryoshkaAuxK: 'perLevel' });
+    assert.ok(Math.abs(auxOf({ matryoshkaAuxK: 'perLevel', auxKDeadScale: true }) - 0.25 * perLevel) <= 1e-6 * perLevel);
+    assert.ok(Math.abs(perLevel - full) > 1e-3 * full);
+  });
+}
+
 test('JumpReLU gradual switch: (1 − α)·TopK loss + α·JumpReLU loss, both gradients mixed (α 0.3)', () => {
   const { model, x } = setup(
     { architecture: 'jumprelu', applyBDecToInput: true, jumpRelu: { thresholdParam: 'raw', sparsity: { kind: 'targetL0', targetL0: 3 }, thresholdInit: 0.4 } },

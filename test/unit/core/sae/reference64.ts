@@ -219,8 +219,13 @@ export function topKLoss(
     /** Matryoshka level weights (default 1 each). */
     weights?: readonly number[];
     signedAux?: boolean;
+    /** AuxK's α times min(n_dead/k_aux, 1), n_dead where the term picks from (SAELens). */
+    deadScale?: boolean;
+    /** Matryoshka: one AuxK term per group, against its level's residual (given detached in levelResiduals). */
+    perLevelAux?: boolean;
+    levelResiduals?: readonly Float64Array[];
   },
-): { loss: number; pattern: string; residual: Float64Array } {
+): { loss: number; pattern: string; residual: Float64Array; levelResiduals: Float64Array[] } {
   const pre = preActs(p, 'W_enc', x, s, p.b_dec);
   for (let b = 0; b < s.B; b++) for (let j = 0; j < s.dSae; j++) pre[b * s.dSae + j] += p.b_enc[j];
   const f = new Float64Array(pre.length);
@@ -239,16 +244,31 @@ export function topKLoss(
     }
   }
   let main = 0;
-  (o.widths ?? [s.dSae]).forEach((m, level) => {
+  const widths = o.widths ?? [s.dSae];
+  const levelResiduals: Float64Array[] = [];
+  widths.forEach((m, level) => {
     const prefix = f.map((v, i) => (i % s.dSae < m ? v : 0));
     main += (o.weights?.[level] ?? 1) * decodeSq(prefix, p.W_dec, p.b_dec, x, s);
+    levelResiduals.push(residualOf(prefix, p, x, s));
   });
   const e = residualOf(f, p, x, s);
   let aux = 0;
   if (o.dead) {
-    const a = auxRef(p, pre, s, { dead: o.dead, kAux: o.kAux ?? 0, alpha: o.alpha ?? 0, residual: o.residual ?? e, signed: o.signedAux });
-    aux = a.loss;
-    pattern += a.pattern;
+    const kAux = o.kAux ?? 0;
+    const terms = o.perLevelAux
+      ? widths.map((m, g) => ({
+          dead: o.dead!.map((v, j) => (j >= (g === 0 ? 0 : widths[g - 1]) && j < m ? v : 0)),
+          residual: o.levelResiduals?.[g] ?? levelResiduals[g],
+        }))
+      : [{ dead: o.dead, residual: o.residual ?? e }];
+    for (const t of terms) {
+      const nDead = t.dead.reduce((n, v) => n + v, 0);
+      if (nDead === 0) continue;
+      const alpha = (o.alpha ?? 0) * (o.deadScale ? Math.min(nDead / kAux, 1) : 1);
+      const a = auxRef(p, pre, s, { dead: t.dead, kAux, alpha, residual: t.residual, signed: o.signedAux });
+      aux += a.loss;
+      pattern += a.pattern;
+    }
   }
-  return { loss: main + aux, pattern, residual: e };
+  return { loss: main + aux, pattern, residual: e, levelResiduals };
 }

@@ -23,6 +23,9 @@ test('Matryoshka level weights and the AuxK selection are checked before trainin
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1] } }), /one positive weight per level/);
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 0, 1, 1] } }), /one positive weight per level/);
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, auxKSelection: 'relu' as 'signed' } }), /AuxK selection/);
+  assert.doesNotThrow(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaAuxK: 'perLevel', auxKDeadScale: true } }));
+  assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaAuxK: 'each' as 'perLevel' } }), /Matryoshka AuxK/);
+  assert.throws(() => validateTrainConfig({ ...m, topK: { auxCoeff: 0.03, matryoshkaAuxK: 'perLevel' } }), /needs Matryoshka widths/);
   // The JumpReLU and Gated AuxK selections are checked the same way.
   const j = presetConfig({ architecture: 'jumprelu', dSae: 64, totalTokens: 1e6, targetL0: 8 });
   const jr = j.jumpRelu ?? assert.fail();
