@@ -7,6 +7,7 @@ import type { AboveEntries, DenseEngine, GemmOptions, RowTopK, SaeDenseStepInput
 import type { Matrix } from '../tensor';
 import { encodeModel, onnx } from './onnxProto';
 import { transposeInto } from '../sae/model';
+import { OrtHelperThread, type HelperTensor } from './ortHelperThread';
 
 type NativeSession = InstanceType<typeof binding.InferenceSession>;
 
@@ -186,6 +187,21 @@ function looseBound(lower: number, bias: number): number {
   return Math.fround(lower - bias - 2 ** -20 * (Math.abs(lower) + Math.abs(bias)) - 1e-30);
 }
 
+/** Rows (counted from `row0`) and columns of ascending flat indices r·n + j, written from position `at`. */
+function unflatten(index: Int32Array, n: number, row0: number, rows: Int32Array, cols: Int32Array, at: number): void {
+  let r = 0;
+  let rowStart = 0;
+  for (let e = 0; e < index.length; e++) {
+    const f = index[e];
+    if (f >= rowStart + n) {
+      r = Math.floor(f / n);
+      rowStart = r * n;
+    }
+    rows[at + e] = row0 + r;
+    cols[at + e] = f - rowStart;
+  }
+}
+
 /** 0 when every entry of v is finite (or v is absent), NaN otherwise: added to a product's checksum. */
 function finiteCheck(v: Float32Array | undefined): number {
   let s = 0;
@@ -199,6 +215,12 @@ export interface OrtEngineOptions {
   readonly profileFilePrefix?: string;
   /** Rows per run of the fused dense step (DENSE_STEP_ROWS); tests set it small to exercise the split. */
   readonly denseStepRows?: number;
+  /**
+   * Product entries (rows × columns) from which the selection graphs (gemmAbove, gemmRowTopK) run the
+   * bottom half of their rows on a helper thread with its own sessions (SPLIT_SELECTION_FROM with 2 or more
+   * intra-op threads, never with 1). Tests set it to 1 to exercise the split on small products.
+   */
+  readonly splitSelectionFrom?: number;
 }
 
 /**
@@ -209,19 +231,36 @@ export interface OrtEngineOptions {
  */
 export const DENSE_STEP_ROWS = 1024;
 
+/**
+ * From this many product entries a selection runs as two row halves at once, this thread's and a helper
+ * thread's (4 M: a 512-row batch at d_sae 8192). The operators after the GEMM run on one thread each, so two
+ * halves take about half their time; below this the helper's round trip and the input copies are not worth it.
+ */
+export const SPLIT_SELECTION_FROM = 1 << 22;
+
+type Outputs = Record<string, Float32Array | Int32Array | BigInt64Array | Uint8Array>;
+
 class OrtDenseEngine implements DenseEngine {
   readonly name: string;
   private readonly sessions = new Map<string, NativeSession>();
+
+  /** The selection graphs' helper thread: created on the first split, undefined after it failed once. */
+  private helper: OrtHelperThread | undefined;
+  private helperFailed = false;
+  /** Row halves the helper thread has run (tests check that a split really happened). */
+  helperRuns = 0;
 
   constructor(
     private readonly threads: number,
     private readonly profileFilePrefix?: string,
     private readonly denseStepRows = DENSE_STEP_ROWS,
+    private readonly splitSelectionFrom = Number.POSITIVE_INFINITY,
   ) {
     this.name = `onnxruntime (${threads} threads)`;
   }
 
-  private session(key: string, build: () => Uint8Array): NativeSession {
+  /** Sessions run with all the engine's threads, except a split selection's half (`threads` given). */
+  private session(key: string, build: () => Uint8Array, threads = this.threads): NativeSession {
     let s = this.sessions.get(key);
     if (!s) {
       const bytes = build();
@@ -231,7 +270,7 @@ class OrtDenseEngine implements DenseEngine {
         // The dense step's graph runs as written: ONNX Runtime's optimiser would fold its Transposes back
         // into the weight-gradient Gemms as transA (GemmTransposeFusion), the slower layout.
         graphOptimizationLevel: key.startsWith('sae-dense') ? 'disabled' : 'all',
-        intraOpNumThreads: this.threads,
+        intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         logSeverityLevel: 3,
@@ -262,6 +301,84 @@ class OrtDenseEngine implements DenseEngine {
     const fetches: Record<string, null> = {};
     for (const o of outputs) fetches[o] = null;
     return s.run(feeds, fetches, {}) as Record<string, ort.Tensor>;
+  }
+
+  /**
+   * Runs a selection graph over the rows of `a` (input 'a'; `rest` are its other inputs, the same for every
+   * row). A large product runs as two halves at once: rows [0, split) here with half the threads, rows
+   * [split, a.rows) on the helper thread; the caller joins the halves' outputs (`bottom` undefined when the
+   * call was not split). The graph's outputs must be row-wise, so that the halves' results are the whole's.
+   */
+  private runRows(
+    key: string,
+    build: () => Uint8Array,
+    a: Matrix,
+    n: number,
+    rest: Record<string, HelperTensor>,
+    outputs: string[],
+  ): { top: Outputs; bottom?: Outputs; split: number } {
+    const tensors = (t: Record<string, HelperTensor>): Record<string, ort.Tensor> => {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, v] of Object.entries(t)) feeds[name] = new ort.Tensor(v.type, v.data, v.dims as number[]);
+      return feeds;
+    };
+    const data = (out: Record<string, ort.Tensor>): Outputs => {
+      const r: Outputs = {};
+      for (const o of outputs) r[o] = out[o].data as Outputs[string];
+      return r;
+    };
+    const rowsOf = (from: number, to: number): HelperTensor => ({ type: 'float32', dims: [to - from, a.cols], data: a.data.subarray(from * a.cols, to * a.cols) });
+    const helper = a.rows >= 2 && a.rows * n >= this.splitSelectionFrom ? this.helperThread() : undefined;
+    if (!helper) return { top: data(this.run(this.session(key, build), tensors({ a: rowsOf(0, a.rows), ...rest }), outputs)), split: a.rows };
+    const split = Math.ceil(a.rows / 2);
+    const half = this.session(`${key}/half`, build, Math.ceil(this.threads / 2));
+    const own: Record<string, HelperTensor> = { a: { ...rowsOf(split, a.rows), data: a.data.slice(split * a.cols, a.rows * a.cols) } };
+    for (const [name, v] of Object.entries(rest)) own[name] = { ...v, data: v.data.slice() };
+    let bottom: Outputs | undefined;
+    let started = false;
+    try {
+      helper.start(key, build, own, outputs);
+      started = true;
+    } catch {
+      this.dropHelper();
+    }
+    let top: Outputs;
+    try {
+      top = data(this.run(half, tensors({ a: rowsOf(0, split), ...rest }), outputs));
+    } finally {
+      // Collected even when this half threw, so the helper is free for the next call.
+      if (started) {
+        try {
+          bottom = helper.finish() as Outputs;
+          this.helperRuns++;
+        } catch {
+          this.dropHelper();
+        }
+      }
+    }
+    // The helper failed (it is not used again): this thread runs the bottom half too.
+    bottom ??= data(this.run(half, tensors({ a: rowsOf(split, a.rows), ...rest }), outputs));
+    return { top, bottom, split };
+  }
+
+  private helperThread(): OrtHelperThread | undefined {
+    if (this.helper || this.helperFailed) return this.helper;
+    try {
+      this.helper = new OrtHelperThread({
+        intraOpNumThreads: Math.max(1, Math.floor(this.threads / 2)),
+        graphOptimizationLevel: 'all',
+        ...(this.profileFilePrefix ? { profileFilePrefix: `${this.profileFilePrefix}helper_` } : {}),
+      });
+    } catch {
+      this.helperFailed = true;
+    }
+    return this.helper;
+  }
+
+  private dropHelper(): void {
+    this.helper?.dispose();
+    this.helper = undefined;
+    this.helperFailed = true;
   }
 
   gemm(a: Matrix, b: Matrix, options: GemmOptions = {}): Matrix {
@@ -304,7 +421,7 @@ class OrtDenseEngine implements DenseEngine {
     const n = b.cols;
     if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`gemmRowTopK: k ${k} outside 1..${n}`);
     // The bias is not Gemm's: see BIAS_OUTSIDE_THE_GEMM. Scores P·W − (shift − bias), values P·W + bias.
-    const s = this.session('topk-matmul', () =>
+    const build = (): Uint8Array =>
       model(
         'gemm_topk',
         [
@@ -317,26 +434,31 @@ class OrtDenseEngine implements DenseEngine {
         ],
         [io('a', ['r', 'c']), io('b', ['c', 'n']), io('shift', ['n']), io('k', [1], INT64)],
         [io('values', ['r', 'k']), io('scores', ['r', 'k']), io('indices', ['r', 'k'], INT32), io('checksum', [])],
-      ),
-    );
-    const out = this.run(
-      s,
-      {
-        a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
-        b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
-        shift: new ort.Tensor('float32', bias ? Float32Array.from(bias, (bj, j) => (shift ? shift[j] : 0) - bj) : (shift ?? new Float32Array(n)), [n]),
-        k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]),
-      },
-      ['values', 'scores', 'indices', 'checksum'],
-    );
-    const values = out.values.data as Float32Array;
-    const indices = out.indices.data as Int32Array;
+      );
+    const { top, bottom } = this.runRows('topk-matmul', build, a, n, {
+      b: { type: 'float32', dims: [b.rows, b.cols], data: b.data },
+      shift: { type: 'float32', dims: [n], data: bias ? Float32Array.from(bias, (bj, j) => (shift ? shift[j] : 0) - bj) : (shift ?? new Float32Array(n)) },
+      k: { type: 'int64', dims: [1], data: BigInt64Array.of(BigInt(k)) },
+    }, ['values', 'scores', 'indices', 'checksum']);
+    // Row halves (a split call) are joined top then bottom: rows keep their order.
+    const join = <T extends Float32Array | Int32Array>(name: string, make: (len: number) => T): T => {
+      const t = top[name] as T;
+      if (!bottom) return t;
+      const u = bottom[name] as T;
+      const all = make(t.length + u.length);
+      all.set(t);
+      all.set(u, t.length);
+      return all;
+    };
+    const values = join('values', (len) => new Float32Array(len));
+    const indices = join('indices', (len) => new Int32Array(len));
     if (bias) for (let e = 0; e < values.length; e++) values[e] += bias[indices[e]];
+    const checksum = (top.checksum as Float32Array)[0] + (bottom ? (bottom.checksum as Float32Array)[0] : 0);
     return {
       k,
-      checksum: (out.checksum.data as Float32Array)[0] + finiteCheck(bias),
+      checksum: checksum + finiteCheck(bias),
       values,
-      scores: out.scores.data as Float32Array,
+      scores: join('scores', (len) => new Float32Array(len)),
       indices,
     };
   }
@@ -348,37 +470,51 @@ class OrtDenseEngine implements DenseEngine {
     if (lower.length !== n) throw new Error(`gemmAbove: ${lower.length} bounds for ${n} columns`);
     // The bias is not Gemm's (BIAS_OUTSIDE_THE_GEMM): the product P·W is compared against bounds loosened
     // to pick a superset, and the exact test P·W + bias > lower is made here on the few picked entries.
-    const s = this.session('above-matmul', () =>
+    // NonZero runs over the flattened mask: its one-coordinate loop is cheaper than the [rows × n] one, and
+    // Gather by flat index replaces Transpose + GatherND (docs/performance.md, session 7).
+    if (a.rows * n > 2 ** 31 - 1) throw new Error(`gemmAbove: ${a.rows}×${n} entries exceed int32 indices`);
+    const build = (): Uint8Array =>
       model(
         'gemm_above',
         [
           { opType: 'MatMul', input: ['a', 'b'], output: ['p'] },
           { opType: 'Greater', input: ['p', 'lower'], output: ['m'] },
-          { opType: 'NonZero', input: ['m'], output: ['nz'] },
-          { opType: 'Transpose', input: ['nz'], output: ['at'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
-          { opType: 'GatherND', input: ['p', 'at'], output: ['values'] },
-          { opType: 'Cast', input: ['nz'], output: ['coords'], attribute: [intAttr('to', INT32)] },
+          { opType: 'Reshape', input: ['m', 'flat'], output: ['mf'] },
+          { opType: 'NonZero', input: ['mf'], output: ['nz'] },
+          { opType: 'Reshape', input: ['nz', 'flat'], output: ['at'] },
+          { opType: 'Reshape', input: ['p', 'flat'], output: ['pf'] },
+          { opType: 'Gather', input: ['pf', 'at'], output: ['values'], attribute: [intAttr('axis', 0)] },
+          { opType: 'Cast', input: ['at'], output: ['index'], attribute: [intAttr('to', INT32)] },
           { opType: 'ReduceSum', input: ['p'], output: ['checksum'], attribute: [intAttr('keepdims', 0)] },
         ],
         [io('a', ['r', 'c']), io('b', ['c', 'n']), io('lower', ['n'])],
-        [io('values', ['z']), io('coords', [2, 'z'], INT32), io('checksum', [])],
-      ),
-    );
-    const out = this.run(
-      s,
-      {
-        a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
-        b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
-        lower: new ort.Tensor('float32', bias ? Float32Array.from(lower, (l, j) => looseBound(l, bias[j])) : lower, [n]),
-      },
-      ['values', 'coords', 'checksum'],
-    );
-    const coords = out.coords.data as Int32Array;
-    const z = coords.length / 2;
-    const rows = coords.subarray(0, z);
-    const cols = coords.subarray(z);
-    const values = out.values.data as Float32Array;
-    const checksum = (out.checksum.data as Float32Array)[0] + finiteCheck(bias);
+        [io('values', ['z']), io('index', ['z'], INT32), io('checksum', [])],
+        [int64Init('flat', [-1])],
+      );
+    const { top, bottom, split } = this.runRows('above-matmul', build, a, n, {
+      b: { type: 'float32', dims: [b.rows, b.cols], data: b.data },
+      lower: { type: 'float32', dims: [n], data: bias ? Float32Array.from(lower, (l, j) => looseBound(l, bias[j])) : lower },
+    }, ['values', 'index', 'checksum']);
+    // Flat indices r·n + j ascend, so rows and columns come out in row-major order. A split call's bottom
+    // half counts its rows from `split`; its entries follow the top half's.
+    const topIndex = top.index as Int32Array;
+    const lowIndex = bottom ? (bottom.index as Int32Array) : new Int32Array(0);
+    const z1 = topIndex.length;
+    const rows = new Int32Array(z1 + lowIndex.length);
+    const cols = new Int32Array(z1 + lowIndex.length);
+    unflatten(topIndex, n, 0, rows, cols, 0);
+    unflatten(lowIndex, n, split, rows, cols, z1);
+    let values = top.values as Float32Array;
+    let checksum = (top.checksum as Float32Array)[0];
+    if (bottom) {
+      const v = new Float32Array(rows.length);
+      v.set(values);
+      v.set(bottom.values as Float32Array, z1);
+      values = v;
+      checksum += (bottom.checksum as Float32Array)[0];
+    }
+    checksum += finiteCheck(bias);
+    const z = values.length;
     if (!bias) return { rows, cols, values, checksum };
     let kept = 0;
     for (let e = 0; e < z; e++) {
@@ -572,6 +708,8 @@ class OrtDenseEngine implements DenseEngine {
   }
 
   dispose(): void {
+    this.helper?.dispose();
+    this.helper = undefined;
     for (const s of this.sessions.values()) {
       if (this.profileFilePrefix) s.endProfiling();
       s.dispose();
@@ -583,5 +721,11 @@ class OrtDenseEngine implements DenseEngine {
 /** Loads ONNX Runtime's native binding; throws if it cannot (the caller falls back to the reference backend). */
 export function createOrtDenseEngine(options: OrtEngineOptions = {}): DenseEngine {
   initOrt();
-  return new OrtDenseEngine(Math.max(1, Math.floor(options.intraOpThreads ?? 2)), options.profileFilePrefix, Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)));
+  const threads = Math.max(1, Math.floor(options.intraOpThreads ?? 2));
+  return new OrtDenseEngine(
+    threads,
+    options.profileFilePrefix,
+    Math.max(1, Math.floor(options.denseStepRows ?? DENSE_STEP_ROWS)),
+    options.splitSelectionFrom ?? (threads >= 2 ? SPLIT_SELECTION_FROM : Number.POSITIVE_INFINITY),
+  );
 }
