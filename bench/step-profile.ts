@@ -1,7 +1,7 @@
 // Where one SAE training step's time goes on the fast backend: a V8 CPU profile of N steps only (model
 // creation and the threshold initialisation are left out), summed per function, inclusive and self.
 //   npx tsx bench/step-profile.ts [--scale 512x8192] [--arch jumprelu] [--batch 4096] [--steps 4]
-//                                 [--recipe bench|default] [--threads 2] [--sparse-threads 1] [--sparse-kernels wasm|js]
+//                                 [--recipe bench|default] [--threads 2] [--sparse-threads auto|1|2] [--sparse-kernels wasm|js]
 //                                 [--top 25]
 // --recipe bench times the steps bench/train.ts times (JumpReLU without its TopK warm start, at the STE
 // window of 80 % into the default run); --recipe default runs the default recipe from step 0 (for
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
 import { createFastBackend } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
+import { parseSparseThreads, sparseThreadsFor } from '../src/core/train/sparseThreads';
 import { SaeTrainer } from '../src/core/train/trainer';
 import { PoolSource } from './poolSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
@@ -24,7 +25,7 @@ const { values: opts } = parseArgs({
     steps: { type: 'string', default: '4' },
     recipe: { type: 'string', default: 'bench' },
     threads: { type: 'string', default: '2' },
-    'sparse-threads': { type: 'string', default: '1' },
+    'sparse-threads': { type: 'string', default: 'auto' },
     'sparse-kernels': { type: 'string', default: 'wasm' },
     top: { type: 'string', default: '25' },
   },
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
   const rng = new Rng(123);
   const pool = Array.from({ length: 4 }, () => ({ data: Float32Array.from({ length: batch * dIn }, () => rng.normal()), rows: batch, cols: dIn }));
   const engine = createOrtDenseEngine({ intraOpThreads: Number(opts.threads) });
-  const backend = createFastBackend(engine, { sparseThreads: Number(opts['sparse-threads']), sparseKernels: opts['sparse-kernels'] === 'js' ? 'js' : 'wasm' });
+  const sparseThreads = sparseThreadsFor(parseSparseThreads(opts['sparse-threads']), arch);
+  const backend = createFastBackend(engine, { sparseThreads, sparseKernels: opts['sparse-kernels'] === 'js' ? 'js' : 'wasm' });
   const preset = presetConfig({ architecture: arch, dSae, totalTokens: 1e9, batchSize: batch, k: 32, targetL0: 32 });
   const jr = preset.jumpRelu;
   const eps = jr && jr.bandwidthStart !== undefined ? jr.bandwidthStart * Math.pow(jr.bandwidth / jr.bandwidthStart, 0.8) : jr?.bandwidth;
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   const { profile } = await post<{ profile: Profile }>(session, 'Profiler.stop');
   session.disconnect();
+  backend.dispose();
   engine.dispose();
   console.log(`${arch} ${dIn}/${dSae} batch ${batch} (${opts.recipe} recipe, ${backend.name}): ${ms.toFixed(0)} ms/step (${cpuMs.toFixed(0)} ms CPU) over ${steps} profiled steps, L0 ${l0.toFixed(1)}`);
   summarise(profile, Number(opts.top));

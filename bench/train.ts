@@ -4,6 +4,8 @@
 // the same engine, measured before and after the SAE steps.
 //   npx tsx bench/train.ts [--scales 512x8192,256x4096,128x2048] [--archs jumprelu,topk,...] [--iters N]
 //                          [--batch 4096] [--reference] [--no-torch] [--json out.json] [--op-l0 48]
+//                          [--sparse-threads auto|1|2]
+// --sparse-threads auto (default) is what users get: per architecture, as core/train/sparseThreads.ts.
 // Gated and ReLU are timed twice: from initialisation (half the latents fire, L0 ≈ d_sae/2: the first few
 // steps of a run) and at an operating point (the same weights with the gate / encoder bias lowered so
 // that L0 ≈ --op-l0: where the L1 penalty holds a run after its first few percent of steps). PyTorch starts
@@ -15,8 +17,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeNpy, writeNpyMatrix } from '../src/core/npy';
 import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
-import { createFastBackend, referenceBackend, type Matrix, type NumericBackend } from '../src/core/tensor';
+import { createFastBackend, referenceBackend, type FastBackend, type Matrix, type NumericBackend } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
+import { parseSparseThreads, sparseThreadsFor } from '../src/core/train/sparseThreads';
 import { SaeTrainer } from '../src/core/train/trainer';
 import type { DataSource } from '../src/core/train/dataSource';
 import type { SaeArchitecture } from '../src/core/sae/weights';
@@ -35,8 +38,10 @@ const { values: opts } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     json: { type: 'string' },
     'op-l0': { type: 'string', default: '48' },
+    'sparse-threads': { type: 'string', default: 'auto' },
   },
 });
+const SPARSE_THREADS = parseSparseThreads(opts['sparse-threads']);
 const BATCH = Number(opts.batch);
 const ITERS = Number(opts.iters);
 const WARMUP = Number(opts.warmup);
@@ -160,7 +165,14 @@ function torchAnchor(npy: string, dSae: number, archs: string[], initDir?: strin
 
 async function main(): Promise<void> {
   const engine = createOrtDenseEngine({ intraOpThreads: THREADS });
-  const fast = createFastBackend(engine);
+  // One fast backend per sparse-kernel thread count in use (the default differs per architecture).
+  const backends = new Map<number, FastBackend>();
+  const fastFor = (arch: SaeArchitecture): FastBackend => {
+    const threads = sparseThreadsFor(SPARSE_THREADS, arch);
+    let b = backends.get(threads);
+    if (!b) backends.set(threads, (b = createFastBackend(engine, { sparseThreads: threads })));
+    return b;
+  };
   const archs = opts.archs.split(',') as SaeArchitecture[];
   const results: ScaleResult[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'fl-bench-train-'));
@@ -190,8 +202,9 @@ async function main(): Promise<void> {
           // drifts over minutes, so each ratio compares neighbours in time. Gated/ReLU: PyTorch starts from
           // the project's initial weights (and input scale), so both sides run the same L0.
           const initDir = regime ? join(dir, `init-${arch}-${regime}`) : undefined;
+          const fast = fastFor(arch);
           const r = await stepTime(arch, dIn, dSae, pool, fast, ITERS, regime, initDir);
-          const row: ArchResult = { arch, ...(regime ? { regime } : {}), stepSeconds: r.seconds, actsPerSecond: BATCH / r.seconds, l0: r.l0 };
+          const row: ArchResult = { arch, ...(regime ? { regime } : {}), stepSeconds: r.seconds, actsPerSecond: BATCH / r.seconds, l0: r.l0, sparseThreads: fast.sparseThreads };
           const t = torchAnchor(npy, dSae, [arch], initDir)?.get(arch);
           if (t !== undefined) {
             row.torchActsPerSecond = t.actsPerSecond;
@@ -200,7 +213,7 @@ async function main(): Promise<void> {
           if (opts.reference) row.referenceActsPerSecond = BATCH / (await stepTime(arch, dIn, dSae, pool, referenceBackend, 2, regime)).seconds;
           rows.push(row);
           process.stderr.write(
-            `${dIn}/${dSae} ${archLabel(row)}: ${(r.seconds * 1000).toFixed(0)} ms/step (L0 ${r.l0.toFixed(1)})` +
+            `${dIn}/${dSae} ${archLabel(row)}: ${(r.seconds * 1000).toFixed(0)} ms/step (L0 ${r.l0.toFixed(1)}, sparse kernels on ${fast.sparseThreads})` +
               (t ? `, PyTorch ${((BATCH / t.actsPerSecond) * 1000).toFixed(0)} ms/step (L0 ${t.l0?.toFixed(1) ?? '?'})\n` : '\n'),
           );
         }
@@ -211,9 +224,10 @@ async function main(): Promise<void> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    for (const b of backends.values()) b.dispose();
     engine.dispose();
   }
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ threads: THREADS, engine: engine.name, results }, null, 1));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ threads: THREADS, sparseThreads: opts['sparse-threads'], engine: engine.name, results }, null, 1));
 }
 
 function printScale(s: ScaleResult): void {

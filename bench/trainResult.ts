@@ -13,6 +13,8 @@ export interface ArchResult {
   torchActsPerSecond?: number;
   torchL0?: number;
   referenceActsPerSecond?: number;
+  /** Threads the fast backend's sparse kernels ran on (bench/train.ts's --sparse-threads, auto per architecture). */
+  sparseThreads?: number;
 }
 
 export interface ScaleResult {

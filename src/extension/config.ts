@@ -11,6 +11,8 @@ export interface LensConfig {
   readonly hoverEnabled: boolean;
   /** Numeric backend for training: auto | fast | reference. */
   readonly trainingBackend: string;
+  /** Threads of the fast backend's sparse kernels: auto | 1 | 2. */
+  readonly sparseThreads: string;
 }
 
 export function getConfig(): LensConfig {
@@ -24,5 +26,6 @@ export function getConfig(): LensConfig {
     maxSelectionChars: c.get<number>('maxSelectionChars', 20000),
     hoverEnabled: c.get<boolean>('hover.enabled', false),
     trainingBackend: c.get<string>('trainingBackend', 'auto'),
+    sparseThreads: c.get<string>('sparseThreads', 'auto'),
   };
 }

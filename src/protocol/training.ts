@@ -42,6 +42,17 @@ export interface TrainJob {
   readonly batchSize?: number;
 }
 
+/**
+ * The host's settings a training worker starts with (its workerData): featureLens.trainingBackend,
+ * intraOpThreads and sparseThreads. The worker reports and ignores values it does not know.
+ */
+export interface TrainWorkerSettings {
+  readonly backend?: string;
+  readonly intraOpThreads?: number;
+  /** 'auto', '1' or '2': threads of the fast backend's sparse kernels. */
+  readonly sparseThreads?: string;
+}
+
 /** What a training run is asked to do: a new job, or the run saved in a checkpoint folder. */
 export type TrainingStart =
   | { readonly kind: 'start'; readonly job: TrainJob }

@@ -4,14 +4,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isCancellation } from '../core/util/abort';
 import { PauseGate } from '../core/util/pauseGate';
-import { parseHostToTrainer, type TrainerToHost } from '../protocol/training';
+import { parseHostToTrainer, type TrainerToHost, type TrainWorkerSettings } from '../protocol/training';
 import { runTrainJob } from './training/trainJob';
 
 const port = parentPort;
 if (!port) throw new Error('trainWorker.js must run inside a worker thread');
 
-/** From the host: the featureLens.trainingBackend and intraOpThreads settings. */
-const settings = (workerData ?? {}) as { backend?: string; intraOpThreads?: number };
+/** From the host: the featureLens.trainingBackend, intraOpThreads and sparseThreads settings. */
+const settings = (workerData ?? {}) as TrainWorkerSettings;
 const controller = new AbortController();
 const gate = new PauseGate();
 /** Progress at most this often: the host draws curves from it (and throttles what it shows). */
@@ -85,7 +85,7 @@ port.on('message', (raw: unknown) => {
     log: (text) => send({ type: 'log', message: text }),
     paused: (step) => send({ type: 'paused', step }),
     continued: (step) => send({ type: 'continued', step }),
-  }, { pause: gate, progressIntervalMs: PROGRESS_INTERVAL_MS, ...(settings.backend !== undefined ? { backend: settings.backend } : {}), ...(settings.intraOpThreads !== undefined ? { intraOpThreads: settings.intraOpThreads } : {}) }).then(
+  }, { pause: gate, progressIntervalMs: PROGRESS_INTERVAL_MS, ...(settings.backend !== undefined ? { backend: settings.backend } : {}), ...(settings.intraOpThreads !== undefined ? { intraOpThreads: settings.intraOpThreads } : {}), ...(settings.sparseThreads !== undefined ? { sparseThreads: settings.sparseThreads } : {}) }).then(
     (summary) => finish({ type: 'done', summary }),
     (err: unknown) => finish({ type: 'error', message: isCancellation(err) ? 'cancelled' : err instanceof Error ? err.message : String(err) }),
   );

@@ -3,6 +3,7 @@
 // continues bit-exactly with --resume.
 import { SAE_ARCHITECTURES, type SaeArchitecture } from '../../protocol/architectures';
 import { chooseBackend, parseBackendChoice } from '../../core/train/backendChoice';
+import { parseSparseThreads, sparseThreadsFor, type SparseThreadsChoice } from '../../core/train/sparseThreads';
 import { startTrainer } from '../../core/train/driver';
 import { PRESET_NAMES, presetConfig, presetWarnings, type PresetName } from '../../core/train/presets';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
@@ -93,9 +94,9 @@ export const trainCommand: CliCommand = {
     `                          --arch ${SAE_ARCHITECTURES.join('|')} --d-sae N`,
     '                          [--target-l0 N | --l0-coeff λ | --k K] [--preset paper|paper-scaled|anthropic|matryoshka] --tokens N',
     '                          [--batch B] [--seed S] [--lr LR] [--checkpoint-every STEPS] [--max-steps N]',
-    '                          [--backend auto|fast|reference] --out <dir>',
-    '       feature-lens train --config run.featurelens-run.json [--max-steps N] [--backend auto|fast|reference]',
-    '       feature-lens train --resume <dir> [--max-steps N] [--backend auto|fast|reference]',
+    '                          [--backend auto|fast|reference] [--sparse-threads auto|1|2] --out <dir>',
+    '       feature-lens train --config run.featurelens-run.json [--max-steps N] [--backend …] [--sparse-threads …]',
+    '       feature-lens train --resume <dir> [--max-steps N] [--backend …] [--sparse-threads …]',
     '',
     'acts.npy is float32 [N, d]; rows are reshuffled every epoch. The default JumpReLU recipe reaches',
     '--target-l0 (default 32) after a TopK warm start; --preset paper is the JumpReLU paper recipe with',
@@ -111,16 +112,26 @@ export const trainCommand: CliCommand = {
     'the file), the same file the extension\'s Run This Config starts.',
     '--backend: auto (default) trains on the fast backend (ONNX Runtime GEMM + sparse kernels) and falls',
     'back to the reference backend with a notice if it cannot load; reference forces the plain one.',
+    '--sparse-threads: threads of its sparse kernels; auto (default) uses 2 for jumprelu on a machine with',
+    '2 or more cores and 1 otherwise (docs/performance.md has the measurements).',
     'Progress on stderr, a JSON summary on stdout.',
   ].join('\n'),
   async run(argv) {
-    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'config', 'max-steps', 'backend']);
+    const given = parseArgs(argv, [...TRAIN_RUN_OPTIONS, 'resume', 'config', 'max-steps', 'backend', 'sparse-threads']);
     let backendChoice;
     try {
       backendChoice = parseBackendChoice(stringFlag(given, 'backend'));
     } catch (err) {
       throw new UsageError(`--backend: ${(err as Error).message}`);
     }
+    let sparseThreads: SparseThreadsChoice;
+    try {
+      sparseThreads = parseSparseThreads(stringFlag(given, 'sparse-threads'));
+    } catch (err) {
+      throw new UsageError(`--sparse-threads: ${(err as Error).message}`);
+    }
+    // Options of this process, not of the run: allowed with --resume and --config too.
+    const runtimeFlags = ['max-steps', 'backend', 'sparse-threads'];
     const maxSteps = numberFlag(given, 'max-steps');
     if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new UsageError('--max-steps must be a positive integer');
     const resumeDir = stringFlag(given, 'resume');
@@ -129,7 +140,7 @@ export const trainCommand: CliCommand = {
     let resume: TrainerState | undefined;
     let savedJob: unknown;
     if (resumeDir !== undefined) {
-      const extra = [...given.flags.keys()].filter((name) => name !== 'resume' && name !== 'max-steps' && name !== 'backend');
+      const extra = [...given.flags.keys()].filter((name) => name !== 'resume' && !runtimeFlags.includes(name));
       if (extra.length > 0) throw new UsageError(`--resume continues with the options saved in the folder; drop --${extra.join(', --')}`);
       const point = await readTrainerCheckpoint(resumeDir, parseSavedRun);
       // The run continues in the folder it was resumed from, wherever it was first written.
@@ -137,7 +148,7 @@ export const trainCommand: CliCommand = {
       resume = point.state;
       savedJob = point.job.job;
     } else if (configFile !== undefined) {
-      const extra = [...given.flags.keys()].filter((name) => name !== 'config' && name !== 'max-steps' && name !== 'backend');
+      const extra = [...given.flags.keys()].filter((name) => name !== 'config' && !runtimeFlags.includes(name));
       if (extra.length > 0) throw new UsageError(`--config runs the file as written; drop --${extra.join(', --')}`);
       const job = await readRunConfig(configFile);
       plan = planFrom({ positionals: [], flags: new Map(Object.entries(optionsOf(job))) });
@@ -156,7 +167,10 @@ export const trainCommand: CliCommand = {
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
     process.once('SIGINT', onInterrupt);
-    const chosen = chooseBackend(backendChoice);
+    const chosen = chooseBackend(backendChoice, {
+      sparseThreads: sparseThreadsFor(sparseThreads, config.architecture),
+      onNotice: (message) => process.stderr.write(`train: ${message}\n`),
+    });
     try {
       if (chosen.notice) process.stderr.write(`train: ${chosen.notice}\n`);
       const trainer = await startTrainer(config, source, { backend: chosen.backend, ...(resume ? { resume } : {}) });

@@ -16,6 +16,8 @@ export interface NumericBackend {
    * the backend has none, and then those steps take the sparse path.
    */
   readonly saeDenseStep?: (inputs: SaeDenseStepInputs) => SaeDenseStepResult;
+  /** Stops the threads the backend started itself (not those of an engine it was handed); absent if none. */
+  dispose?(): void;
   /** A[m,k]·B[k,n] (+ bias[n] on every row). */
   matmul(a: Matrix, b: Matrix, bias?: Float32Array): Matrix;
   /** A[k,m]ᵀ·B[k,n] → [m,n]. */

@@ -34,6 +34,8 @@ export interface FastBackendOptions {
   readonly sparseKernels?: 'wasm' | 'js' | SparseKernelSet;
   /** Threads of the WebAssembly kernels (1 default, 2 = a helper thread takes half of each large product). */
   readonly sparseThreads?: number;
+  /** One-line notices while running (the kernels' helper thread lost); default: standard error. */
+  readonly onNotice?: (message: string) => void;
 }
 
 export interface FastBackend extends NumericBackend {
@@ -42,6 +44,10 @@ export interface FastBackend extends NumericBackend {
   readonly sparseKernels: string;
   /** One line when WebAssembly kernels were wanted but could not load (the JavaScript ones run instead). */
   readonly kernelNotice?: string;
+  /** Threads the sparse products run on now (1 after a lost helper thread). */
+  readonly sparseThreads: number;
+  /** Stops the sparse kernels' helper thread; the engine belongs to the caller and stays open. */
+  dispose(): void;
 }
 
 const DEFAULT_DENSE_ABOVE = 0.05;
@@ -53,14 +59,24 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   const minWork = options.minEngineWork ?? DEFAULT_MIN_ENGINE_WORK;
   const gatherAbove = options.gatherAbove ?? DEFAULT_GATHER_ABOVE;
   const isDense = (s: SparseRows): boolean => s.colIdx.length > denseAbove * s.rows * s.cols;
-  const { kernels, notice } = sparseKernelsFor(options.sparseKernels ?? 'wasm', options.sparseThreads ?? 1);
+  const onNotice = options.onNotice ?? ((message: string) => void process.stderr.write(`${message}\n`));
+  const { kernels, notice } = sparseKernelsFor(options.sparseKernels ?? 'wasm', options.sparseThreads ?? 1, onNotice);
   const { sparseTimesDense, sparseTransposeTimesDenseAcc, sparseTransposeTimesDense, sampledDots } = kernels;
+  // Only a set loaded here is ours to dispose (a given one belongs to the caller).
+  const owned = typeof options.sparseKernels !== 'object';
+  const threads = kernels.threads ?? 1;
 
   const backend: FastBackend = {
-    name: `fast (${engine.name}, ${kernels.name} sparse kernels)`,
+    name: `fast (${engine.name}, ${kernels.name} sparse kernels on ${threads === 1 ? '1 thread' : `${threads} threads`})`,
     engine,
     sparseKernels: kernels.name,
     ...(notice ? { kernelNotice: notice } : {}),
+    get sparseThreads() {
+      return kernels.threads ?? 1;
+    },
+    dispose() {
+      if (owned) kernels.dispose?.();
+    },
     denseStepAbove: options.denseStepAbove ?? denseAbove,
     ...(engine.saeDenseStep
       ? {
@@ -170,11 +186,15 @@ export function createFastBackend(engine: DenseEngine, options: FastBackendOptio
   return backend;
 }
 
-function sparseKernelsFor(want: 'wasm' | 'js' | SparseKernelSet, threads: number): { kernels: SparseKernelSet; notice?: string } {
+function sparseKernelsFor(
+  want: 'wasm' | 'js' | SparseKernelSet,
+  threads: number,
+  onNotice: (message: string) => void,
+): { kernels: SparseKernelSet; notice?: string } {
   if (want === 'js') return { kernels: jsSparseKernels };
   if (want !== 'wasm') return { kernels: want };
   try {
-    return { kernels: loadWasmSparseKernels({ threads }) };
+    return { kernels: loadWasmSparseKernels({ threads, onNotice }) };
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     return { kernels: jsSparseKernels, notice: `WebAssembly SIMD sparse kernels unavailable (${why}); using the JavaScript ones` };

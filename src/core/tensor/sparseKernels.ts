@@ -16,6 +16,10 @@ export interface SparseKernelSet {
   sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void;
   /** CSR from k unordered candidates per row ([rows × k]), keeping those with score > 0, columns ascending. */
   candidatesToRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, scores: Float32Array): SparseRows;
+  /** Threads the products run on (1 when absent). */
+  readonly threads?: number;
+  /** Releases what the set holds (a helper thread); absent when it holds nothing. */
+  dispose?(): void;
 }
 
 /** S[m,n]·B[n,d] (+ bias) → [m,d]. */

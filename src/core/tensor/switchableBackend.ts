@@ -41,6 +41,11 @@ export class SwitchableBackend implements NumericBackend {
     this.current = this.preferred;
   }
 
+  /** Disposes the preferred backend (its threads): the owner's call when the run is over. */
+  dispose(): void {
+    this.preferred.dispose?.();
+  }
+
   matmul: NumericBackend['matmul'] = (a, b, bias) => this.current.matmul(a, b, bias);
   matmulTransA: NumericBackend['matmulTransA'] = (a, b) => this.current.matmulTransA(a, b);
   matmulTransB: NumericBackend['matmulTransB'] = (a, b) => this.current.matmulTransB(a, b);

@@ -5,11 +5,12 @@
 // output rows (the JavaScript half of a training step is otherwise single-threaded while the GEMM
 // engine's threads wait). Every output element is computed by one thread in one order, so results do not
 // depend on the split. Loading can fail (no WebAssembly SIMD, no shared memory): loadWasmSparseKernels
-// throws and the caller keeps JavaScript; a helper thread that cannot start leaves one thread.
-import { Worker } from 'node:worker_threads';
+// throws and the caller keeps JavaScript; a helper thread that cannot start leaves one thread, and one
+// lost later (sparseHelperThread.ts) costs a recomputed product and leaves one thread, never a hang.
 import type { Matrix } from './matrix';
 import type { SparseRows } from './sparse';
 import type { SparseKernelSet } from './sparseKernels';
+import { HelperLost, OP_GATHER_AXPY, OP_SAMPLED_DOTS, SparseHelperThread, type HelperFault } from './sparseHelperThread';
 import { SPARSE_KERNELS_WASM_BASE64 } from './wasm/sparseKernelsWasm';
 import { moduleFromBase64, wasmApi, WASM_PAGE, type WasmMemory } from './wasmRuntime';
 
@@ -53,67 +54,8 @@ class Arena {
 }
 
 
-// Control block shared with the helper: [0] job number posted (−1 = stop), [1] job number done,
-// [2] kernel (1 gatherAxpy, 2 sampledDots), [3..] its arguments.
-const POSTED = 0;
-const DONE = 1;
-const OP = 2;
-const ARGS = 3;
-const OP_GATHER_AXPY = 1;
-const OP_SAMPLED_DOTS = 2;
 /** Below this many multiply-adds a product stays on one thread (waking the helper costs tens of µs). */
 const MIN_SPLIT_WORK = 1 << 18;
-
-// CommonJS source of the helper thread (eval'd, so no file has to ship next to the bundles).
-const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const c = new Int32Array(control);
-let seen = 0;
-for (;;) {
-  Atomics.wait(c, ${POSTED}, seen);
-  const job = Atomics.load(c, ${POSTED});
-  if (job < 0) break;
-  if (job === seen) continue;
-  seen = job;
-  const a = (i) => c[${ARGS} + i];
-  if (c[${OP}] === ${OP_GATHER_AXPY}) k.gatherAxpy(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8));
-  else k.sampledDots(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7));
-  Atomics.store(c, ${DONE}, job);
-  Atomics.notify(c, ${DONE});
-}
-`;
-
-/** A second thread running the kernels on the same memory; run() hands it a range and waits for it. */
-class Helper {
-  private readonly control = new Int32Array(new SharedArrayBuffer(16 * 4));
-  private readonly worker: Worker;
-  private job = 0;
-
-  constructor(module: object, memory: WasmMemory) {
-    this.worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer } });
-    this.worker.unref();
-  }
-
-  /** Starts `op(args)` on the helper, runs `mine` here, and returns once both are done. */
-  run(op: number, args: readonly number[], mine: () => void): void {
-    const c = this.control;
-    c[OP] = op;
-    args.forEach((v, i) => (c[ARGS + i] = v));
-    const job = ++this.job;
-    Atomics.store(c, POSTED, job);
-    Atomics.notify(c, POSTED);
-    mine();
-    while (Atomics.load(c, DONE) !== job) Atomics.wait(c, DONE, job - 1);
-  }
-
-  dispose(): void {
-    Atomics.store(this.control, POSTED, -1);
-    Atomics.notify(this.control, POSTED);
-    void this.worker.terminate();
-  }
-}
 
 /** The group g in [0, groups] where ptr (a CSR/CSC pointer array) passes half of the entries. */
 function splitAt(ptr: Int32Array, groups: number): number {
@@ -130,47 +72,94 @@ function splitAt(ptr: Int32Array, groups: number): number {
 
 export interface WasmKernelOptions {
   /**
-   * 1 (default), or 2 to split every large product with a helper thread. Not the default: on the shared
-   * machine of bench/sparse-kernels.ts the helper's wake-up made products slower (docs/performance.md).
+   * 1 (default), or 2 to split every large product with a helper thread (the default per architecture is
+   * chosen in core/train/backendChoice.ts from measurements in docs/performance.md).
    */
   readonly threads?: number;
+  /** One line when the helper thread is lost and the kernels continue on one thread. */
+  readonly onNotice?: (message: string) => void;
+  /** How long a helper's half may take before it counts as lost (default 10 s; tests shorten it). */
+  readonly helperDeadlineMs?: number;
+  /** Tests of the recovery path: the helper fails this way on this claim. */
+  readonly helperFault?: HelperFault;
 }
 
 export interface WasmSparseKernels extends SparseKernelSet {
+  /** 2 while the helper thread takes half of each large product, else 1 (also after it was lost). */
   readonly threads: number;
   /** Stops the helper thread (it never keeps the process alive either way). */
   dispose(): void;
 }
 
+/** One module instance on its own shared memory, with its helper thread when two threads are wanted. */
+interface Instance {
+  readonly memory: WasmMemory;
+  readonly arena: Arena;
+  readonly wasm: KernelExports;
+  readonly helper?: SparseHelperThread;
+}
+
 /** An instance of the kernels on a fresh shared memory. Throws where WebAssembly SIMD or threads are missing. */
 export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSparseKernels {
   const api = wasmApi();
-  const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   const module = moduleFromBase64(api, SPARSE_KERNELS_WASM_BASE64);
-  const wasm = new api.Instance(module, { env: { memory } }).exports as KernelExports;
-  const arena = new Arena(memory);
-  let helper: Helper | undefined;
-  if ((options.threads ?? 1) >= 2) {
-    try {
-      helper = new Helper(module, memory);
-    } catch {
-      helper = undefined; // one thread still computes everything
+  const instantiate = (threads: number): Instance => {
+    const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    const wasm = new api.Instance(module, { env: { memory } }).exports as KernelExports;
+    let helper: SparseHelperThread | undefined;
+    if (threads >= 2) {
+      try {
+        helper = new SparseHelperThread(module, memory, {
+          ...(options.helperDeadlineMs !== undefined ? { deadlineMs: options.helperDeadlineMs } : {}),
+          ...(options.helperFault ? { fault: options.helperFault } : {}),
+        });
+      } catch {
+        helper = undefined; // one thread still computes everything
+      }
     }
-  }
+    return { memory, arena: new Arena(memory), wasm, ...(helper ? { helper } : {}) };
+  };
+  let inst = instantiate(options.threads ?? 1);
+
+  /**
+   * Runs one product on the current instance. If its helper thread is lost (stopped, failed, overran),
+   * the product is computed again from the caller's operands on a fresh one-thread instance with its own
+   * memory (a helper that merely overran may still write into the old one) and the kernels stay on one
+   * thread. Every output element is computed by one thread in one order, so the results are the same.
+   * Nothing reaches the caller's arrays before a product completes, so the retry starts from clean inputs.
+   */
+  const guarded = <T>(product: (i: Instance) => T): T => {
+    try {
+      return product(inst);
+    } catch (err) {
+      if (!(err instanceof HelperLost)) throw err;
+      inst.helper?.dispose();
+      inst = instantiate(1);
+      options.onNotice?.(`sparse kernels: the helper thread was lost (${err.message}); continuing on one thread`);
+      return product(inst);
+    }
+  };
 
   // out rows [0, groups) of gatherAxpy, split by entries when the product is large enough.
-  const gatherAxpy = (ptrArr: Int32Array, groups: number, ptr: number, idx: number, val: number, m: number, d: number, out: number, init: number): void => {
+  const gatherAxpy = (i: Instance, ptrArr: Int32Array, groups: number, ptr: number, idx: number, val: number, m: number, d: number, out: number, init: number): void => {
+    const { wasm, helper } = i;
     if (!helper || ptrArr[groups] * d < MIN_SPLIT_WORK) {
       wasm.gatherAxpy(ptr, idx, val, m, d, out, init, 0, groups);
       return;
     }
     const mid = splitAt(ptrArr, groups);
-    helper.run(OP_GATHER_AXPY, [ptr, idx, val, m, d, out, init, mid, groups], () => wasm.gatherAxpy(ptr, idx, val, m, d, out, init, 0, mid));
+    helper.run(
+      OP_GATHER_AXPY,
+      [ptr, idx, val, m, d, out, init, mid, groups],
+      () => wasm.gatherAxpy(ptr, idx, val, m, d, out, init, 0, mid),
+      () => wasm.gatherAxpy(ptr, idx, val, m, d, out, init, mid, groups),
+    );
   };
 
   // out (already in the module at byte offset o, [s.cols × a.cols]) += Sᵀ·A; the code grouped by column
   // (CSC) is built in the module from the CSR, as sparseKernels.ts byColumn. Allocates after o in the arena.
-  const transposedProduct = (s: SparseRows, a: Matrix, o: number): void => {
+  const transposedProduct = (i: Instance, s: SparseRows, a: Matrix, o: number): void => {
+    const { arena, memory, wasm } = i;
     const d = a.cols;
     const nnz = s.colIdx.length;
     const rowPtr = arena.put(s.rowPtr);
@@ -183,66 +172,82 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
     const next = arena.alloc(s.cols * 4);
     wasm.byColumn(s.rows, s.cols, rowPtr, colIdx, values, ptr, idx, val, next);
     const m = arena.put(a.data);
-    gatherAxpy(new Int32Array(memory.buffer, ptr, s.cols + 1), s.cols, ptr, idx, val, m, d, o, 0);
+    gatherAxpy(i, new Int32Array(memory.buffer, ptr, s.cols + 1), s.cols, ptr, idx, val, m, d, o, 0);
   };
 
   return {
     name: 'WebAssembly SIMD',
-    threads: helper ? 2 : 1,
-
-    sparseTimesDense(s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix {
-      const d = b.cols;
-      arena.reset();
-      const ptr = arena.put(s.rowPtr);
-      const idx = arena.put(s.colIdx);
-      const val = arena.put(s.values);
-      const m = arena.put(b.data);
-      const init = bias ? arena.put(bias) : 0;
-      const out = arena.alloc(s.rows * d * 4);
-      if (!bias) arena.f32(out, s.rows * d).fill(0);
-      gatherAxpy(s.rowPtr, s.rows, ptr, idx, val, m, d, out, init);
-      return { data: arena.f32(out, s.rows * d).slice(), rows: s.rows, cols: d };
+    get threads() {
+      return inst.helper && !inst.helper.lost ? 2 : 1;
     },
 
-    sparseTransposeTimesDenseAcc(s: SparseRows, a: Matrix, out: Matrix): void {
-      arena.reset();
-      const o = arena.put(out.data);
-      transposedProduct(s, a, o);
-      out.data.set(arena.f32(o, out.data.length));
-    },
+    sparseTimesDense: (s: SparseRows, b: Matrix, bias: Float32Array | undefined): Matrix =>
+      guarded((i) => {
+        const { arena } = i;
+        const d = b.cols;
+        arena.reset();
+        const ptr = arena.put(s.rowPtr);
+        const idx = arena.put(s.colIdx);
+        const val = arena.put(s.values);
+        const m = arena.put(b.data);
+        const init = bias ? arena.put(bias) : 0;
+        const out = arena.alloc(s.rows * d * 4);
+        if (!bias) arena.f32(out, s.rows * d).fill(0);
+        gatherAxpy(i, s.rowPtr, s.rows, ptr, idx, val, m, d, out, init);
+        return { data: arena.f32(out, s.rows * d).slice(), rows: s.rows, cols: d };
+      }),
 
-    sparseTransposeTimesDense(s: SparseRows, a: Matrix, transposed: boolean): Float32Array {
-      // Fresh zeros in the module (no copy in); the transpose runs in the module too, one copy out.
-      arena.reset();
-      const len = s.cols * a.cols;
-      const o = arena.alloc(len * 4);
-      arena.f32(o, len).fill(0);
-      transposedProduct(s, a, o);
-      if (!transposed) return arena.f32(o, len).slice();
-      const t = arena.alloc(len * 4);
-      wasm.transpose(o, s.cols, a.cols, t);
-      return arena.f32(t, len).slice();
-    },
+    sparseTransposeTimesDenseAcc: (s: SparseRows, a: Matrix, out: Matrix): void =>
+      guarded((i) => {
+        const { arena } = i;
+        arena.reset();
+        const o = arena.put(out.data);
+        transposedProduct(i, s, a, o);
+        out.data.set(arena.f32(o, out.data.length));
+      }),
 
-    sampledDots(pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void {
-      arena.reset();
-      const rowPtr = arena.put(pattern.rowPtr);
-      const colIdx = arena.put(pattern.colIdx);
-      const pa = arena.put(a.data);
-      const pb = arena.put(b.data);
-      const po = arena.alloc(out.length * 4);
-      const d = a.cols;
-      const rows = pattern.rows;
-      if (!helper || out.length * d < MIN_SPLIT_WORK) {
-        wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, rows);
-      } else {
-        const mid = splitAt(pattern.rowPtr, rows);
-        helper.run(OP_SAMPLED_DOTS, [rowPtr, colIdx, pa, pb, d, po, mid, rows], () => wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, mid));
-      }
-      out.set(arena.f32(po, out.length));
-    },
+    sparseTransposeTimesDense: (s: SparseRows, a: Matrix, transposed: boolean): Float32Array =>
+      guarded((i) => {
+        // Fresh zeros in the module (no copy in); the transpose runs in the module too, one copy out.
+        const { arena, wasm } = i;
+        arena.reset();
+        const len = s.cols * a.cols;
+        const o = arena.alloc(len * 4);
+        arena.f32(o, len).fill(0);
+        transposedProduct(i, s, a, o);
+        if (!transposed) return arena.f32(o, len).slice();
+        const t = arena.alloc(len * 4);
+        wasm.transpose(o, s.cols, a.cols, t);
+        return arena.f32(t, len).slice();
+      }),
+
+    sampledDots: (pattern: SparseRows, a: Matrix, b: Matrix, out: Float32Array): void =>
+      guarded((i) => {
+        const { arena, wasm, helper } = i;
+        arena.reset();
+        const rowPtr = arena.put(pattern.rowPtr);
+        const colIdx = arena.put(pattern.colIdx);
+        const pa = arena.put(a.data);
+        const pb = arena.put(b.data);
+        const po = arena.alloc(out.length * 4);
+        const d = a.cols;
+        const rows = pattern.rows;
+        if (!helper || out.length * d < MIN_SPLIT_WORK) {
+          wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, rows);
+        } else {
+          const mid = splitAt(pattern.rowPtr, rows);
+          helper.run(
+            OP_SAMPLED_DOTS,
+            [rowPtr, colIdx, pa, pb, d, po, mid, rows],
+            () => wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, 0, mid),
+            () => wasm.sampledDots(rowPtr, colIdx, pa, pb, d, po, mid, rows),
+          );
+        }
+        out.set(arena.f32(po, out.length));
+      }),
 
     candidatesToRows(k: number, rows: number, cols: number, indices: Int32Array, values: Float32Array, scores: Float32Array): SparseRows {
+      const { arena, memory, wasm } = inst;
       arena.reset();
       const idx = arena.put(indices);
       const val = arena.put(values);
@@ -272,8 +277,7 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
     },
 
     dispose(): void {
-      helper?.dispose();
-      helper = undefined;
+      inst.helper?.dispose();
     },
   };
 }

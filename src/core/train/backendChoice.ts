@@ -2,7 +2,7 @@
 // + sparse kernels) unless told otherwise or it cannot load, then the reference backend with a one-line
 // notice. The fast backend must pass a small self-check against the reference before it is used.
 import { createOrtDenseEngine } from '../runtime/ortDenseEngine';
-import { createFastBackend, referenceBackend, type DenseEngine, type Matrix, type NumericBackend } from '../tensor';
+import { createFastBackend, referenceBackend, type DenseEngine, type FastBackend, type Matrix, type NumericBackend } from '../tensor';
 
 export type BackendChoice = 'auto' | 'fast' | 'reference';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'fast', 'reference'];
@@ -19,6 +19,10 @@ export interface ChosenBackend {
 
 export interface BackendChoiceOptions {
   readonly intraOpThreads?: number;
+  /** Threads of the sparse kernels (1 default; see sparseThreads.ts for the per-architecture choice). */
+  readonly sparseThreads?: number;
+  /** One-line notices while the backend runs (a lost helper thread); default: standard error. */
+  readonly onNotice?: (message: string) => void;
   /** The engine to try (tests hand in broken ones); default ONNX Runtime. */
   readonly loadEngine?: () => DenseEngine;
 }
@@ -32,15 +36,29 @@ export function parseBackendChoice(value: string | undefined): BackendChoice {
 export function chooseBackend(choice: BackendChoice, options: BackendChoiceOptions = {}): ChosenBackend {
   if (choice === 'reference') return { backend: referenceBackend, dispose: () => undefined };
   let engine: DenseEngine | undefined;
+  let fast: FastBackend | undefined;
   try {
     engine = (options.loadEngine ?? (() => createOrtDenseEngine({ intraOpThreads: options.intraOpThreads ?? 2 })))();
-    const backend = createFastBackend(engine, { minEngineWork: 0 });
-    selfCheck(backend);
+    const probe = createFastBackend(engine, { minEngineWork: 0 });
+    try {
+      selfCheck(probe);
+    } finally {
+      probe.dispose();
+    }
     const loaded = engine;
-    const fast = createFastBackend(loaded);
-    return { backend: fast, ...(fast.kernelNotice ? { notice: fast.kernelNotice } : {}), dispose: () => loaded.dispose() };
+    fast = createFastBackend(loaded, { sparseThreads: options.sparseThreads ?? 1, ...(options.onNotice ? { onNotice: options.onNotice } : {}) });
+    const running = fast;
+    return {
+      backend: running,
+      ...(running.kernelNotice ? { notice: running.kernelNotice } : {}),
+      dispose: () => {
+        running.dispose();
+        loaded.dispose();
+      },
+    };
   } catch (err) {
     try {
+      fast?.dispose();
       engine?.dispose();
     } catch {
       // already broken; the notice below says so

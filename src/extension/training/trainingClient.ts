@@ -10,6 +10,7 @@ import {
   TRAINING_PROTOCOL_VERSION,
   type TrainProgressEvent,
   type TrainSummary,
+  type TrainWorkerSettings,
 } from '../../protocol/training';
 import { recoverFolder } from '../../core/util/atomic';
 
@@ -37,7 +38,7 @@ export class TrainingRun {
   private lastCheckpoint?: { dir: string; step: number };
   private settled = false;
 
-  constructor(workerFile: string, start: TrainingStart, listener: TrainingListener, settings: { backend?: string; intraOpThreads?: number } = {}) {
+  constructor(workerFile: string, start: TrainingStart, listener: TrainingListener, settings: TrainWorkerSettings = {}) {
     this.worker = new Worker(workerFile, { workerData: settings });
     this.outcome = new Promise<TrainingOutcome>((resolve) => {
       const finish = (o: TrainingOutcome) => {

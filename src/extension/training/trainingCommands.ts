@@ -117,7 +117,7 @@ export function registerTraining(context: vscode.ExtensionContext, service: Lens
           channel.appendLine(formatProgress(p));
           listener.progress(p);
         },
-      }, { backend: getConfig().trainingBackend, intraOpThreads: getConfig().intraOpThreads }),
+      }, { backend: getConfig().trainingBackend, intraOpThreads: getConfig().intraOpThreads, sparseThreads: getConfig().sparseThreads }),
     {
       changed(run) {
         views.touch(run);

@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { presetConfig, type PresetName } from '../../core/train/presets';
 import { chooseBackend, parseBackendChoice, type BackendChoice } from '../../core/train/backendChoice';
 import { startTrainer } from '../../core/train/driver';
+import { parseSparseThreads, sparseThreadsFor, type SparseThreadsChoice } from '../../core/train/sparseThreads';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
 import type { PauseGate } from '../../core/util/pauseGate';
 import { parseSavedTrainJob } from '../../protocol/savedTrainJob';
@@ -30,6 +31,8 @@ export interface JobOptions {
   /** 'auto' (default), 'fast' or 'reference' (the featureLens.trainingBackend setting). */
   readonly backend?: string;
   readonly intraOpThreads?: number;
+  /** 'auto' (default), '1' or '2': threads of the sparse kernels (the featureLens.sparseThreads setting). */
+  readonly sparseThreads?: string;
   /** Closed: the run stops stepping (after saving a checkpoint) until it is opened again. */
   readonly pause?: PauseGate;
 }
@@ -131,7 +134,11 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
 
   const data = await openData(job, config.totalTokens + config.initRows, signal, events);
   const { source } = data;
-  const chosen = chooseBackend(parseBackendChoiceOrAuto(options.backend, events), { intraOpThreads: options.intraOpThreads ?? 2 });
+  const chosen = chooseBackend(parseBackendChoiceOrAuto(options.backend, events), {
+    intraOpThreads: options.intraOpThreads ?? 2,
+    sparseThreads: sparseThreadsFor(parseSparseThreadsOrAuto(options.sparseThreads, events), config.architecture),
+    onNotice: (message) => events.log(message),
+  });
   if (chosen.notice) events.log(chosen.notice);
   try {
     const trainer = await startTrainer(config, source, { backend: chosen.backend, ...(resume ? { resume: resume.state } : {}) });
@@ -166,6 +173,16 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
   } finally {
     source.close();
     chosen.dispose();
+  }
+}
+
+/** An unknown setting value is reported and treated as auto: a typo must not stop a run. */
+function parseSparseThreadsOrAuto(value: string | undefined, events: JobEvents): SparseThreadsChoice {
+  try {
+    return parseSparseThreads(value);
+  } catch (err) {
+    events.log(`${(err as Error).message}; using auto`);
+    return 'auto';
   }
 }
 
