@@ -120,6 +120,7 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
     return { memory, arena: new Arena(memory), wasm, ...(helper ? { helper } : {}) };
   };
   let inst = instantiate(options.threads ?? 1);
+  let disposed = false;
 
   /**
    * Runs one product on the current instance. If its helper thread is lost (stopped, failed, overran),
@@ -135,7 +136,8 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
       if (!(err instanceof HelperLost)) throw err;
       inst.helper?.dispose();
       inst = instantiate(1);
-      options.onNotice?.(`sparse kernels: the helper thread was lost (${err.message}); continuing on one thread`);
+      // Used after dispose: one thread, as asked for by disposing, and nothing to report.
+      if (!disposed) options.onNotice?.(`sparse kernels: the helper thread was lost (${err.message}); continuing on one thread`);
       return product(inst);
     }
   };
@@ -277,6 +279,7 @@ export function loadWasmSparseKernels(options: WasmKernelOptions = {}): WasmSpar
     },
 
     dispose(): void {
+      disposed = true;
       inst.helper?.dispose();
     },
   };

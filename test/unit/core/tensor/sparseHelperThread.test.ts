@@ -120,6 +120,13 @@ test('disposed kernels stop their helper thread', async () => {
   const kernels = loadWasmSparseKernels({ threads: 2 });
   assert.equal(liveSparseHelperThreads(), 1);
   productsAgree(kernels, 0);
+  assert.equal(kernels.threads, 2);
+  const notices: string[] = [];
+  const used = loadWasmSparseKernels({ threads: 2, onNotice: (m) => notices.push(m) });
   kernels.dispose();
+  used.dispose();
   assert.equal(await settles(0), 0);
+  productsAgree(used, 1); // still computes after dispose, on one thread, without a notice
+  assert.equal(used.threads, 1);
+  assert.deepEqual(notices, []);
 });
