@@ -4,10 +4,13 @@
 // JavaScript / WebAssembly half) as wall time minus the engine's model_run time. The dense-encoder GEMM
 // (the floor bench/train.ts divides by) is timed in the same process for scale.
 //   npx tsx bench/sparse-step-profile.ts [--scale 512x8192] [--batch 4096] [--arch jumprelu,topk]
-//                                        [--steps 4] [--threads 2]
+//                                        [--steps 4] [--threads 2] [--split-from N]
+// --split-from: product entries from which the selection graphs split their rows with the engine's helper
+// thread (OrtEngineOptions.splitSelectionFrom; "off" = never). The helper's sessions ("helper_…" below) run
+// at the same time as this thread's, so their model_run time is not counted in "in ONNX Runtime".
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createOrtDenseEngine } from '../src/core/runtime/ortDenseEngine';
 import { createFastBackend, type Matrix } from '../src/core/tensor';
@@ -24,6 +27,7 @@ const { values: opts } = parseArgs({
     arch: { type: 'string', default: 'jumprelu,topk' },
     steps: { type: 'string', default: '4' },
     threads: { type: 'string', default: '2' },
+    'split-from': { type: 'string' },
   },
 });
 const [D, N] = opts.scale.split('x').map(Number);
@@ -61,7 +65,8 @@ function summarise(prefix: string): { runUs: number; lines: string[] } {
     if (timed.length === 0) continue;
     const from = timed[0].ts;
     const sessionRun = timed.reduce((s, e) => s + e.dur, 0);
-    runUs += sessionRun;
+    const name = f.slice(basename(prefix).length).replace(/_\d{4}-.*$/, '');
+    if (!name.startsWith('helper_')) runUs += sessionRun;
     const byOp = new Map<string, number>();
     for (const e of events) {
       if (e.cat !== 'Node' || e.ts < from || !e.name.endsWith('_kernel_time')) continue;
@@ -69,7 +74,6 @@ function summarise(prefix: string): { runUs: number; lines: string[] } {
       byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
     }
     const ms = (us: number): string => (us / 1000 / STEPS).toFixed(1).padStart(7);
-    const name = f.slice(prefix.length).replace(/_\d{4}-.*$/, '');
     lines.push(`  ${name}: ${timed.length / STEPS} run(s)/step, model_run ${ms(sessionRun)} ms/step; kernels: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([op, us]) => `${op} ${ms(us).trim()}`).join(', ')}`);
   }
   return { runUs, lines };
@@ -91,7 +95,8 @@ async function main(): Promise<void> {
   console.log(`d_in ${D}, d_sae ${N}, batch ${B}, ${opts.threads} threads; dense encoder GEMM median ${floor.toFixed(0)} ms`);
   for (const arch of opts.arch.split(',') as SaeArchitecture[]) {
     const prefix = join(tmpdir(), `fl-sparse-prof-${process.pid}-${arch}-`);
-    const engine = createOrtDenseEngine({ intraOpThreads: Number(opts.threads), profileFilePrefix: prefix });
+    const splitFrom = opts['split-from'] === undefined ? {} : { splitSelectionFrom: opts['split-from'] === 'off' ? Number.POSITIVE_INFINITY : Number(opts['split-from']) };
+    const engine = createOrtDenseEngine({ intraOpThreads: Number(opts.threads), profileFilePrefix: prefix, ...splitFrom });
     const backend = createFastBackend(engine);
     const preset = presetConfig({ architecture: arch, dSae: N, totalTokens: 1e9, batchSize: B, k: 32, targetL0: 32 });
     // As bench/train.ts: JumpReLU's own steps at the STE window they have 80 % into the default recipe.
