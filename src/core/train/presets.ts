@@ -23,6 +23,13 @@ const PAPER_L0_WARMUP = 10_000;
 const JUMPRELU_DEAD_WINDOW_TOKENS = 20_000;
 
 /**
+ * Matryoshka: the dead-latent window. Its later prefix groups share < 1 of k 32 slots, so their latents fire
+ * rarely, and a budget-scaled window (1 M tokens at 10 M) let hundreds of them fall silent on 100 k held-out
+ * tokens before AuxK acted; 50 k tokens kept them to a quarter of that up to 3 M tokens, not at the end (docs/training.md §8c).
+ */
+const MATRYOSHKA_DEAD_WINDOW_TOKENS = 50_000;
+
+/**
  * Default JumpReLU: the firing rate above which the frequency penalty acts. 8 % sits just under the 10 %
  * that counts as dense, so only the few latents TopK would push past it pay (5 % cost FVU, docs/training.md
  * §5c); it never goes below twice the mean firing rate L0/d_sae, which a cap must leave room for.
@@ -199,7 +206,8 @@ export function presetConfig(req: PresetRequest): TrainConfig {
       ...base,
       recipe:
         `Matryoshka BatchTopK (k ${k}): prefixes [${widths.join(', ')}], one reconstruction loss per prefix, summed; ` +
-        `AuxK on dead latents over their raw pre-activations (any sign, as SAELens)`,
+        `AuxK per prefix group on its dead latents (silent for ${MATRYOSHKA_DEAD_WINDOW_TOKENS.toLocaleString('en-US')} tokens) over their ReLU'd pre-activations, ` +
+        `weight damped by min(n_dead/k_aux, 1) (as SAELens)`,
       k,
       lr: DEFAULT_LR,
       lrWarmupSteps,
@@ -207,11 +215,13 @@ export function presetConfig(req: PresetRequest): TrainConfig {
       sparsityWarmupSteps: 0,
       applyBDecToInput: true,
       bDecInit: 'mean',
-      deadWindowTokens,
-      // AuxK picks dead latents by raw pre-activation: with the ReLU'd pick a starved latent whose
-      // pre-activations had all gone negative got no gradient and stayed dead (bundled model, 10 M tokens:
-      // 1,447 of 2,048 dead; docs/training.md, Matryoshka).
-      topK: { auxCoeff: AUXK_COEFF, matryoshkaWidths: widths, auxKSelection: 'signed' },
+      deadWindowTokens: MATRYOSHKA_DEAD_WINDOW_TOKENS,
+      // AuxK per prefix group against that level's residual, damped by min(n_dead/k_aux, 1) (SAELens's
+      // use_matryoshka_aux_loss and its scale), over a short window, with the ReLU'd pick (docs/training.md §8c):
+      // the raw ('signed') pick with a short window lifted starved latents everywhere at once, so they came back
+      // firing on many rows: waves of churn (3 M tokens: FVU 0.041, 386 dead); the ReLU'd pick trains a latent
+      // only where it is nearly firing. Still, 1,043 of 2,048 end dead at 10 M tokens (the later groups starve).
+      topK: { auxCoeff: AUXK_COEFF, matryoshkaWidths: widths, auxKDeadScale: true, matryoshkaAuxK: 'perLevel' },
     };
   }
 

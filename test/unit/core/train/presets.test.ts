@@ -19,9 +19,9 @@ test('a target L0 below 1 or above d_sae, or a k outside 1..d_sae, is refused', 
 test('Matryoshka level weights and the AuxK selection are checked before training', () => {
   const m = presetConfig({ architecture: 'batchtopk', dSae: 64, totalTokens: 1e6, preset: 'matryoshka', k: 4 });
   const topK = m.topK ?? assert.fail();
-  assert.doesNotThrow(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 1, 1, 2] } }));
+  assert.doesNotThrow(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 2] } }));
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1] } }), /one positive weight per level/);
-  assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 1, 0, 1, 1] } }), /one positive weight per level/);
+  assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaWeights: [1, 0, 1] } }), /one positive weight per level/);
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, auxKSelection: 'relu' as 'signed' } }), /AuxK selection/);
   assert.doesNotThrow(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaAuxK: 'perLevel', auxKDeadScale: true } }));
   assert.throws(() => validateTrainConfig({ ...m, topK: { ...topK, matryoshkaAuxK: 'each' as 'perLevel' } }), /Matryoshka AuxK/);
@@ -75,11 +75,21 @@ test('recipe names say what the preset did (the TopK warm start is part of the d
   assert.match(a.recipe ?? '', /Anthropic/);
   assert.equal(a.jumpRelu?.sparsity, 'tanh');
   const m = presetConfig({ architecture: 'batchtopk', dSae: 2048, totalTokens: 2e6, preset: 'matryoshka', k: 32 });
-  assert.deepEqual(m.topK?.matryoshkaWidths, [128, 256, 512, 1024, 2048]);
-  assert.match(m.recipe ?? '', /Matryoshka BatchTopK \(k 32\): prefixes \[128, 256, 512, 1024, 2048\]/);
-  // AuxK must reach dead latents whose pre-activations are all negative (docs/training.md, Matryoshka).
-  assert.equal(m.topK?.auxKSelection, 'signed');
-  assert.match(m.recipe ?? '', /raw pre-activations/);
+  assert.deepEqual(m.topK?.matryoshkaWidths, [512, 1024, 2048]);
+  assert.match(m.recipe ?? '', /Matryoshka BatchTopK \(k 32\): prefixes \[512, 1024, 2048\]/);
+  // AuxK per group, damped as SAELens, over a fixed 50 k-token window, with the ReLU'd pick (docs/training.md
+  // §8c: the signed pick with a short window made revival waves), and the recipe says so.
+  assert.equal(m.topK?.auxKSelection, undefined);
+  assert.equal(m.topK?.matryoshkaAuxK, 'perLevel');
+  assert.equal(m.topK?.auxKDeadScale, true);
+  assert.equal(presetConfig({ architecture: 'batchtopk', dSae: 2048, totalTokens: 10e6, preset: 'matryoshka', k: 32 }).deadWindowTokens, 50_000);
+  assert.match(m.recipe ?? '', /AuxK per prefix group on its dead latents \(silent for 50,000 tokens\) over their ReLU'd pre-activations, weight damped by min\(n_dead\/k_aux, 1\)/);
+  // Other presets keep AuxK undamped over the whole code.
+  for (const arch of ['topk', 'batchtopk'] as const) {
+    const t = presetConfig({ architecture: arch, dSae: 2048, totalTokens: 10e6, k: 32 });
+    assert.equal(t.topK?.auxKDeadScale, undefined);
+    assert.equal(t.topK?.matryoshkaAuxK, undefined);
+  }
 });
 
 test('the default JumpReLU names its frequency cap and dead window, and the cap leaves room for the mean firing rate', () => {
