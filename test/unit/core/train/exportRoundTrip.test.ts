@@ -32,7 +32,7 @@ for (const [architecture, preset, name] of cases) {
     assert.match(String(cfg.feature_lens.extra.training_recipe), new RegExp(name));
     if (preset === 'matryoshka') {
       assert.equal(cfg.feature_lens.extra.trained_as, 'matryoshka_batchtopk');
-      assert.deepEqual(cfg.feature_lens.extra.matryoshka_widths, [2, 4, 8, 16, 32]);
+      assert.deepEqual(cfg.feature_lens.extra.matryoshka_widths, [8, 16, 32]); // d_sae/4, d_sae/2, d_sae
     }
     const back = readSaeLensFolder(dir).weights;
     const x = new SyntheticSource({ ...spec, seed: 9 }).nextBatch(256);
