@@ -60,7 +60,7 @@ for (const kind of ['throw', 'exit', 'hang', 'vanish'] as const) {
       assert.equal(kernels.threads, 2);
       // The helper fails at the first job it takes from its third wake-up on; the main thread takes a
       // job back when it finishes its own half first, so under load that may be a few rounds later.
-      for (let round = 0; round < 60 && notices.length === 0; round++) {
+      for (let round = 0; round < 300 && notices.length === 0; round++) {
         productsAgree(kernels, round);
         // Let the worker's events through now and then, as an asynchronous training loop does.
         if (round % 4 === 3) await new Promise((r) => setTimeout(r, 5));
@@ -76,19 +76,24 @@ for (const kind of ['throw', 'exit', 'hang', 'vanish'] as const) {
   });
 }
 
+const MAX_STEPS = 300;
+
 test('a JumpReLU training run whose helper thread exits part-way gives the losses and L0s of a one-thread run', async () => {
   const engine = createOrtDenseEngine({ intraOpThreads: 1 });
   try {
     const notices: string[] = [];
-    const base = presetConfig({ architecture: 'jumprelu', dSae: 1024, totalTokens: 512 * 12, batchSize: 512, targetL0: 24, seed: 5 });
+    const base = presetConfig({ architecture: 'jumprelu', dSae: 1024, totalTokens: 512 * MAX_STEPS, batchSize: 512, targetL0: 24, seed: 5 });
     // JumpReLU's own steps from the start (no TopK warm start), so every step decodes and backpropagates.
     const config = { ...base, initRows: 1024, jumpRelu: { ...base.jumpRelu!, topKWarmupSteps: 0 } };
-    const trajectory = async (kernels: ReturnType<typeof loadWasmSparseKernels>): Promise<string[]> => {
+    // Trains `steps` steps, or with `untilLost` at least 10 and on until the helper is lost: under load the
+    // main thread takes jobs back before the helper wakes, so its sixth job may come many steps later.
+    const trajectory = async (kernels: ReturnType<typeof loadWasmSparseKernels>, steps: number, untilLost = false): Promise<string[]> => {
       const backend = createFastBackend(engine, { sparseKernels: kernels });
       const source = new SyntheticSource({ dIn: 64, nFeatures: 256, firingProb: 0.05, noiseStd: 0.02, seed: 3 });
       const trainer = await SaeTrainer.create(config, source, backend);
       const out: string[] = [];
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < steps && !(untilLost && i >= 10 && notices.length > 0); i++) {
+        if (untilLost && i % 4 === 3) await new Promise((r) => setTimeout(r, 5)); // let the worker's events through
         const m = trainer.trainStep(await source.nextBatch(512));
         assert.ok(m, `step ${i + 1} skipped`);
         out.push(`${m.loss} ${m.l0}`);
@@ -97,8 +102,9 @@ test('a JumpReLU training run whose helper thread exits part-way gives the losse
     };
     const dying = loadWasmSparseKernels({ threads: 2, helperFault: { onJob: 6, kind: 'exit' }, onNotice: (m) => notices.push(m) });
     try {
-      const withDeath = await trajectory(dying);
-      assert.deepEqual(withDeath, await trajectory(oneThread));
+      const withDeath = await trajectory(dying, MAX_STEPS, true);
+      assert.equal(notices.length, 1, `the helper was lost once within ${MAX_STEPS} steps (${notices.join(' | ')})`);
+      assert.deepEqual(withDeath, await trajectory(oneThread, withDeath.length));
       assert.equal(notices.length, 1, `the helper was lost once (${notices.join(' | ')})`);
       assert.equal(dying.threads, 1);
     } finally {
