@@ -18,17 +18,18 @@ const dir = mkdtempSync(join(tmpdir(), 'fl-sparse-threads-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const acts = join(dir, 'acts.npy');
 writeNpyMatrix(acts, new SyntheticSource({ dIn: 8, nFeatures: 16, firingProb: 0.15, noiseStd: 0.01, seed: 2 }).nextBatch(2048));
-const autoJumpRelu = availableParallelism() >= 2 ? '2 threads' : '1 thread';
+const autoSparse = availableParallelism() >= 2 ? '2 threads' : '1 thread';
 
 for (const [flag, arch, want] of [
   ['2', 'topk', '2 threads'],
   ['1', 'jumprelu', '1 thread'],
-  [undefined, 'jumprelu', autoJumpRelu],
-  [undefined, 'topk', '1 thread'],
+  [undefined, 'jumprelu', autoSparse],
+  [undefined, 'topk', autoSparse],
+  [undefined, 'relu', '1 thread'],
 ] as const) {
   test(`train ${flag === undefined ? '(auto)' : `--sparse-threads ${flag}`} --arch ${arch}: the log line says ${want}`, async () => {
     const out = join(dir, `cli-${arch}-${flag ?? 'auto'}`);
-    const archFlags = arch === 'topk' ? ['--k', '2'] : ['--target-l0', '2'];
+    const archFlags = arch === 'topk' ? ['--k', '2'] : arch === 'jumprelu' ? ['--target-l0', '2'] : [];
     const r = await captured(() =>
       trainCommand.run([
         '--acts', acts, '--arch', arch, ...archFlags, '--d-sae', '32', '--tokens', '512', '--batch', '128', '--out', out,
@@ -63,7 +64,7 @@ test('the worker job takes sparseThreads from its options, and reports an unknow
   for (const [value, want, note] of [
     ['2', 'on 2 threads', undefined],
     ['1', 'on 1 thread', undefined],
-    ['many', 'on 1 thread', /unknown sparse thread count "many".*; using auto/],
+    ['many', autoSparse === '2 threads' ? 'on 2 threads' : 'on 1 thread', /unknown sparse thread count "many".*; using auto/],
   ] as const) {
     const logs: string[] = [];
     await runTrainJob({ kind: 'start', job: job(`job-${value}`) }, new AbortController().signal, { progress() {}, checkpoint() {}, log: (m) => logs.push(m) }, {
