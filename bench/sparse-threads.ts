@@ -16,6 +16,7 @@ import { createFastBackend } from '../src/core/tensor';
 import { presetConfig } from '../src/core/train/presets';
 import { SaeTrainer } from '../src/core/train/trainer';
 import type { SaeArchitecture } from '../src/core/sae/weights';
+import { SAE_ARCHITECTURES } from '../src/protocol/architectures';
 import { Rng } from '../src/core/util/rng';
 import { PoolSource } from './poolSource';
 
@@ -55,7 +56,11 @@ async function main(): Promise<void> {
   console.log(`${opts.scale}, batch ${batch}, ${opts.recipe} recipe, ${steps} steps each, A = 1 sparse-kernel thread, B = 2; ${engine.name}`);
   console.log('arch        A wall ms   B wall ms   change   A CPU ms   B CPU ms   change   B faster   same losses');
   try {
-    for (const arch of opts.archs.split(',') as SaeArchitecture[]) {
+    const archs = opts.archs.split(',');
+    const unknown = archs.filter((a) => !(SAE_ARCHITECTURES as readonly string[]).includes(a));
+    // Matryoshka is a BatchTopK preset, not an architecture: its steps are BatchTopK's.
+    if (unknown.length) throw new Error(`--archs takes architectures (${SAE_ARCHITECTURES.join(', ')}), not ${unknown.join(', ')}`);
+    for (const arch of archs as SaeArchitecture[]) {
       const config = configFor(arch, dSae, batch);
       const sources = backends.map(() => new PoolSource(dIn, pool));
       const trainers = await Promise.all(backends.map((b, i) => SaeTrainer.create(config, sources[i], b)));
