@@ -33,13 +33,23 @@ const REPLY_TIMEOUT_MS = 10 * 60 * 1000;
 // CommonJS source of the helper thread (eval'd, so no file has to ship next to the bundles).
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { ortPath, bindingPath, port, flag, sessionOptions } = workerData;
-const { Tensor } = require(ortPath);
-const { binding, initOrt } = require(bindingPath);
-initOrt();
+const { ortPath, bindingPath, port, flag, sessionOptions, failStartup } = workerData;
 const done = new Int32Array(flag);
-const sessions = new Map();
 const finish = (job) => { Atomics.store(done, 0, job); Atomics.notify(done, 0); };
+// However this thread ends, the caller blocked in finish() must learn it now, not at its reply timeout.
+process.on('exit', () => finish(${STOPPED}));
+let Tensor, binding;
+try {
+  if (failStartup) throw new Error('injected startup failure');
+  ({ Tensor } = require(ortPath));
+  let initOrt;
+  ({ binding, initOrt } = require(bindingPath));
+  initOrt();
+} catch (err) {
+  finish(${STOPPED});
+  throw err;
+}
+const sessions = new Map();
 port.on('message', (msg) => {
   if (msg.stop) {
     for (const s of sessions.values()) {
@@ -92,6 +102,8 @@ export interface HelperSessionOptions {
   readonly graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
   /** Per-node JSON profile of every helper session under this prefix (benchmarks only). */
   readonly profileFilePrefix?: string;
+  /** Tests only: the thread fails while loading ONNX Runtime. */
+  readonly failStartup?: boolean;
 }
 
 export class OrtHelperThread {
@@ -125,9 +137,13 @@ export class OrtHelperThread {
         port: port2,
         flag: this.flag.buffer,
         sessionOptions,
+        failStartup: options.failStartup === true,
       },
       transferList: [port2],
     });
+    // A thread that dies raises 'error' here; unheard, that event would crash the process. The death
+    // itself reaches the caller through the flag (finish() throws), so nothing more to do.
+    this.worker.on('error', () => {});
     // Neither the thread nor the port keeps the process alive.
     this.worker.unref();
     this.port.unref();

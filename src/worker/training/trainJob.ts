@@ -5,9 +5,9 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { presetConfig, type PresetName } from '../../core/train/presets';
-import { chooseBackend, parseBackendChoice, type BackendChoice } from '../../core/train/backendChoice';
+import { chooseBackend, parseBackendChoice } from '../../core/train/backendChoice';
 import { startTrainer } from '../../core/train/driver';
-import { parseSparseThreads, sparseThreadsFor, type SparseThreadsChoice } from '../../core/train/sparseThreads';
+import { parseSparseThreads, sparseThreadsFor } from '../../core/train/sparseThreads';
 import { readTrainerCheckpoint } from '../../core/train/trainerCheckpoint';
 import type { PauseGate } from '../../core/util/pauseGate';
 import { parseSavedTrainJob } from '../../protocol/savedTrainJob';
@@ -134,9 +134,9 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
 
   const data = await openData(job, config.totalTokens + config.initRows, signal, events);
   const { source } = data;
-  const chosen = chooseBackend(parseBackendChoiceOrAuto(options.backend, events), {
+  const chosen = chooseBackend(orAuto(parseBackendChoice, options.backend, events), {
     intraOpThreads: options.intraOpThreads ?? 2,
-    sparseThreads: sparseThreadsFor(parseSparseThreadsOrAuto(options.sparseThreads, events), config.architecture),
+    sparseThreads: sparseThreadsFor(orAuto(parseSparseThreads, options.sparseThreads, events), config.architecture),
     onNotice: (message) => events.log(message),
   });
   if (chosen.notice) events.log(chosen.notice);
@@ -177,19 +177,9 @@ export async function runTrainJob(start: TrainingStart, signal: AbortSignal, eve
 }
 
 /** An unknown setting value is reported and treated as auto: a typo must not stop a run. */
-function parseSparseThreadsOrAuto(value: string | undefined, events: JobEvents): SparseThreadsChoice {
+function orAuto<T>(parse: (value: string | undefined) => T, value: string | undefined, events: JobEvents): T | 'auto' {
   try {
-    return parseSparseThreads(value);
-  } catch (err) {
-    events.log(`${(err as Error).message}; using auto`);
-    return 'auto';
-  }
-}
-
-/** An unknown setting value is reported and treated as auto: a typo must not stop a run. */
-function parseBackendChoiceOrAuto(value: string | undefined, events: JobEvents): BackendChoice {
-  try {
-    return parseBackendChoice(value);
+    return parse(value);
   } catch (err) {
     events.log(`${(err as Error).message}; using auto`);
     return 'auto';
